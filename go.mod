@@ -1,0 +1,3 @@
+module github.com/glimpse-ml/glimpse
+
+go 1.26
