@@ -66,8 +66,9 @@ func (a Act) Apply(x float32) float32 {
 }
 
 // ConvShape describes a 2-D window operation (convolution or pooling) on an
-// NHWC input. Padding is given per side; bottom and right are implied by
-// the output size.
+// NHWC input. Padding is given per side; the windows themselves are placed
+// by PadTop and PadLeft, and the bottom and right edges are implied by the
+// output size.
 type ConvShape struct {
 	InH, InW, InC    int
 	OutH, OutW, OutC int
@@ -75,6 +76,11 @@ type ConvShape struct {
 	SH, SW           int // stride
 	DH, DW           int // dilation (1 for pools)
 	PadTop, PadLeft  int
+	// PadBottom and PadRight are the declared trailing padding. Only
+	// AvgPool with countPad reads them: a ceil-mode window that overhangs
+	// the padding counts only the cells inside the padded input, as torch
+	// and ONNX Runtime count them.
+	PadBottom, PadRight int
 }
 
 // Kernels is the set of inner loops the engine calls. Implementations must
@@ -112,8 +118,10 @@ type Kernels interface {
 	// MaxPool takes the maximum over each window; padded cells are ignored.
 	MaxPool(s *ConvShape, in, out []float32)
 	// AvgPool averages each window, dividing by the whole window when
-	// countPad is set (torch's count_include_pad) and otherwise by the
-	// number of cells inside the input (TF, Keras).
+	// countPad is set (torch's count_include_pad; clipped to the padded
+	// input, see ConvShape.PadBottom) and otherwise by the number of cells
+	// inside the input (TF, Keras). A window with no cell inside the input
+	// gives 0, for MaxPool too.
 	AvgPool(s *ConvShape, in, out []float32, countPad bool)
 	// GlobalAvgPool averages each channel of an hw x c input into out[c].
 	GlobalAvgPool(hw, c int, in, out []float32)
