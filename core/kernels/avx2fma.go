@@ -2,11 +2,368 @@
 
 package kernels
 
+import "simd/archsimd"
+
 // AVX2FMA is the amd64 fast path: microkernels written with simd/archsimd
-// on 256-bit vectors and fused multiply-add. It embeds Go, so every kernel
-// it does not override runs the reference. Use it only where the CPU has
-// AVX2 and FMA (Best checks).
+// on 256-bit vectors (eight float32 lanes) with fused multiply-add. It
+// embeds Go, so every kernel it does not override (Im2Col, the pools,
+// Softmax, HardSigmoid) runs the reference. Use it only where the CPU has
+// AVX2 and FMA; Best checks.
 type AVX2FMA struct{ Go }
 
 // Name implements Kernels.
 func (AVX2FMA) Name() string { return "avx2fma" }
+
+// GEMM register tile: 6 rows by 16 columns is 12 accumulators of eight
+// lanes, plus two vectors of B and one broadcast of A: 15 of the 16 ymm
+// registers, the most a 256-bit tile can keep live. Each step of the K loop
+// does 12 FMAs for 2 loads of B and 6 broadcasts of A.
+const (
+	avxGEMMMR = 6
+	avxGEMMNR = 16
+)
+
+// PackGEMMWeights implements Kernels: panels of 16 columns (two vectors),
+// laid out as packGEMMPanels describes.
+func (AVX2FMA) PackGEMMWeights(b []float32, k, n int) []float32 {
+	return packGEMMPanels(b, k, n, avxGEMMNR)
+}
+
+// GEMM implements Kernels with f32_gemm_6x16__avx2fma. Blocking is the same
+// as the pure-Go GEMM's (rows in blocks that stay in L2, then panels, then
+// tiles). Rows left over below the last whole tile run through the same
+// kernel with the missing rows' A pointers clamped to the last real row,
+// as XNNPACK does: the extra FMAs are cheaper than a second kernel, and
+// only the real rows are stored.
+func (AVX2FMA) GEMM(m, n, k int, a []float32, lda int, b []float32, bias []float32, c []float32, ldc int, act Act) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	const nr = avxGEMMNR
+	panels := (n + nr - 1) / nr
+	block := gemmRowBlock(k, avxGEMMMR)
+	for i0 := 0; i0 < m; i0 += block {
+		i1 := min(m, i0+block)
+		for q := 0; q < panels; q++ {
+			j0 := q * nr
+			cols := min(nr, n-j0)
+			bp := b[q*k*nr : (q+1)*k*nr]
+			var bv0, bv1 archsimd.Float32x8
+			if bias != nil {
+				bv0 = archsimd.LoadFloat32x8SlicePart(bias[j0 : j0+min(cols, 8)])
+				if cols > 8 {
+					bv1 = archsimd.LoadFloat32x8SlicePart(bias[j0+8 : j0+cols])
+				}
+			}
+			for i := i0; i < i1; i += avxGEMMMR {
+				rows := min(avxGEMMMR, i1-i)
+				var r [avxGEMMMR]int
+				for t := range r {
+					r[t] = (i + min(t, rows-1)) * lda
+				}
+				f32GEMM6x16AVX2FMA(k, a[r[0]:], a[r[1]:], a[r[2]:], a[r[3]:], a[r[4]:], a[r[5]:],
+					bp, bv0, bv1, c[i*ldc+j0:], ldc, rows, cols, act)
+			}
+		}
+	}
+}
+
+// f32GEMM6x16AVX2FMA is f32_gemm_6x16__avx2fma: it computes a 6x16 tile
+// over one packed panel, starting from the bias, and stores the first
+// rows x cols of it through the fused activation.
+func f32GEMM6x16AVX2FMA(k int, a0, a1, a2, a3, a4, a5, b []float32, bv0, bv1 archsimd.Float32x8,
+	c []float32, ldc, rows, cols int, act Act) {
+	a0, a1, a2, a3, a4, a5 = a0[:k], a1[:k], a2[:k], a3[:k], a4[:k], a5[:k]
+	b = b[:k*16]
+	c00, c01 := bv0, bv1
+	c10, c11 := bv0, bv1
+	c20, c21 := bv0, bv1
+	c30, c31 := bv0, bv1
+	c40, c41 := bv0, bv1
+	c50, c51 := bv0, bv1
+	for p := range a0 {
+		bp := b[p*16 : p*16+16 : p*16+16]
+		v0 := archsimd.LoadFloat32x8((*[8]float32)(bp[:8]))
+		v1 := archsimd.LoadFloat32x8((*[8]float32)(bp[8:]))
+		x := archsimd.BroadcastFloat32x8(a0[p])
+		c00 = x.MulAdd(v0, c00)
+		c01 = x.MulAdd(v1, c01)
+		x = archsimd.BroadcastFloat32x8(a1[p])
+		c10 = x.MulAdd(v0, c10)
+		c11 = x.MulAdd(v1, c11)
+		x = archsimd.BroadcastFloat32x8(a2[p])
+		c20 = x.MulAdd(v0, c20)
+		c21 = x.MulAdd(v1, c21)
+		x = archsimd.BroadcastFloat32x8(a3[p])
+		c30 = x.MulAdd(v0, c30)
+		c31 = x.MulAdd(v1, c31)
+		x = archsimd.BroadcastFloat32x8(a4[p])
+		c40 = x.MulAdd(v0, c40)
+		c41 = x.MulAdd(v1, c41)
+		x = archsimd.BroadcastFloat32x8(a5[p])
+		c50 = x.MulAdd(v0, c50)
+		c51 = x.MulAdd(v1, c51)
+	}
+	storeRow16(c, cols, c00, c01, act)
+	if rows > 1 {
+		storeRow16(c[ldc:], cols, c10, c11, act)
+	}
+	if rows > 2 {
+		storeRow16(c[2*ldc:], cols, c20, c21, act)
+	}
+	if rows > 3 {
+		storeRow16(c[3*ldc:], cols, c30, c31, act)
+	}
+	if rows > 4 {
+		storeRow16(c[4*ldc:], cols, c40, c41, act)
+	}
+	if rows > 5 {
+		storeRow16(c[5*ldc:], cols, c50, c51, act)
+	}
+}
+
+// storeRow16 stores act(v0:v1) into the first cols (1..16) values of dst,
+// with masked stores at a ragged right edge so that nothing past column n
+// is touched.
+func storeRow16(dst []float32, cols int, v0, v1 archsimd.Float32x8, act Act) {
+	v0 = act8(v0, act)
+	if cols <= 8 {
+		v0.StoreSlicePart(dst[:cols])
+		return
+	}
+	v1 = act8(v1, act)
+	v0.Store((*[8]float32)(dst[:8]))
+	v1.StoreSlicePart(dst[8:cols])
+}
+
+// act8 applies a fused activation to eight lanes. Sigmoid has no vector
+// exponential here and goes lane by lane through the scalar reference.
+func act8(v archsimd.Float32x8, act Act) archsimd.Float32x8 {
+	var zero archsimd.Float32x8
+	switch act {
+	case ActReLU:
+		return v.Max(zero)
+	case ActReLU6:
+		return v.Max(zero).Min(archsimd.BroadcastFloat32x8(6))
+	case ActHardSwish:
+		t := v.Add(archsimd.BroadcastFloat32x8(3)).Max(zero).Min(archsimd.BroadcastFloat32x8(6))
+		return v.Mul(t).Mul(archsimd.BroadcastFloat32x8(1.0 / 6))
+	case ActHardSigmoid:
+		t := v.Add(archsimd.BroadcastFloat32x8(3)).Max(zero).Min(archsimd.BroadcastFloat32x8(6))
+		return t.Mul(archsimd.BroadcastFloat32x8(1.0 / 6))
+	case ActSigmoid:
+		var lanes [8]float32
+		v.Store(&lanes)
+		for i, x := range lanes {
+			lanes[i] = ActSigmoid.Apply(x)
+		}
+		return archsimd.LoadFloat32x8(&lanes)
+	}
+	return v
+}
+
+// DWConv implements Kernels: f32_dwconv_3x3s1__avx2fma and
+// f32_dwconv_3x3s2__avx2fma for the common cases, f32_dwconv__avx2fma for
+// any other window. All vectorise over channels, eight at a time, with
+// masked loads and stores for a ragged last group.
+func (AVX2FMA) DWConv(s *ConvShape, in, w, bias, out []float32, act Act) {
+	if s.KH == 3 && s.KW == 3 && s.DH == 1 && s.DW == 1 {
+		switch {
+		case s.SH == 1 && s.SW == 1:
+			f32DWConv3x3AVX2FMA(s, 1, in, w, bias, out, act)
+			return
+		case s.SH == 2 && s.SW == 2:
+			f32DWConv3x3AVX2FMA(s, 2, in, w, bias, out, act)
+			return
+		}
+	}
+	for oy := 0; oy < s.OutH; oy++ {
+		for ox := 0; ox < s.OutW; ox++ {
+			dwConvPixelAVX2FMA(s, in, w, bias, out, oy, ox, act)
+		}
+	}
+}
+
+// dwConvPixelAVX2FMA computes one output pixel, skipping padded taps: the
+// border of the 3x3 kernels and every pixel of f32_dwconv__avx2fma.
+func dwConvPixelAVX2FMA(s *ConvShape, in, w, bias, out []float32, oy, ox int, act Act) {
+	c := s.InC
+	o := out[(oy*s.OutW+ox)*c : (oy*s.OutW+ox)*c+c]
+	y0, x0 := oy*s.SH-s.PadTop, ox*s.SW-s.PadLeft
+	for j := 0; j < c; j += 8 {
+		e := min(j+8, c)
+		var acc archsimd.Float32x8
+		if bias != nil {
+			acc = archsimd.LoadFloat32x8SlicePart(bias[j:e])
+		}
+		for ky := 0; ky < s.KH; ky++ {
+			iy := y0 + ky*s.DH
+			if iy < 0 || iy >= s.InH {
+				continue
+			}
+			for kx := 0; kx < s.KW; kx++ {
+				ix := x0 + kx*s.DW
+				if ix < 0 || ix >= s.InW {
+					continue
+				}
+				p := (iy*s.InW + ix) * c
+				t := (ky*s.KW + kx) * c
+				acc = archsimd.LoadFloat32x8SlicePart(in[p+j:p+e]).MulAdd(archsimd.LoadFloat32x8SlicePart(w[t+j:t+e]), acc)
+			}
+		}
+		act8(acc, act).StoreSlicePart(o[j:e])
+	}
+}
+
+// f32DWConv3x3AVX2FMA is the 3x3 depthwise convolution of stride st. For
+// each output row of the interior and each group of eight channels, the
+// nine weight vectors and the bias are loaded once into registers and the
+// loop runs along the row, so each output vector costs nine input loads
+// and nine FMAs.
+func f32DWConv3x3AVX2FMA(s *ConvShape, st int, in, w, bias, out []float32, act Act) {
+	c := s.InC
+	yLo, yHi := interior(s.InH, 3, st, s.PadTop, s.OutH)
+	xLo, xHi := interior(s.InW, 3, st, s.PadLeft, s.OutW)
+	full := c &^ 7
+	for oy := 0; oy < s.OutH; oy++ {
+		if oy < yLo || oy >= yHi {
+			for ox := 0; ox < s.OutW; ox++ {
+				dwConvPixelAVX2FMA(s, in, w, bias, out, oy, ox, act)
+			}
+			continue
+		}
+		for ox := 0; ox < xLo; ox++ {
+			dwConvPixelAVX2FMA(s, in, w, bias, out, oy, ox, act)
+		}
+		if xLo < xHi {
+			iy := oy*st - s.PadTop
+			ix := xLo*st - s.PadLeft
+			r0 := in[(iy*s.InW+ix)*c:]
+			r1 := in[((iy+1)*s.InW+ix)*c:]
+			r2 := in[((iy+2)*s.InW+ix)*c:]
+			o := out[(oy*s.OutW+xLo)*c:]
+			for j := 0; j < full; j += 8 {
+				dwConv3x3RowAVX2FMA(xHi-xLo, st*c, c, r0[j:], r1[j:], r2[j:], w[j:], bias, j, o[j:], act)
+			}
+			if full < c {
+				for ox := xLo; ox < xHi; ox++ {
+					dwConvPixelTailAVX2FMA(s, in, w, bias, out, oy, ox, full, act)
+				}
+			}
+		}
+		for ox := xHi; ox < s.OutW; ox++ {
+			dwConvPixelAVX2FMA(s, in, w, bias, out, oy, ox, act)
+		}
+	}
+}
+
+// dwConv3x3RowAVX2FMA runs eight channels of n consecutive interior output
+// pixels. r0, r1, r2 start at the first window's three input rows, step is
+// the distance between successive windows (stride times channels), c the
+// pixel pitch; w and o start at the channel group, bias at index j.
+func dwConv3x3RowAVX2FMA(n, step, c int, r0, r1, r2, w, bias []float32, j int, o []float32, act Act) {
+	ld := func(s []float32, i int) archsimd.Float32x8 { return archsimd.LoadFloat32x8((*[8]float32)(s[i : i+8])) }
+	w00, w01, w02 := ld(w, 0), ld(w, c), ld(w, 2*c)
+	w10, w11, w12 := ld(w, 3*c), ld(w, 4*c), ld(w, 5*c)
+	w20, w21, w22 := ld(w, 6*c), ld(w, 7*c), ld(w, 8*c)
+	var b archsimd.Float32x8
+	if bias != nil {
+		b = ld(bias, j)
+	}
+	for x := 0; x < n; x++ {
+		p := x * step
+		acc := ld(r0, p).MulAdd(w00, b)
+		acc = ld(r0, p+c).MulAdd(w01, acc)
+		acc = ld(r0, p+2*c).MulAdd(w02, acc)
+		acc = ld(r1, p).MulAdd(w10, acc)
+		acc = ld(r1, p+c).MulAdd(w11, acc)
+		acc = ld(r1, p+2*c).MulAdd(w12, acc)
+		acc = ld(r2, p).MulAdd(w20, acc)
+		acc = ld(r2, p+c).MulAdd(w21, acc)
+		acc = ld(r2, p+2*c).MulAdd(w22, acc)
+		act8(acc, act).Store((*[8]float32)(o[x*c : x*c+8]))
+	}
+}
+
+// dwConvPixelTailAVX2FMA computes channels [j0, C) of one interior pixel,
+// fewer than eight, with masked loads and stores.
+func dwConvPixelTailAVX2FMA(s *ConvShape, in, w, bias, out []float32, oy, ox, j0 int, act Act) {
+	c := s.InC
+	var acc archsimd.Float32x8
+	if bias != nil {
+		acc = archsimd.LoadFloat32x8SlicePart(bias[j0:c])
+	}
+	for ky := 0; ky < 3; ky++ {
+		for kx := 0; kx < 3; kx++ {
+			p := ((oy*s.SH-s.PadTop+ky)*s.InW + ox*s.SW - s.PadLeft + kx) * c
+			t := (ky*3 + kx) * c
+			acc = archsimd.LoadFloat32x8SlicePart(in[p+j0:p+c]).MulAdd(archsimd.LoadFloat32x8SlicePart(w[t+j0:t+c]), acc)
+		}
+	}
+	q := (oy*s.OutW + ox) * c
+	act8(acc, act).StoreSlicePart(out[q+j0 : q+c])
+}
+
+// Add implements Kernels: out = act(x + y), sixteen lanes per step.
+func (AVX2FMA) Add(x, y, out []float32, act Act) {
+	n := len(x)
+	y, out = y[:n], out[:n]
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		a0 := archsimd.LoadFloat32x8((*[8]float32)(x[i : i+8]))
+		a1 := archsimd.LoadFloat32x8((*[8]float32)(x[i+8 : i+16]))
+		b0 := archsimd.LoadFloat32x8((*[8]float32)(y[i : i+8]))
+		b1 := archsimd.LoadFloat32x8((*[8]float32)(y[i+8 : i+16]))
+		act8(a0.Add(b0), act).Store((*[8]float32)(out[i : i+8]))
+		act8(a1.Add(b1), act).Store((*[8]float32)(out[i+8 : i+16]))
+	}
+	for ; i < n; i += 8 {
+		e := min(i+8, n)
+		v := archsimd.LoadFloat32x8SlicePart(x[i:e]).Add(archsimd.LoadFloat32x8SlicePart(y[i:e]))
+		act8(v, act).StoreSlicePart(out[i:e])
+	}
+}
+
+// Activate implements Kernels.
+func (AVX2FMA) Activate(x []float32, act Act) {
+	if act == ActNone {
+		return
+	}
+	for i := 0; i < len(x); i += 8 {
+		e := min(i+8, len(x))
+		act8(archsimd.LoadFloat32x8SlicePart(x[i:e]), act).StoreSlicePart(x[i:e])
+	}
+}
+
+// MulChannels implements Kernels.
+func (AVX2FMA) MulChannels(hw, c int, x, scale, out []float32) {
+	for j := 0; j < c; j += 8 {
+		e := min(j+8, c)
+		s := archsimd.LoadFloat32x8SlicePart(scale[j:e])
+		for i := 0; i < hw; i++ {
+			archsimd.LoadFloat32x8SlicePart(x[i*c+j:i*c+e]).Mul(s).StoreSlicePart(out[i*c+j : i*c+e])
+		}
+	}
+}
+
+// GlobalAvgPool implements Kernels: each group of channels is summed over
+// all pixels in four independent accumulators (so that the adds pipeline)
+// and scaled once.
+func (AVX2FMA) GlobalAvgPool(hw, c int, in, out []float32) {
+	inv := archsimd.BroadcastFloat32x8(1 / float32(max(hw, 1)))
+	for j := 0; j < c; j += 8 {
+		e := min(j+8, c)
+		var s0, s1, s2, s3 archsimd.Float32x8
+		i := 0
+		for ; i+4 <= hw; i += 4 {
+			s0 = s0.Add(archsimd.LoadFloat32x8SlicePart(in[i*c+j : i*c+e]))
+			s1 = s1.Add(archsimd.LoadFloat32x8SlicePart(in[(i+1)*c+j : (i+1)*c+e]))
+			s2 = s2.Add(archsimd.LoadFloat32x8SlicePart(in[(i+2)*c+j : (i+2)*c+e]))
+			s3 = s3.Add(archsimd.LoadFloat32x8SlicePart(in[(i+3)*c+j : (i+3)*c+e]))
+		}
+		for ; i < hw; i++ {
+			s0 = s0.Add(archsimd.LoadFloat32x8SlicePart(in[i*c+j : i*c+e]))
+		}
+		s0.Add(s1).Add(s2.Add(s3)).Mul(inv).StoreSlicePart(out[j:e])
+	}
+}
