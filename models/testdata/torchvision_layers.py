@@ -8,8 +8,9 @@ with forward hooks, and writes <case>.json next to itself:
 
     {"arch", "width", "input", "classes", "torch", "torchvision",
      "layers": [{"name", "op", "kernel", "stride", "padding", "output",
-                 "params", "macs", "ceil"}...],
-     "totals": {"params", "macs"}}
+                 "params", "macs", "ceil", "eps"}...],
+     "totals": {"params", "macs"},
+     "state_dict": {key: torch shape}}
 
 A layer is a leaf module (Conv2d, BatchNorm2d, Linear, pools, activations)
 or one of the few containers whose output is made by a functional op that
@@ -21,6 +22,9 @@ module's own parameters (weights, biases, batch-norm gamma and beta: what
 model.parameters() holds, not the running statistics); "macs" counts the
 multiply-accumulates of convolutions and linear layers. totals.params is
 sum(p.numel() for p in model.parameters()), independently of the hooks.
+"state_dict" lists every entry a checkpoint of the model holds, with its
+shape in torch's layout (num_batches_tracked, which inference never reads,
+left out).
 
 Run it with Debian's python3-torch 1.13 and python3-torchvision 0.14:
 
@@ -168,6 +172,8 @@ def report(model, channels, size):
                    "padding": [0, 0, 0, 0], "output": out, "params": 0, "macs": 0}
             if isinstance(m, LEAVES):
                 row["params"] = sum(p.numel() for p in m.parameters(recurse=False))
+            if isinstance(m, nn.BatchNorm2d):
+                row["eps"] = m.eps
             if isinstance(m, nn.Conv2d):
                 assert m.dilation == (1, 1) and isinstance(m.padding, tuple)
                 kh, kw = m.kernel_size
@@ -208,7 +214,7 @@ def report(model, channels, size):
 
 def write(path, doc):
     # One layer per line keeps the files readable and their diffs small.
-    head = {k: v for k, v in doc.items() if k not in ("layers", "totals")}
+    head = {k: v for k, v in doc.items() if k not in ("layers", "totals", "state_dict")}
     lines = ["{"]
     for k, v in head.items():
         lines.append("  %s: %s," % (json.dumps(k), json.dumps(v)))
@@ -216,7 +222,12 @@ def write(path, doc):
     rows = [json.dumps(r) for r in doc["layers"]]
     lines.extend("    " + r + ("," if i < len(rows) - 1 else "") for i, r in enumerate(rows))
     lines.append("  ],")
-    lines.append('  "totals": %s' % json.dumps(doc["totals"]))
+    lines.append('  "totals": %s,' % json.dumps(doc["totals"]))
+    lines.append('  "state_dict": {')
+    keys = list(doc["state_dict"].items())
+    lines.extend("    %s: %s%s" % (json.dumps(k), json.dumps(v), "," if i < len(keys) - 1 else "")
+                 for i, (k, v) in enumerate(keys))
+    lines.append("  }")
     lines.append("}")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -235,7 +246,9 @@ def main():
         layers, totals = report(model, channels, size)
         doc = {"arch": arch, "width": width, "input": size, "classes": classes,
                "torch": torch.__version__, "torchvision": torchvision.__version__,
-               "layers": layers, "totals": totals}
+               "layers": layers, "totals": totals,
+               "state_dict": {k: list(v.shape) for k, v in model.state_dict().items()
+                              if not k.endswith("num_batches_tracked")}}
         write(os.path.join(here, case + ".json"), doc)
         print("%-28s %4d layers %12d params %14d MACs" % (case, len(layers), totals["params"], totals["macs"]))
 
