@@ -127,9 +127,9 @@ func (b *builder) inception(name, in string, cin, c1, c3r, c3, c5r, c5, pool int
 }
 
 // googLeNet is torchvision's GoogLeNet (Szegedy et al. 2014, Inception v1)
-// with batch norm, for inference: no auxiliary classifiers, and the input
-// transform off (the preprocessing's ImageNet normalisation is what
-// transform_input would undo and redo). Its max pools use ceil mode.
+// with batch norm, for inference: no auxiliary classifiers, and no
+// transform_input step (Build folds it into the preprocessing instead, as
+// x*2/255 - 1). Its max pools use ceil mode.
 func googLeNet(b *builder, _ float64, classes int) error {
 	x := b.basicConv("conv1", b.g.Input, 3, 64, 7, 2, 3)
 	x = b.pool("maxpool1", x, ir.MaxPool, 3, 2, 0, true)

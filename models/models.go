@@ -118,7 +118,21 @@ func Build(name string, opt Options) (*ir.Graph, error) {
 		g.Meta.Width = float32(width)
 	}
 	g.Meta.Preprocess = imageNetPreprocess(input)
-	if name == "lenet5" {
+	switch name {
+	case "googlenet":
+		// torchvision's pretrained GoogLeNet runs with transform_input on:
+		// it takes the ImageNet-normalised image and maps it back to
+		// (x/255 - 0.5) / 0.5, the normalisation its weights were trained
+		// with. The graph leaves that step out, so the preprocessing does
+		// it all at once: x*2/255 - 1 on every channel.
+		for c := range 3 {
+			g.Meta.Preprocess.Scale[c] = 2.0 / 255
+			g.Meta.Preprocess.Offset[c] = -1
+		}
+	case "lenet5":
+		// A grey ("L", as PIL calls 8-bit grey) image stretched to the
+		// input size, scaled to [0, 1]: what a network trained from
+		// scratch on MNIST-like data expects. Only channel 0 is used.
 		g.Meta.Preprocess = ir.Preprocess{
 			Resize:   ir.ResizeStretch,
 			Scale:    [3]float32{1.0 / 255, 1.0 / 255, 1.0 / 255},

@@ -335,6 +335,30 @@ func TestImageNetPreprocess(t *testing.T) {
 	}
 }
 
+// TestGoogLeNetPreprocess checks GoogLeNet's scale and offset against
+// torchvision's two steps for its pretrained weights: Normalize with
+// ImageNet's mean and std, then GoogLeNet._transform_input
+// (x * std/0.5 + (mean-0.5)/0.5 per channel).
+func TestGoogLeNetPreprocess(t *testing.T) {
+	g, err := Build("googlenet", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := g.Meta.Preprocess
+	mean := []float64{0.485, 0.456, 0.406}
+	std := []float64{0.229, 0.224, 0.225}
+	for c := range 3 {
+		for _, v := range []float64{0, 1, 128, 255} {
+			got := v*float64(p.Scale[c]) + float64(p.Offset[c])
+			normalised := (v/255 - mean[c]) / std[c]
+			want := normalised*(std[c]/0.5) + (mean[c]-0.5)/0.5
+			if math.Abs(got-want) > 1e-5 {
+				t.Errorf("channel %d, pixel %v: %v, torchvision gives %v", c, v, got, want)
+			}
+		}
+	}
+}
+
 // TestBadOptions checks that every option out of range is refused with a
 // message naming the problem, and that an input too small for a network
 // names the layer where it runs out.
