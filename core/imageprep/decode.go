@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"strings"
 )
 
 // DefaultMaxPixels bounds the pixel count Decode accepts (64 Mi pixels,
@@ -160,7 +161,9 @@ func (d Decoder) Decode(name string, data []byte) (image.Image, error) {
 // decodeError names the file and the format, and says "truncated" rather
 // than the decoder's bare "unexpected EOF".
 func decodeError(name string, f format, err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+	// image/png reports a short file as a FormatError("unexpected EOF").
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		strings.HasSuffix(err.Error(), "unexpected EOF") {
 		return fmt.Errorf("%s: truncated %s image", name, f)
 	}
 	return fmt.Errorf("%s: invalid %s image: %v", name, f, err)
