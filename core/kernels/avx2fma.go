@@ -31,10 +31,11 @@ func (AVX2FMA) PackGEMMWeights(b []float32, k, n int) []float32 {
 
 // GEMM implements Kernels with f32_gemm_6x16__avx2fma. Blocking is the same
 // as the pure-Go GEMM's (rows in blocks that stay in L2, then panels, then
-// tiles). Rows left over below the last whole tile run through the same
-// kernel with the missing rows' A pointers clamped to the last real row,
-// as XNNPACK does: the extra FMAs are cheaper than a second kernel, and
-// only the real rows are stored.
+// tiles). Rows left over below the last whole tile run through the 6x16
+// kernel, or the 4x16 one when four rows or fewer remain (the classifier's
+// single row, the 49 pixels of a 7x7 map), with the missing rows' A
+// pointers clamped to the last real row as XNNPACK does: the extra FMAs
+// cost less than more kernels, and only the real rows are stored.
 func (AVX2FMA) GEMM(m, n, k int, a []float32, lda int, b []float32, bias []float32, c []float32, ldc int, act Act) {
 	if m <= 0 || n <= 0 {
 		return
@@ -60,6 +61,11 @@ func (AVX2FMA) GEMM(m, n, k int, a []float32, lda int, b []float32, bias []float
 				var r [avxGEMMMR]int
 				for t := range r {
 					r[t] = (i + min(t, rows-1)) * lda
+				}
+				if rows <= 4 {
+					f32GEMM4x16AVX2FMA(k, a[r[0]:], a[r[1]:], a[r[2]:], a[r[3]:],
+						bp, bv0, bv1, c[i*ldc+j0:], ldc, rows, cols, act)
+					continue
 				}
 				f32GEMM6x16AVX2FMA(k, a[r[0]:], a[r[1]:], a[r[2]:], a[r[3]:], a[r[4]:], a[r[5]:],
 					bp, bv0, bv1, c[i*ldc+j0:], ldc, rows, cols, act)
@@ -119,6 +125,45 @@ func f32GEMM6x16AVX2FMA(k int, a0, a1, a2, a3, a4, a5, b []float32, bv0, bv1 arc
 	}
 	if rows > 5 {
 		storeRow16(c[5*ldc:], cols, c50, c51, act)
+	}
+}
+
+// f32GEMM4x16AVX2FMA is f32_gemm_4x16__avx2fma, the 6x16 kernel cut to
+// four rows for short remainders.
+func f32GEMM4x16AVX2FMA(k int, a0, a1, a2, a3, b []float32, bv0, bv1 archsimd.Float32x8,
+	c []float32, ldc, rows, cols int, act Act) {
+	a0, a1, a2, a3 = a0[:k], a1[:k], a2[:k], a3[:k]
+	b = b[:k*16]
+	c00, c01 := bv0, bv1
+	c10, c11 := bv0, bv1
+	c20, c21 := bv0, bv1
+	c30, c31 := bv0, bv1
+	for p := range a0 {
+		bp := b[p*16 : p*16+16 : p*16+16]
+		v0 := archsimd.LoadFloat32x8((*[8]float32)(bp[:8]))
+		v1 := archsimd.LoadFloat32x8((*[8]float32)(bp[8:]))
+		x := archsimd.BroadcastFloat32x8(a0[p])
+		c00 = x.MulAdd(v0, c00)
+		c01 = x.MulAdd(v1, c01)
+		x = archsimd.BroadcastFloat32x8(a1[p])
+		c10 = x.MulAdd(v0, c10)
+		c11 = x.MulAdd(v1, c11)
+		x = archsimd.BroadcastFloat32x8(a2[p])
+		c20 = x.MulAdd(v0, c20)
+		c21 = x.MulAdd(v1, c21)
+		x = archsimd.BroadcastFloat32x8(a3[p])
+		c30 = x.MulAdd(v0, c30)
+		c31 = x.MulAdd(v1, c31)
+	}
+	storeRow16(c, cols, c00, c01, act)
+	if rows > 1 {
+		storeRow16(c[ldc:], cols, c10, c11, act)
+	}
+	if rows > 2 {
+		storeRow16(c[2*ldc:], cols, c20, c21, act)
+	}
+	if rows > 3 {
+		storeRow16(c[3*ldc:], cols, c30, c31, act)
 	}
 }
 
