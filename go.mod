@@ -3,3 +3,5 @@ module github.com/glimpse-ml/glimpse
 go 1.26
 
 require github.com/x448/float16 v0.8.4
+
+require google.golang.org/protobuf v1.36.12 // indirect
