@@ -1,0 +1,161 @@
+// Package convert holds Glimpse's front ends: each reads one source format
+// (a TF.js layers model, a TF.js graph model, ...) and lowers it into an
+// ir.Graph with its weights and metadata, ready for core/format to write.
+//
+// One file per front end; this file holds what they share: the options, the
+// finishing steps every converted graph goes through (finding the
+// embedding, cutting the head, attaching labels, checking the whole graph),
+// and a small graph builder that knows the shapes of the values built so
+// far, which lowering needs for TF's SAME padding and similar decisions.
+package convert
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/glimpse-ml/glimpse/core/ir"
+)
+
+// Options are the choices a user makes when converting, whatever the
+// source format.
+type Options struct {
+	// DropHead cuts the network at its embedding (the output of the last
+	// global pooling before any classifier), which becomes the only
+	// output; what only the head used is pruned. Transfer learning trains
+	// a new head on that embedding.
+	DropHead bool
+	// Labels name the classes of the final output, one per channel.
+	Labels []string
+	// Source says where the weights came from; a default naming the front
+	// end and the model's folder is used when empty.
+	Source string
+}
+
+// finish applies what every front end does last: it records the
+// embedding, cuts the head if asked, attaches the labels, and checks the
+// whole graph so that a converted model is known to be runnable.
+func finish(g *ir.Graph, opt Options) error {
+	g.Meta.Source = opt.Source
+	g.Meta.Embedding = embedding(g)
+	if opt.DropHead {
+		if g.Meta.Embedding == "" {
+			return errors.New("cannot drop the head: no global pooling layer marks the embedding")
+		}
+		if len(opt.Labels) > 0 {
+			return errors.New("labels were given but the head is dropped: the embedding has no classes")
+		}
+		g.Outputs = []string{g.Meta.Embedding}
+		g.Prune()
+	}
+	shapes, err := g.Infer()
+	if err != nil {
+		return err
+	}
+	if len(opt.Labels) > 0 {
+		out := shapes[g.Outputs[0]]
+		if len(opt.Labels) != out[2] || out[0]*out[1] != 1 {
+			return fmt.Errorf("%d labels given, but the output %q has shape %v (%d classes)", len(opt.Labels), g.Outputs[0], out, out[2])
+		}
+		g.Meta.Labels = append([]string(nil), opt.Labels...)
+	}
+	if g.Meta.Architecture == "mobilenet_v2" {
+		g.Meta.Width = mobileNetV2Width(g, shapes)
+	}
+	return nil
+}
+
+// embedding names the output of the last global average pooling, the
+// features a classifier head reads; "" when the network has none.
+func embedding(g *ir.Graph) string {
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		if g.Nodes[i].Op == ir.GlobalAvgPool {
+			return g.Nodes[i].Output
+		}
+	}
+	return ""
+}
+
+// mobileNetV2Width recovers the width multiplier from the channel counts
+// that Keras's MobileNetV2 derives from it: the last 1x1 convolution has
+// 1280*alpha channels when alpha > 1 (1280 otherwise), the stem
+// make_divisible(32*alpha, 8). Widths 0.35 and 0.5 share a stem of 16 and
+// are left unknown (0).
+func mobileNetV2Width(g *ir.Graph, shapes map[string]ir.Shape) float32 {
+	var stem, last int
+	for _, n := range g.Nodes {
+		if n.Op == ir.Conv2D {
+			if stem == 0 {
+				stem = shapes[n.Output][2]
+			}
+			last = shapes[n.Output][2]
+		}
+		if n.Output == g.Meta.Embedding {
+			break
+		}
+	}
+	round := func(x float64) float32 { return float32(math.Round(x*100) / 100) }
+	switch {
+	case last > 1280:
+		return round(float64(last) / 1280)
+	case stem > 16:
+		return round(float64(stem) / 32)
+	}
+	return 0
+}
+
+// builder appends nodes to a graph under construction and answers the
+// shape of any value built so far (by running ir's own shape inference,
+// so the rules live in one place).
+type builder struct {
+	g      *ir.Graph
+	shapes map[string]ir.Shape
+}
+
+func newBuilder(g *ir.Graph) *builder {
+	return &builder{g: g, shapes: map[string]ir.Shape{g.Input: g.InputShape}}
+}
+
+// shape returns the shape of value, inferring the graph built so far when
+// it is not known yet.
+func (b *builder) shape(value string) (ir.Shape, error) {
+	if s, ok := b.shapes[value]; ok {
+		return s, nil
+	}
+	saved := b.g.Outputs
+	b.g.Outputs = []string{value}
+	shapes, err := b.g.Infer()
+	b.g.Outputs = saved
+	if err != nil {
+		return ir.Shape{}, err
+	}
+	b.shapes = shapes
+	return shapes[value], nil
+}
+
+// add appends a node whose name is also its output value.
+func (b *builder) add(name string, op ir.Op, inputs, weights []string, a ir.Attrs) string {
+	return b.g.AddNode(name, op, inputs, weights, a)
+}
+
+// samePads is TF's SAME padding of one axis: the output is ceil(in/stride)
+// long and the padding it needs is split with the extra cell after (at the
+// bottom or right), unlike torch's symmetric padding.
+func samePads(in, k, stride, dilation int) (before, after int) {
+	out := (in + stride - 1) / stride
+	total := (out-1)*stride + (k-1)*dilation + 1 - in
+	if total < 0 {
+		total = 0
+	}
+	return total / 2, total - total/2
+}
+
+// sameAttrs fills attrs' per-side padding for TF SAME on an input of shape
+// in, given the window and the attrs' stride and dilation.
+func sameAttrs(a *ir.Attrs, in ir.Shape, kh, kw int) {
+	sh, sw := a.Strides()
+	dh, dw := a.Dilations()
+	t, bt := samePads(in[0], kh, sh, dh)
+	l, r := samePads(in[1], kw, sw, dw)
+	a.Pads = ir.Pads{t, l, bt, r}
+}
