@@ -23,6 +23,13 @@ const DefaultMaxPixels = 1 << 26
 // DefaultMaxPixels needs more than this in any sane encoding.
 const maxFileBytes = 1 << 30
 
+// maxJPEGScans bounds the scans of a progressive JPEG. Each scan may
+// revisit every block of the image, and a scan that skips all blocks
+// with end-of-band runs costs a few dozen bytes, so a small hostile file
+// could otherwise keep the decoder busy for minutes. Encoders write about
+// ten; libjpeg-turbo's tools refuse more than a few hundred.
+const maxJPEGScans = 256
+
 // Decoder decodes JPEG, PNG and GIF images with a bound on their size.
 // The zero value uses DefaultMaxPixels.
 type Decoder struct {
@@ -145,6 +152,11 @@ func (d Decoder) Decode(name string, data []byte) (image.Image, error) {
 		return nil, fmt.Errorf("%s: image is %dx%d, more than the %d pixels allowed",
 			name, cfg.Width, cfg.Height, maxPixels)
 	}
+	if f == formatJPEG {
+		if n := jpegScans(data); n > maxJPEGScans {
+			return nil, fmt.Errorf("%s: JPEG has %d scans, more than the %d allowed", name, n, maxJPEGScans)
+		}
+	}
 	img, err := f.decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, decodeError(name, f, err)
@@ -167,4 +179,42 @@ func decodeError(name string, f format, err error) error {
 		return fmt.Errorf("%s: truncated %s image", name, f)
 	}
 	return fmt.Errorf("%s: invalid %s image: %v", name, f, err)
+}
+
+// jpegScans counts the start-of-scan markers of a JPEG by walking its
+// marker segments and skipping entropy-coded data (where 0xFF is always
+// followed by 0x00 or a restart marker), so that 0xFFDA bytes inside
+// metadata do not count. It stops at anything malformed and leaves the
+// error to the decoder.
+func jpegScans(data []byte) int {
+	scans := 0
+	p := 2 // after SOI
+	for p+4 <= len(data) {
+		if data[p] != 0xff {
+			return scans
+		}
+		m := data[p+1]
+		switch {
+		case m == 0xff: // fill byte
+			p++
+			continue
+		case m == 0xd9: // end of image
+			return scans
+		case m == 0x01 || (m >= 0xd0 && m <= 0xd7): // markers without a length
+			p += 2
+			continue
+		}
+		p += 2 + (int(data[p+2])<<8 | int(data[p+3]))
+		if m != 0xda {
+			continue
+		}
+		scans++
+		for p+1 < len(data) {
+			if n := data[p+1]; data[p] == 0xff && n != 0 && (n < 0xd0 || n > 0xd7) {
+				break
+			}
+			p++
+		}
+	}
+	return scans
 }

@@ -309,6 +309,23 @@ func TestDecodeErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
 		}
 	}
+	// A JPEG with many scans: the one scan of a baseline JPEG repeated.
+	sos := bytes.Index(jpgData, []byte{0xff, 0xda})
+	eoi := len(jpgData) - 2
+	scans := append([]byte(nil), jpgData[:sos]...)
+	for range 300 {
+		scans = append(scans, jpgData[sos:eoi]...)
+	}
+	scans = append(scans, 0xff, 0xd9)
+	if n := jpegScans(scans); n != 300 {
+		t.Errorf("counted %d scans, want 300", n)
+	}
+	if n := jpegScans(jpgData); n != 1 {
+		t.Errorf("counted %d scans in a baseline JPEG, want 1", n)
+	}
+	if _, err := Decode("scans.jpg", scans); err == nil || !strings.Contains(err.Error(), "scans.jpg: JPEG has 300 scans") {
+		t.Errorf("scan limit not enforced: %v", err)
+	}
 	if _, err := (Decoder{MaxPixels: 14}).Decode("small.png", pngData); err == nil ||
 		!strings.Contains(err.Error(), "small.png: image is 5x3, more than the 14 pixels allowed") {
 		t.Errorf("MaxPixels not enforced: %v", err)

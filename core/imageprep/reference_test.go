@@ -283,3 +283,45 @@ func TestEXIFOrientation(t *testing.T) {
 		t.Fatalf("%d orientation cases, want 8", n)
 	}
 }
+
+// TestJPEGDecodeNearPillow decodes a progressive 4:2:0 JPEG and compares
+// with Pillow's (libjpeg-turbo's) decoding. JPEG decoders are allowed to
+// differ (IDCT rounding, chroma upsampling), so this bounds the
+// difference rather than requiring equality, and logs it.
+func TestJPEGDecodeNearPillow(t *testing.T) {
+	for _, c := range loadManifest(t) {
+		if c.Kind != "jpeg" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("testdata", c.Input))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := jpegScans(data); n < 2 || n > maxJPEGScans {
+			t.Errorf("%s: %d scans, want a progressive JPEG", c.Input, n)
+		}
+		g := rgbBytes(t, mustDecode(t, c.Input), false)
+		w := rgbBytes(t, mustDecode(t, c.Output), false)
+		if len(g) != len(w) {
+			t.Fatalf("%s: %d values, Pillow %d", c.Input, len(g), len(w))
+		}
+		sum, worst, off := 0, 0, 0
+		for i := range g {
+			d := int(g[i]) - int(w[i])
+			if d < 0 {
+				d = -d
+			}
+			sum += d
+			worst = max(worst, d)
+			if d > 1 {
+				off++
+			}
+		}
+		mean := float64(sum) / float64(len(g))
+		t.Logf("%s: Go vs Pillow decoding: mean %.3f levels, worst %d, %d of %d values off by more than 1",
+			c.Input, mean, worst, off, len(g))
+		if mean > 2 || worst > 48 {
+			t.Errorf("%s: too far from Pillow's decoding", c.Input)
+		}
+	}
+}

@@ -161,6 +161,11 @@ def main():
     eval_case("in_grey29x31.png", gl, "eval_grey_grey_28.f32", [28, 28], None, [0.1307], [0.3081], grey=True)
 
     exif_cases(gradient_noise(24, 16, 7))
+    # A progressive, chroma-subsampled JPEG (what cameras and the web
+    # mostly serve) and Pillow's decoding of it.
+    photo.save("in_progressive.jpg", quality=85, progressive=True, subsampling=2)
+    Image.open("in_progressive.jpg").convert("RGB").save("jpeg_progressive.png", optimize=True)
+    cases.append({"kind": "jpeg", "input": "in_progressive.jpg", "output": "jpeg_progressive.png"})
 
     with open("manifest.json", "w") as f:
         json.dump({
