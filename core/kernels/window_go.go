@@ -37,7 +37,8 @@ func windowRange(o, st, pad, k, n int) (lo, hi int) {
 
 // f32MaxPoolGo is f32_maxpool__go. Windows are clipped to the input first,
 // so padded cells never take part, and the inner loop is a channel-wise
-// maximum over whole pixels.
+// maximum over whole pixels (a comparison, not the max builtin: see
+// f32ActivateGo).
 func f32MaxPoolGo(s *ConvShape, in, out []float32) {
 	c := s.InC
 	for oy := 0; oy < s.OutH; oy++ {
@@ -56,7 +57,9 @@ func f32MaxPoolGo(s *ConvShape, in, out []float32) {
 				for ix := x0; ix < x1; ix++ {
 					x := in[(iy*s.InW+ix)*c : (iy*s.InW+ix)*c+c]
 					for j, v := range x {
-						o[j] = max(o[j], v)
+						if v > o[j] {
+							o[j] = v
+						}
 					}
 				}
 			}
