@@ -233,6 +233,7 @@ func TestHostileGraphs(t *testing.T) {
 		{`[{"name":"fc","op":"Pad","inputs":["x"],"output":"fc","attrs":{"pads":[1048576,1048576,0,0]}},` + softmax, "beyond the limit"},
 		{`{"nodes":[]}`, `metadata key "glimpse.graph"`},
 		{`[` + softmax[:len(softmax)-1] + `] []`, "trailing data"},
+		{`[` + softmax[:len(softmax)-1] + `]}`, "trailing data"},
 	} {
 		_, err := readBytes(graph(c.nodes), "evil.glimpse")
 		if err == nil || !strings.HasPrefix(err.Error(), "evil.glimpse: ") || !strings.Contains(err.Error(), c.want) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/glimpse-ml/glimpse/core/ir"
 )
@@ -284,7 +285,7 @@ func graphOf(kvs []KV) (*ir.Graph, error) {
 	if err := dec.Decode(&nodes); err != nil {
 		return nil, fmt.Errorf("metadata key %q: %v", keyGraph, err)
 	}
-	if dec.More() {
+	if rest := strings.TrimSpace(graph[dec.InputOffset():]); rest != "" {
 		return nil, fmt.Errorf("metadata key %q: trailing data after the node array", keyGraph)
 	}
 	g.Nodes = make([]*ir.Node, len(nodes))
