@@ -3,7 +3,6 @@ package imageprep
 import (
 	"encoding/binary"
 	"image"
-	"image/color"
 )
 
 // exifOrientation returns the EXIF orientation (1..8) of a JPEG, or 1 when
@@ -86,12 +85,14 @@ func orient(img image.Image, o int) image.Image {
 	if o <= 1 || o > 8 {
 		return img
 	}
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
 	ow, oh := w, h
 	if o >= 5 { // the four orientations that swap the axes
 		ow, oh = h, w
 	}
+	// Convert through source, which decodes chroma as libjpeg does.
+	var pr Preparer
+	src := pr.source(img, false)
 	dst := image.NewNRGBA(image.Rect(0, 0, ow, oh))
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
@@ -113,9 +114,9 @@ func orient(img image.Image, o int) image.Image {
 			case 8: // rotate 90° counter-clockwise to display
 				dx, dy = y, w-1-x
 			}
-			c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
-			i := dst.PixOffset(dx, dy)
-			dst.Pix[i+0], dst.Pix[i+1], dst.Pix[i+2], dst.Pix[i+3] = c.R, c.G, c.B, c.A
+			i, j := dst.PixOffset(dx, dy), y*src.stride+x*src.step
+			copy(dst.Pix[i:i+3], src.pix[j:j+3])
+			dst.Pix[i+3] = 255
 		}
 	}
 	return dst

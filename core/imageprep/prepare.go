@@ -260,6 +260,9 @@ func (pr *Preparer) source(img image.Image, grey bool) pixels {
 			}
 		}
 	case *image.YCbCr:
+		if fancyYCbCr(m, put) {
+			break
+		}
 		for y := b.Min.Y; y < b.Max.Y; y++ {
 			for x := b.Min.X; x < b.Max.X; x++ {
 				yi, ci := m.YOffset(x, y), m.COffset(x, y)

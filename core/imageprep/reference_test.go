@@ -274,7 +274,7 @@ func TestEXIFOrientation(t *testing.T) {
 				sum += d
 				worst = max(worst, d)
 			}
-			if mean := float64(sum) / float64(len(g)); mean > 1 || worst > 8 {
+			if mean := float64(sum) / float64(len(g)); mean > 0.1 || worst > 4 {
 				t.Errorf("differs from Pillow: mean %.2f, worst %d levels", mean, worst)
 			}
 		})
@@ -284,10 +284,12 @@ func TestEXIFOrientation(t *testing.T) {
 	}
 }
 
-// TestJPEGDecodeNearPillow decodes a progressive 4:2:0 JPEG and compares
-// with Pillow's (libjpeg-turbo's) decoding. JPEG decoders are allowed to
-// differ (IDCT rounding, chroma upsampling), so this bounds the
-// difference rather than requiring equality, and logs it.
+// TestJPEGDecodeNearPillow decodes JPEGs (progressive, 4:2:0, 4:2:2,
+// 4:4:4, odd sizes) and compares with Pillow's (libjpeg-turbo's)
+// decoding. The IDCTs round differently, so this bounds the difference
+// rather than requiring equality, and logs it. Without libjpeg's chroma
+// upsampling (ycbcr.go) the 4:2:0 photo is off by 1.2 levels on average
+// and up to 35.
 func TestJPEGDecodeNearPillow(t *testing.T) {
 	for _, c := range loadManifest(t) {
 		if c.Kind != "jpeg" {
@@ -297,8 +299,8 @@ func TestJPEGDecodeNearPillow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := jpegScans(data); n < 2 || n > maxJPEGScans {
-			t.Errorf("%s: %d scans, want a progressive JPEG", c.Input, n)
+		if n := jpegScans(data); n < 1 || n > maxJPEGScans {
+			t.Errorf("%s: %d scans", c.Input, n)
 		}
 		g := rgbBytes(t, mustDecode(t, c.Input), false)
 		w := rgbBytes(t, mustDecode(t, c.Output), false)
@@ -320,7 +322,7 @@ func TestJPEGDecodeNearPillow(t *testing.T) {
 		mean := float64(sum) / float64(len(g))
 		t.Logf("%s: Go vs Pillow decoding: mean %.3f levels, worst %d, %d of %d values off by more than 1",
 			c.Input, mean, worst, off, len(g))
-		if mean > 2 || worst > 48 {
+		if mean > 0.1 || worst > 4 {
 			t.Errorf("%s: too far from Pillow's decoding", c.Input)
 		}
 	}

@@ -127,7 +127,7 @@ def main():
 
     for w, h in [(37, 53), (20, 30), (74, 106), (100, 13), (1, 1), (5, 80), (37, 20), (11, 53)]:
         resize_case("in_grad37x53.png", g1, w, h)
-    for w, h in [(300, 200), (224, 224), (150, 100), (97, 61), (301, 199), (600, 20), (7, 3)]:
+    for w, h in [(300, 200), (224, 224), (150, 100), (97, 61), (151, 201), (600, 20), (7, 3)]:
         resize_case("in_grad300x200.png", g2, w, h)
     for w, h in [(64, 64), (32, 32), (17, 17), (128, 128), (63, 65)]:
         resize_case("in_noise64x64.png", g3, w, h)
@@ -163,9 +163,17 @@ def main():
     exif_cases(gradient_noise(24, 16, 7))
     # A progressive, chroma-subsampled JPEG (what cameras and the web
     # mostly serve) and Pillow's decoding of it.
-    photo.save("in_progressive.jpg", quality=85, progressive=True, subsampling=2)
-    Image.open("in_progressive.jpg").convert("RGB").save("jpeg_progressive.png", optimize=True)
-    cases.append({"kind": "jpeg", "input": "in_progressive.jpg", "output": "jpeg_progressive.png"})
+    # Odd sizes exercise the chroma edges.
+    small = photo.crop((40, 30, 115, 91))  # 75x61
+    for name, img, opts in [
+        ("progressive420", photo, dict(quality=85, progressive=True, subsampling=2)),
+        ("odd420", small, dict(quality=90, subsampling=2)),
+        ("odd422", small, dict(quality=90, subsampling=1)),
+        ("odd444", small, dict(quality=90, subsampling=0)),
+    ]:
+        img.save("in_%s.jpg" % name, **opts)
+        Image.open("in_%s.jpg" % name).convert("RGB").save("jpeg_%s.png" % name, optimize=True)
+        cases.append({"kind": "jpeg", "input": "in_%s.jpg" % name, "output": "jpeg_%s.png" % name})
 
     with open("manifest.json", "w") as f:
         json.dump({
