@@ -475,3 +475,35 @@ func TestActApply(t *testing.T) {
 		}
 	}
 }
+
+// TestNoAllocs checks the contract that kernels allocate nothing at call
+// time (packing, done at load, may).
+func TestNoAllocs(t *testing.T) {
+	forEach(t, func(t *testing.T, ker Kernels) {
+		r := rand.New(rand.NewPCG(19, 20))
+		m, n, k := 13, 21, 19
+		a, w, bias, c := randSlice(r, m*k), ker.PackGEMMWeights(randSlice(r, k*n), k, n), randSlice(r, n), make([]float32, m*n)
+		s := &ConvShape{InH: 9, InW: 8, InC: 11, OutH: 9, OutW: 8, OutC: 11, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1,
+			PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}
+		in, out := randSlice(r, 9*8*11), make([]float32, 9*8*11)
+		dw := ker.PackDWConvWeights(randSlice(r, 9*11), 3, 3, 11)
+		cols := make([]float32, 9*8*9*11)
+		for _, act := range acts {
+			if got := testing.AllocsPerRun(3, func() {
+				ker.GEMM(m, n, k, a, k, w, bias, c, n, act)
+				ker.DWConv(s, in, dw, bias[:11], out, act)
+				ker.Im2Col(s, in, 0, 11, cols)
+				ker.MaxPool(s, in, out)
+				ker.AvgPool(s, in, out, true)
+				ker.GlobalAvgPool(72, 11, in, out)
+				ker.Add(in, in, out, act)
+				ker.MulChannels(72, 11, in, bias[:11], out)
+				ker.Activate(out, act)
+				ker.HardSigmoid(out, 0.2, 0.5)
+				ker.Softmax(72, 11, out)
+			}); got != 0 {
+				t.Errorf("act %d: %v allocations per run, want 0", act, got)
+			}
+		}
+	})
+}
