@@ -1,0 +1,261 @@
+//go:build js && wasm
+
+package kernels
+
+import (
+	"fmt"
+	"runtime"
+	"syscall/js"
+	"unsafe"
+)
+
+// WasmSIMD runs the kernels of Glimpse's WebAssembly SIMD module
+// (wasm/simd): a separate module that imports this program's linear
+// memory, called through syscall/js with the addresses of Go slices (under
+// GOOS=js a pointer is an offset into that memory). Each call costs about a
+// microsecond, so every export does a whole operation (a whole GEMM, a
+// whole depthwise layer). The GEMM reads the pure-Go kernels' panel
+// packing and DWConv their weight layout, so weights packed by Go serve
+// both. Kernels the module lacks (Softmax, HardSigmoid, the Sigmoid
+// epilogue) run the embedded Go reference.
+//
+// The module is found on globalThis.__glimpseSIMD, which whoever
+// instantiates this program publishes (wasm/simd/loader.mjs: the browser
+// loader, and tools/js/go-wasm-exec under Node). Go's garbage collector
+// does not move objects, so an address stays valid while its slice is
+// alive; every call keeps its slices alive until it returns. The memory
+// may grow between calls: the module imports the memory object itself, so
+// it sees the growth.
+type WasmSIMD struct {
+	Go
+	m *wasmSIMDModule
+}
+
+// wasmSIMDModule holds the module's exports.
+type wasmSIMDModule struct {
+	name                                string
+	gemm, dwconv, maxpool, avgpool      js.Value
+	gavgpool, vadd, vmulc, vact, im2col js.Value
+}
+
+// The module reads a ConvShape in place as sixteen 8-byte ints in
+// declaration order; these constants fail to compile if its size changes
+// (the field order is checked by a test).
+const (
+	_ uintptr = unsafe.Sizeof(ConvShape{}) - 16*8
+	_ uintptr = 16*8 - unsafe.Sizeof(ConvShape{})
+)
+
+// NewWasmSIMD returns the SIMD kernels published on
+// globalThis.__glimpseSIMD, and false when there are none (no loader ran,
+// or the engine lacks WebAssembly SIMD).
+func NewWasmSIMD() (WasmSIMD, bool) {
+	v := js.Global().Get("__glimpseSIMD")
+	if v.Type() != js.TypeObject {
+		return WasmSIMD{}, false
+	}
+	m := &wasmSIMDModule{name: "wasmsimd"}
+	if variant := v.Get("variant"); variant.Type() == js.TypeString && variant.String() == "relaxed" {
+		m.name = "wasmrelaxedsimd"
+	}
+	for _, e := range []struct {
+		dst  *js.Value
+		name string
+	}{
+		{&m.gemm, "f32_gemm_4x8"}, {&m.dwconv, "f32_dwconv"}, {&m.maxpool, "f32_maxpool"},
+		{&m.avgpool, "f32_avgpool"}, {&m.gavgpool, "f32_gavgpool"}, {&m.vadd, "f32_vadd"},
+		{&m.vmulc, "f32_vmulc"}, {&m.vact, "f32_vact"}, {&m.im2col, "f32_im2col"},
+	} {
+		*e.dst = v.Get(e.name)
+		if e.dst.Type() != js.TypeFunction {
+			return WasmSIMD{}, false
+		}
+	}
+	return WasmSIMD{m: m}, true
+}
+
+// Name implements Kernels: "wasmrelaxedsimd" when the module uses
+// relaxed-SIMD fused multiply-adds, "wasmsimd" otherwise.
+func (k WasmSIMD) Name() string { return k.m.name }
+
+// addr is the linear-memory address of s's first element, 0 for an empty
+// slice (which the module never reads).
+func addr(s []float32) int {
+	if len(s) == 0 {
+		return 0
+	}
+	return int(uintptr(unsafe.Pointer(unsafe.SliceData(s))))
+}
+
+// shapeAddr is the linear-memory address of a ConvShape.
+func shapeAddr(s *ConvShape) int { return int(uintptr(unsafe.Pointer(s))) }
+
+// need panics, as the Go kernels' slicing would, when a buffer is shorter
+// than the module is about to read or write: the module itself has no
+// bounds but the memory's.
+func need(kernel, buf string, have, want int) {
+	if have < want {
+		panic(fmt.Sprintf("kernels: %s: %s has %d values, needs %d", kernel, buf, have, want))
+	}
+}
+
+// simdAct is the activation the module fuses: it has no exponential, so
+// Sigmoid is applied afterwards in Go.
+func simdAct(act Act) Act {
+	if act == ActSigmoid {
+		return ActNone
+	}
+	return act
+}
+
+// GEMM implements Kernels with f32_gemm_4x8__wasmsimd (relaxed: fused
+// multiply-adds) over the pure-Go kernels' panels of eight columns.
+func (k WasmSIMD) GEMM(m, n, kk int, a []float32, lda int, b []float32, bias []float32, c []float32, ldc int, act Act) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if kk > 0 {
+		need("GEMM", "a", len(a), (m-1)*lda+kk)
+	}
+	need("GEMM", "b", len(b), (n+goGEMMNR-1)/goGEMMNR*goGEMMNR*kk)
+	need("GEMM", "c", len(c), (m-1)*ldc+n)
+	if bias != nil {
+		need("GEMM", "bias", len(bias), n)
+	}
+	k.m.gemm.Invoke(m, n, kk, addr(a), lda, addr(b), addr(bias), addr(c), ldc, int(simdAct(act)))
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(bias)
+	if act == ActSigmoid {
+		for i := 0; i < m; i++ {
+			f32ActivateGo(c[i*ldc:i*ldc+n], act)
+		}
+	}
+	runtime.KeepAlive(c)
+}
+
+// checkWindow checks the input and output of a window operation.
+func checkWindow(kernel string, s *ConvShape, in, out []float32) {
+	need(kernel, "input", len(in), s.InH*s.InW*s.InC)
+	need(kernel, "output", len(out), s.OutH*s.OutW*s.InC)
+}
+
+// DWConv implements Kernels with f32_dwconv__wasmsimd, whose fast path is
+// the 3x3 window of any stride (f32_dwconv_3x3s1 and 3x3s2 among them).
+func (k WasmSIMD) DWConv(s *ConvShape, in, w, bias, out []float32, act Act) {
+	if s.OutH <= 0 || s.OutW <= 0 || s.InC <= 0 {
+		return
+	}
+	checkWindow("DWConv", s, in, out)
+	need("DWConv", "weights", len(w), s.KH*s.KW*s.InC)
+	if bias != nil {
+		need("DWConv", "bias", len(bias), s.InC)
+	}
+	k.m.dwconv.Invoke(shapeAddr(s), addr(in), addr(w), addr(bias), addr(out), int(simdAct(act)))
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(in)
+	runtime.KeepAlive(w)
+	runtime.KeepAlive(bias)
+	if act == ActSigmoid {
+		f32ActivateGo(out[:s.OutH*s.OutW*s.InC], act)
+	}
+	runtime.KeepAlive(out)
+}
+
+// MaxPool implements Kernels with f32_maxpool__wasmsimd.
+func (k WasmSIMD) MaxPool(s *ConvShape, in, out []float32) {
+	if s.OutH <= 0 || s.OutW <= 0 || s.InC <= 0 {
+		return
+	}
+	checkWindow("MaxPool", s, in, out)
+	k.m.maxpool.Invoke(shapeAddr(s), addr(in), addr(out))
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(in)
+	runtime.KeepAlive(out)
+}
+
+// AvgPool implements Kernels with f32_avgpool__wasmsimd.
+func (k WasmSIMD) AvgPool(s *ConvShape, in, out []float32, countPad bool) {
+	if s.OutH <= 0 || s.OutW <= 0 || s.InC <= 0 {
+		return
+	}
+	checkWindow("AvgPool", s, in, out)
+	cp := 0
+	if countPad {
+		cp = 1
+	}
+	k.m.avgpool.Invoke(shapeAddr(s), addr(in), addr(out), cp)
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(in)
+	runtime.KeepAlive(out)
+}
+
+// GlobalAvgPool implements Kernels with f32_gavgpool__wasmsimd.
+func (k WasmSIMD) GlobalAvgPool(hw, c int, in, out []float32) {
+	if hw <= 0 || c <= 0 {
+		k.Go.GlobalAvgPool(hw, c, in, out)
+		return
+	}
+	need("GlobalAvgPool", "input", len(in), hw*c)
+	need("GlobalAvgPool", "output", len(out), c)
+	k.m.gavgpool.Invoke(hw, c, addr(in), addr(out))
+	runtime.KeepAlive(in)
+	runtime.KeepAlive(out)
+}
+
+// Add implements Kernels with f32_vadd__wasmsimd.
+func (k WasmSIMD) Add(x, y, out []float32, act Act) {
+	n := len(x)
+	if n == 0 {
+		return
+	}
+	need("Add", "y", len(y), n)
+	need("Add", "out", len(out), n)
+	k.m.vadd.Invoke(n, addr(x), addr(y), addr(out), int(simdAct(act)))
+	runtime.KeepAlive(x)
+	runtime.KeepAlive(y)
+	if act == ActSigmoid {
+		f32ActivateGo(out[:n], act)
+	}
+	runtime.KeepAlive(out)
+}
+
+// MulChannels implements Kernels with f32_vmulc__wasmsimd.
+func (k WasmSIMD) MulChannels(hw, c int, x, scale, out []float32) {
+	if hw <= 0 || c <= 0 {
+		return
+	}
+	need("MulChannels", "x", len(x), hw*c)
+	need("MulChannels", "scale", len(scale), c)
+	need("MulChannels", "out", len(out), hw*c)
+	k.m.vmulc.Invoke(hw, c, addr(x), addr(scale), addr(out))
+	runtime.KeepAlive(x)
+	runtime.KeepAlive(scale)
+	runtime.KeepAlive(out)
+}
+
+// Activate implements Kernels with f32_vact__wasmsimd; Sigmoid runs in Go.
+func (k WasmSIMD) Activate(x []float32, act Act) {
+	if len(x) == 0 || act == ActNone || act == ActSigmoid {
+		f32ActivateGo(x, act)
+		return
+	}
+	k.m.vact.Invoke(len(x), addr(x), int(act))
+	runtime.KeepAlive(x)
+}
+
+// Im2Col implements Kernels with f32_im2col__wasmsimd.
+func (k WasmSIMD) Im2Col(s *ConvShape, in []float32, c0, cin int, cols []float32) {
+	if s.OutH <= 0 || s.OutW <= 0 || cin <= 0 || s.KH <= 0 || s.KW <= 0 {
+		return
+	}
+	if c0 < 0 || c0+cin > s.InC {
+		panic(fmt.Sprintf("kernels: Im2Col: channels [%d, %d) outside the input's %d", c0, c0+cin, s.InC))
+	}
+	need("Im2Col", "input", len(in), s.InH*s.InW*s.InC)
+	need("Im2Col", "cols", len(cols), s.OutH*s.OutW*s.KH*s.KW*cin)
+	k.m.im2col.Invoke(shapeAddr(s), addr(in), c0, cin, addr(cols))
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(in)
+	runtime.KeepAlive(cols)
+}
