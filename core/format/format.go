@@ -55,6 +55,9 @@ func (d DType) String() string {
 	return fmt.Sprintf("dtype(%d)", uint32(d))
 }
 
+// MarshalText makes a DType read as its name in JSON (inspect --json).
+func (d DType) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
 // size is the number of bytes one element takes, or 0 for an unknown type.
 func (d DType) size() int64 {
 	switch d {

@@ -3,6 +3,7 @@ package format
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"hash/crc32"
 	"math"
 	"math/rand/v2"
@@ -49,7 +50,7 @@ func smallGraph() *ir.Graph {
 	emb := g.AddNode("gap", ir.GlobalAvgPool, []string{x}, nil, ir.Attrs{})
 	dense := weights(rng, 4, 3)
 	for i := 0; i < 4; i++ {
-		dense[i*3+1] = 0       // output channel 1 is all zero
+		dense[i*3+1] = 0      // output channel 1 is all zero
 		dense[i*3+2] *= 1e-30 // output channel 2 is tiny
 	}
 	x = g.AddNode("fc", ir.Dense, []string{emb},
@@ -60,7 +61,7 @@ func smallGraph() *ir.Graph {
 		Architecture: "tiny_test", Width: 0.75, Labels: []string{"cat", "dog", "ünïcode 🐦"},
 		Embedding: emb, Source: "hand-built test graph", License: "MIT",
 		Preprocess: ir.Preprocess{Resize: ir.ResizeShorter, ResizeTo: 8, Crop: "center",
-			Scale: [3]float32{1 / (255 * 0.229), 1 / (255 * 0.224), 1 / (255 * 0.225)},
+			Scale:  [3]float32{1 / (255 * 0.229), 1 / (255 * 0.224), 1 / (255 * 0.225)},
 			Offset: [3]float32{-0.485 / 0.229, -0.456 / 0.224, -0.406 / 0.225}, Channels: "RGB"},
 	}
 	return g
@@ -378,6 +379,15 @@ func TestLayout(t *testing.T) {
 	if kv, ok := info.Lookup("glimpse.preprocess.scale"); !ok || kv.TypeName() != "[]f32" {
 		t.Fatalf("glimpse.preprocess.scale = %+v", kv)
 	}
+	js, err := json.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"DType":"f32"`, `"Key":"general.labels","Type":"array","Elem":"string","Value":["cat","dog","ünïcode 🐦"]`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("Info as JSON lacks %s: %s", want, js)
+		}
+	}
 }
 
 func TestWriteIsDeterministic(t *testing.T) {
@@ -404,6 +414,8 @@ func TestWriteRejects(t *testing.T) {
 		{"crop", func(g *ir.Graph) { g.Meta.Preprocess.ResizeTo = 4 }, "", "resize_to 4 is smaller than the input"},
 		{"act", func(g *ir.Graph) { g.Nodes[0].Attrs.Act = "gelu" }, "", `unknown activation "gelu"`},
 		{"embedding", func(g *ir.Graph) { g.Meta.Embedding = "nowhere" }, "", `embedding value "nowhere"`},
+		{"utf8", func(g *ir.Graph) { g.Meta.Labels[0] = "c\xffat" }, "", "label \"c\\xffat\" is not valid UTF-8"},
+		{"empty name", func(g *ir.Graph) { g.Tensors[""] = &ir.Tensor{Shape: []int{1}, Data: []float32{1}} }, "", "empty name"},
 	} {
 		g := smallGraph()
 		c.edit(g)

@@ -91,7 +91,7 @@ func tinyFile() []byte {
 	h.str("w").u32(2).u32(2).u64(2).u64(2).u64(0).u64(4).f32(0.5).f32(0.25)
 	h.str("b").u32(1).u32(1).u64(2).u64(32).u64(4)
 	data := make([]byte, 36)
-	copy(data, []byte{1, 0xfe, 127, 0})     // int8 1, -2, 127, 0
+	copy(data, []byte{1, 0xfe, 127, 0})       // int8 1, -2, 127, 0
 	copy(data[32:], []byte{0, 0x3c, 0, 0xc0}) // f16 1.0, -2.0
 	return specFile(2, nkv, h.b, 36, data)
 }

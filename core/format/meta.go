@@ -3,10 +3,12 @@ package format
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/glimpse-ml/glimpse/core/ir"
 )
@@ -46,6 +48,9 @@ func (t ValueType) String() string {
 	}
 	return fmt.Sprintf("type(%d)", uint32(t))
 }
+
+// MarshalText makes a ValueType read as its name in JSON (inspect --json).
+func (t ValueType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
 // KV is one metadata entry. Value holds the Go value matching Type (and
 // Elem for arrays): uint32, int32, uint64, float32, bool or string, or a
@@ -355,6 +360,9 @@ func finite(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(floa
 // and of the right count, value sizes, and Meta. Write runs it so that it
 // never writes a file that Read would refuse.
 func validate(g *ir.Graph) error {
+	if err := validStrings(g); err != nil {
+		return err
+	}
 	for _, d := range g.InputShape {
 		if d < 1 || d > maxInputDim {
 			return fmt.Errorf("input shape %v: each dimension must be in 1..%d", g.InputShape, maxInputDim)
@@ -376,6 +384,40 @@ func validate(g *ir.Graph) error {
 		}
 	}
 	return validateMeta(g, shapes)
+}
+
+// validStrings checks that every name and text the file stores is UTF-8,
+// as FORMAT.md requires of strings; JSON would otherwise replace bad bytes
+// and silently rename a value or a weight.
+func validStrings(g *ir.Graph) error {
+	check := func(what string, ss ...string) error {
+		for _, s := range ss {
+			if !utf8.ValidString(s) {
+				return fmt.Errorf("%s %q is not valid UTF-8", what, s)
+			}
+		}
+		return nil
+	}
+	m := g.Meta
+	p := m.Preprocess
+	if err := errors.Join(
+		check("input name", g.Input), check("output name", g.Outputs...), check("label", m.Labels...),
+		check("metadata text", m.Architecture, m.Embedding, m.Source, m.License, p.Resize, p.Crop, p.Channels),
+	); err != nil {
+		return err
+	}
+	for name := range g.Tensors {
+		if err := check("tensor name", name); err != nil {
+			return err
+		}
+	}
+	for _, n := range g.Nodes {
+		if err := errors.Join(check("layer name", n.Name, n.Output, string(n.Op)),
+			check("value name", n.Inputs...), check("weight name", n.Weights...)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func validateNode(g *ir.Graph, n *ir.Node) error {

@@ -136,6 +136,9 @@ func encode(g *ir.Graph, opt Options) (header, data []byte, err error) {
 		return nil, nil, err
 	}
 	for name, t := range g.Tensors {
+		if name == "" {
+			return nil, nil, fmt.Errorf("a tensor has an empty name")
+		}
 		if t == nil {
 			return nil, nil, fmt.Errorf("tensor %q is nil", name)
 		}
