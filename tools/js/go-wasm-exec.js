@@ -33,11 +33,12 @@ async function main() {
   const { loadSIMD } = await import(pathToFileURL(path.join(simdDir, "loader.mjs")).href);
   const go = new Go();
   go.argv = process.argv.slice(2);
-  go.env = Object.assign({ TMPDIR: require("os").tmpdir() }, process.env);
   go.exit = process.exit;
   const { instance } = await WebAssembly.instantiate(fs.readFileSync(process.argv[2]), go.importObject);
-  await loadSIMD(instance.exports.mem, (name) => fs.promises.readFile(path.join(simdDir, name)),
+  const variant = await loadSIMD(instance.exports.mem, (name) => fs.promises.readFile(path.join(simdDir, name)),
     process.env.GLIMPSE_SIMD);
+  // Tell the tests which kernels they must find (core/kernels wasmsimd_test.go).
+  go.env = Object.assign({ TMPDIR: require("os").tmpdir() }, process.env, { GLIMPSE_SIMD_LOADED: variant });
   process.on("exit", (code) => { // Node exits when no event is pending
     if (code === 0 && !go.exited) {
       // deadlock: make Go print the error and stack traces

@@ -1,0 +1,149 @@
+//go:build js && wasm
+
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"unsafe"
+)
+
+// TestWasmSIMDLoaded checks that the kernels the runner loaded are the ones
+// Best picks, so a run meant to test the SIMD path cannot silently test
+// the pure-Go one. tools/js/go-wasm-exec sets GLIMPSE_SIMD_LOADED.
+func TestWasmSIMDLoaded(t *testing.T) {
+	loaded, ok := os.LookupEnv("GLIMPSE_SIMD_LOADED")
+	if !ok {
+		t.Skip("not run by tools/js/go-wasm-exec: no SIMD module was loaded")
+	}
+	want := map[string]string{"relaxed": "wasmrelaxedsimd", "simd": "wasmsimd", "none": "go"}[loaded]
+	if got := Best().Name(); got != want {
+		t.Fatalf("runner loaded %q, Best is %q, want %q", loaded, got, want)
+	}
+	if n := len(Available()); (loaded == "none") != (n == 1) {
+		t.Errorf("runner loaded %q, %d implementations available", loaded, n)
+	}
+}
+
+// TestConvShapeLayout pins what the module assumes when it reads a
+// ConvShape in place: sixteen 8-byte ints in declaration order.
+func TestConvShapeLayout(t *testing.T) {
+	var s ConvShape
+	offs := []uintptr{
+		unsafe.Offsetof(s.InH), unsafe.Offsetof(s.InW), unsafe.Offsetof(s.InC),
+		unsafe.Offsetof(s.OutH), unsafe.Offsetof(s.OutW), unsafe.Offsetof(s.OutC),
+		unsafe.Offsetof(s.KH), unsafe.Offsetof(s.KW), unsafe.Offsetof(s.SH), unsafe.Offsetof(s.SW),
+		unsafe.Offsetof(s.DH), unsafe.Offsetof(s.DW), unsafe.Offsetof(s.PadTop), unsafe.Offsetof(s.PadLeft),
+		unsafe.Offsetof(s.PadBottom), unsafe.Offsetof(s.PadRight),
+	}
+	for i, o := range offs {
+		if o != uintptr(8*i) {
+			t.Errorf("field %d at offset %d, want %d", i, o, 8*i)
+		}
+	}
+}
+
+func simdOrSkip(t testing.TB) WasmSIMD {
+	k, ok := NewWasmSIMD()
+	if !ok {
+		t.Skip("no SIMD module loaded (run with -exec tools/js/go-wasm-exec)")
+	}
+	return k
+}
+
+// TestWasmSIMDMobileNetShapes runs the GEMM and the depthwise convolution
+// at MobileNetV2's real sizes (long K loops, row blocks, many panels)
+// against the naive reference.
+func TestWasmSIMDMobileNetShapes(t *testing.T) {
+	k := simdOrSkip(t)
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, sh := range [][3]int{{12544, 27, 32}, {3136, 24, 144}, {196, 384, 96}, {49, 320, 1280}, {1, 1280, 1001}} {
+		m, kk, n := sh[0], sh[1], sh[2]
+		a, b, bias := randSlice(r, m*kk), randSlice(r, kk*n), randSlice(r, n)
+		c := guarded(m*n, 17)
+		k.GEMM(m, n, kk, a, kk, k.PackGEMMWeights(b, kk, n), bias, c, n, ActReLU6)
+		want := naiveGEMM(m, n, kk, a, kk, b, bias, ActReLU6)
+		ch := newChecker(t, fmt.Sprintf("GEMM m=%d k=%d n=%d", m, kk, n), c)
+		for i, v := range want {
+			ch.expect(i, v, kk+1)
+		}
+		ch.done()
+	}
+	for _, sh := range []struct{ h, c, s int }{{112, 32, 1}, {112, 96, 2}, {56, 144, 2}, {14, 576, 1}, {7, 960, 1}} {
+		s := &ConvShape{InH: sh.h, InW: sh.h, InC: sh.c, OutC: sh.c, KH: 3, KW: 3, SH: sh.s, SW: sh.s, DH: 1, DW: 1}
+		s.OutH, s.OutW = (sh.h+sh.s-1)/sh.s, (sh.h+sh.s-1)/sh.s
+		if sh.s == 1 {
+			s.PadTop, s.PadLeft, s.PadBottom, s.PadRight = 1, 1, 1, 1
+		} else {
+			s.PadBottom, s.PadRight = 1, 1
+		}
+		in, w, bias := randSlice(r, sh.h*sh.h*sh.c), randSlice(r, 9*sh.c), randSlice(r, sh.c)
+		out := guarded(s.OutH*s.OutW*sh.c, 13)
+		k.DWConv(s, in, k.PackDWConvWeights(w, 3, 3, sh.c), bias, out, ActReLU6)
+		ch := newChecker(t, fmt.Sprintf("DWConv %+v", *s), out)
+		for i, v := range naiveDWConv(s, in, w, bias, ActReLU6) {
+			ch.expect(i, v, 10)
+		}
+		ch.done()
+	}
+}
+
+// TestWasmSIMDAfterMemoryGrowth allocates far more than the Go memory
+// held when the module was instantiated, so that the memory grows, and
+// runs kernels on the new pages: the module must see them through the
+// imported memory object.
+func TestWasmSIMDAfterMemoryGrowth(t *testing.T) {
+	k := simdOrSkip(t)
+	big := make([]float32, 64<<20) // 256 MiB: beyond any test's starting memory
+	if end := uintptr(unsafe.Pointer(&big[len(big)-1])); end < 256<<20 {
+		t.Fatalf("the allocation ends at %#x, below 256 MiB: the memory did not grow", end)
+	}
+	r := rand.New(rand.NewPCG(23, 24))
+	m, kk, n := 33, 40, 19
+	tail := big[len(big)-(m*kk+kk*n+n+m*n+31):]
+	a, b, bias := tail[:m*kk], tail[m*kk:m*kk+kk*n], tail[m*kk+kk*n:m*kk+kk*n+n]
+	for _, s := range [][]float32{a, b, bias} {
+		copy(s, randSlice(r, len(s)))
+	}
+	c := tail[m*kk+kk*n+n:]
+	for i := range c {
+		c[i] = guarded(1, 0)[0]
+	}
+	k.GEMM(m, n, kk, a, kk, k.PackGEMMWeights(b, kk, n), bias, c, n, ActNone)
+	ch := newChecker(t, "GEMM in grown memory", c)
+	for i, v := range naiveGEMM(m, n, kk, a, kk, b, bias, ActNone) {
+		ch.expect(i, v, kk+1)
+	}
+	ch.done()
+}
+
+// TestWasmSIMDShortBuffers checks that a buffer too short for the shape
+// panics in Go, as the pure-Go kernels do, instead of letting the module
+// write past it.
+func TestWasmSIMDShortBuffers(t *testing.T) {
+	k := simdOrSkip(t)
+	s := &ConvShape{InH: 4, InW: 4, InC: 8, OutH: 4, OutW: 4, OutC: 8, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1,
+		PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}
+	in, w := make([]float32, 4*4*8), make([]float32, 9*8)
+	for name, f := range map[string]func(){
+		"GEMM c": func() {
+			k.GEMM(4, 8, 2, make([]float32, 8), 2, make([]float32, 16), nil, make([]float32, 31), 8, ActNone)
+		},
+		"DWConv out":   func() { k.DWConv(s, in, w, nil, make([]float32, 4*4*8-1), ActNone) },
+		"MaxPool out":  func() { k.MaxPool(s, in, make([]float32, 10)) },
+		"Add out":      func() { k.Add(in, in, make([]float32, 3), ActNone) },
+		"Im2Col cols":  func() { k.Im2Col(s, in, 0, 8, make([]float32, 5)) },
+		"Im2Col chans": func() { k.Im2Col(s, in, 4, 8, make([]float32, 4*4*9*8)) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
