@@ -351,3 +351,45 @@ func TestDecodeErrors(t *testing.T) {
 		t.Errorf("text file: %v", err)
 	}
 }
+
+// TestFancyYCbCrEdges converts tiny YCbCr images of every size and
+// supported ratio (edge replication must stay in bounds) and checks 4:4:4,
+// which needs no upsampling, against the standard conversion.
+func TestFancyYCbCrEdges(t *testing.T) {
+	for _, ratio := range []image.YCbCrSubsampleRatio{
+		image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420,
+	} {
+		for w := 1; w <= 5; w++ {
+			for h := 1; h <= 5; h++ {
+				m := image.NewYCbCr(image.Rect(0, 0, w, h), ratio)
+				for i := range m.Y {
+					m.Y[i] = byte(40 * i)
+				}
+				for i := range m.Cb {
+					m.Cb[i], m.Cr[i] = byte(90*i), byte(255-60*i)
+				}
+				n := 0
+				ok := fancyYCbCr(m, func(i int, r, g, b byte) {
+					n++
+					if ratio != image.YCbCrSubsampleRatio444 {
+						return
+					}
+					x, y := i%w, i/w
+					c := m.YCbCrAt(x, y)
+					r2, g2, b2 := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+					for _, d := range []int{int(r) - int(r2), int(g) - int(g2), int(b) - int(b2)} {
+						if d < -1 || d > 1 {
+							t.Fatalf("%v %dx%d (%d,%d): %v %v %v, want about %v %v %v", ratio, w, h, x, y, r, g, b, r2, g2, b2)
+						}
+					}
+				})
+				if !ok || n != w*h {
+					t.Fatalf("%v %dx%d: ok %v, %d pixels", ratio, w, h, ok, n)
+				}
+			}
+		}
+	}
+	if fancyYCbCr(image.NewYCbCr(image.Rect(0, 0, 4, 4), image.YCbCrSubsampleRatio411), func(int, byte, byte, byte) {}) {
+		t.Error("4:1:1 claimed")
+	}
+}
