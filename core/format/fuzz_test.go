@@ -2,6 +2,7 @@ package format
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -50,6 +51,62 @@ func FuzzRead(f *testing.F) {
 					return
 				}
 			}
+		}
+		if err := Write(&bytes.Buffer{}, g, Options{}); err != nil {
+			t.Fatalf("Read accepted a graph that Write refuses: %v", err)
+		}
+	})
+}
+
+// FuzzGraph fuzzes what the checksums keep FuzzRead from reaching: the
+// graph JSON, the outputs and the input shape of an otherwise valid file
+// (every op's weights present, checksums right), so that the graph checks
+// meet hostile structures: cycles, absurd attributes, shapes that overflow.
+//
+//	go test -fuzz=FuzzGraph ./core/format
+func FuzzGraph(f *testing.F) {
+	g := everyOpGraph()
+	kvs, err := metadataOf(g, F32, DefaultAlignment)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var tensors []encoded
+	for _, name := range tensorOrder(g) {
+		e, err := encodeTensor(name, g.Tensors[name], F32)
+		if err != nil {
+			f.Fatal(err)
+		}
+		tensors = append(tensors, e)
+	}
+	var graph string
+	for _, kv := range kvs {
+		if kv.Key == keyGraph {
+			graph = kv.Value.(string)
+		}
+	}
+	f.Add(graph, "prob,emb", uint32(9), uint32(9), uint32(3))
+	f.Add(tinyGraphJSON, "p", uint32(1), uint32(1), uint32(2))
+	f.Fuzz(func(t *testing.T, graph, outputs string, h, w, c uint32) {
+		const name = "fuzz.glimpse"
+		edited := slices.Clone(kvs)
+		for i, kv := range edited {
+			switch kv.Key {
+			case keyGraph:
+				edited[i].Value = graph
+			case keyOutputs:
+				edited[i].Value = strings.Split(outputs, ",")
+			case keyInputShape:
+				edited[i].Value = []uint32{h, w, c}
+			}
+		}
+		header, data := assemble(edited, tensors, DefaultAlignment)
+		b := append(header, data...)
+		g, err := Read(bytes.NewReader(b), int64(len(b)), name)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), name+": ") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
 		}
 		if err := Write(&bytes.Buffer{}, g, Options{}); err != nil {
 			t.Fatalf("Read accepted a graph that Write refuses: %v", err)

@@ -271,7 +271,7 @@ func Inspect(r io.ReaderAt, size int64, name string) (*Info, error) {
 	if size < 0 {
 		return nil, errorf(name, "negative file size %d", size)
 	}
-	c := &cursor{r: bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10), size: size, name: name, table: castagnoli()}
+	c := &cursor{r: bufio.NewReaderSize(io.NewSectionReader(r, 0, size), int(min(size, 64<<10))), size: size, name: name, table: castagnoli()}
 	magic, err := c.bytes(4, "magic number")
 	if err != nil {
 		return nil, err
@@ -561,7 +561,7 @@ func Read(r io.ReaderAt, size int64, name string) (*ir.Graph, error) {
 	}
 	table := castagnoli()
 	crc := crc32.New(table)
-	data := io.TeeReader(bufio.NewReaderSize(io.NewSectionReader(r, info.DataOffset, info.DataSize), 1<<20), crc)
+	data := io.TeeReader(bufio.NewReaderSize(io.NewSectionReader(r, info.DataOffset, info.DataSize), int(min(info.DataSize, 1<<20))), crc)
 	var at int64
 	var scratch []byte
 	for _, i := range info.byOffset() {
