@@ -210,6 +210,7 @@ func TestTorchvisionEvalTransform(t *testing.T) {
 					bad++
 				}
 			}
+			t.Logf("%d values, worst difference from torchvision %.3g", len(got), worst)
 			if bad > 0 {
 				t.Errorf("%d of %d values differ from torchvision by more than %g (worst %g)", bad, len(got), tol, worst)
 			}
