@@ -9,6 +9,11 @@
 // decodes the image and hands over raw RGBA bytes (FromRGBA), so the CLI
 // and the web app feed the network identical values for a PNG.
 //
+// JPEGs decoded here get their chroma upsampled and converted to RGB as
+// libjpeg-turbo does (ycbcr.go), the decoder behind Pillow and Chromium,
+// leaving only the IDCT's rounding between them: a few levels at most,
+// 0.04 on average on the test photographs. A GIF gives its first frame.
+//
 // Alpha is ignored everywhere: a pixel's straight (non-premultiplied) RGB
 // is used as is, as PIL's convert("RGB") does, and nothing is composited
 // over a background.
