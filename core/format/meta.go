@@ -142,9 +142,6 @@ type wireNode struct {
 	Attrs   wireAttrs `json:"attrs,omitzero"`
 }
 
-// fileTypeOf names the storage of a file's kernels for general.file_type.
-func fileTypeOf(d DType) string { return d.String() }
-
 // metadataOf lays out a graph's metadata in the order Write stores it.
 func metadataOf(g *ir.Graph, d DType, alignment uint32) ([]KV, error) {
 	nodes := make([]wireNode, len(g.Nodes))
@@ -169,7 +166,7 @@ func metadataOf(g *ir.Graph, d DType, alignment uint32) ([]KV, error) {
 	m := g.Meta
 	kvs := []KV{
 		kvString(keyArchitecture, m.Architecture),
-		kvString(keyFileType, fileTypeOf(d)),
+		kvString(keyFileType, d.String()),
 		kvU32(keyAlignment, alignment),
 	}
 	if m.Width != 0 {
