@@ -1,0 +1,83 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/glimpse-ml/glimpse/core/format"
+	"github.com/glimpse-ml/glimpse/core/ir"
+	"github.com/glimpse-ml/glimpse/tools/convert"
+)
+
+func runConvert(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
+	out := fs.String("o", "", "output model file (.glimpse)")
+	dtype := fs.String("dtype", "f32", "weight storage: f32, f16 or int8 (per output channel)")
+	labelsFile := fs.String("labels", "", "file with one class name per line")
+	dropHead := fs.Bool("drop-head", false, "cut the network at its embedding (the last pooling layer before the classifier)")
+	srcs, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return fmt.Errorf("-o OUT.glimpse is required")
+	}
+	if len(srcs) != 1 {
+		return fmt.Errorf("want one source model (a TF.js model.json), got %d", len(srcs))
+	}
+	dt, err := format.ParseDType(*dtype)
+	if err != nil {
+		return err
+	}
+	src := srcs[0]
+	opt := convert.Options{DropHead: *dropHead}
+	if *labelsFile != "" {
+		if opt.Labels, err = readLabels(*labelsFile); err != nil {
+			return err
+		}
+	}
+	var g *ir.Graph
+	switch strings.ToLower(filepath.Ext(src)) {
+	case ".json":
+		g, err = convert.FromTFJS(src, opt)
+	default:
+		return fmt.Errorf("%s: unsupported source; this version reads TF.js models (model.json with its weight shards)", src)
+	}
+	if err != nil {
+		return err
+	}
+	if err := format.WriteFile(*out, g, format.Options{DType: dt.String()}); err != nil {
+		return err
+	}
+	_, totals, err := g.Report()
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(*out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s, %s params, %s, %s bytes, from %s\n", *out, g.Meta.Architecture, thousands(totals.Params), dt, thousands(st.Size()), g.Meta.Source)
+	return nil
+}
+
+// readLabels reads one class name per line, ignoring blank lines at the
+// ends and surrounding spaces.
+func readLabels(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var labels []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		labels = append(labels, strings.TrimSpace(line))
+	}
+	if len(labels) == 0 || labels[0] == "" {
+		return nil, fmt.Errorf("%s: no labels", path)
+	}
+	return labels, nil
+}
