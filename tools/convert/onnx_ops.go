@@ -624,9 +624,14 @@ func (l *onnxLowering) flattenOp(n *onnxpb.NodeProto, a onnxAttrs) error {
 	if err != nil {
 		return err
 	}
-	axis, err := normAxis(a.int("axis", 1), len(x.dims)+1)
-	if err != nil {
-		return err
+	// Flatten's axis lies in [-r, r]: r itself (all axes in the outer
+	// dimension) is valid, and a negative axis counts from r.
+	axis := a.int("axis", 1)
+	if axis < -int64(len(x.dims)) || axis > int64(len(x.dims)) {
+		return fmt.Errorf("axis %d is out of range for dims %v", axis, x.dims)
+	}
+	if axis < 0 {
+		axis += int64(len(x.dims))
 	}
 	if axis != 1 {
 		return fmt.Errorf("flatten at axis %d of dims %v: only axis 1 (keeping the batch) is supported", axis, x.dims)
