@@ -104,6 +104,21 @@ func mobileNetV2Width(g *ir.Graph, shapes map[string]ir.Shape) float32 {
 	return 0
 }
 
+// maxInputSide and maxInputChannels bound a model's declared input, far
+// above any real network's, so that a hostile file cannot make the engine
+// plan gigantic buffers.
+const (
+	maxInputSide     = 1 << 14
+	maxInputChannels = 1 << 12
+)
+
+func checkInput(name string, s ir.Shape) error {
+	if s[0] > maxInputSide || s[1] > maxInputSide || s[2] > maxInputChannels {
+		return fmt.Errorf("input %q: shape %v is larger than this converter accepts (%d pixels a side, %d channels)", name, s, maxInputSide, maxInputChannels)
+	}
+	return nil
+}
+
 // builder appends nodes to a graph under construction and answers the
 // shape of any value built so far (by running ir's own shape inference,
 // so the rules live in one place).

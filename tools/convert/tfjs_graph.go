@@ -342,6 +342,9 @@ func (c *graphConv) input(p *tfNode) error {
 		return fmt.Errorf("input %q: shape %v is not a fixed-size image [batch, H, W, C]", p.Name, dims)
 	}
 	g := ir.New(ir.Shape{dims[1], dims[2], dims[3]})
+	if err := checkInput(p.Name, g.InputShape); err != nil {
+		return err
+	}
 	g.Input = p.Name
 	c.b = newBuilder(g)
 	c.vals[p.Name] = gval{value: p.Name}

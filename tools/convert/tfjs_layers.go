@@ -449,6 +449,9 @@ func (c *layersConv) input(l *kerasLayer, cfg *kerasConfig) error {
 		return fmt.Errorf("layer %q: input shape %s is not a fixed-size image [batch, H, W, C]", l.Name, fmtDims(shape))
 	}
 	g := ir.New(ir.Shape{*shape[1], *shape[2], *shape[3]})
+	if err := checkInput(l.Name, g.InputShape); err != nil {
+		return err
+	}
 	if l.ClassName == "InputLayer" {
 		g.Input = l.Name
 		c.vals[l.Name] = l.Name
