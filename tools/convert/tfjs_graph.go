@@ -177,6 +177,7 @@ func convertGraphModel(f *tfjsFile, weights map[string]*weight) (*ir.Graph, erro
 		}
 		g.Outputs = append(g.Outputs, v.value)
 	}
+	shortenNames(g)
 	for _, n := range order {
 		switch {
 		case strings.Contains(n.Name, "MobilenetV2/"):
@@ -186,6 +187,70 @@ func convertGraphModel(f *tfjsFile, weights map[string]*weight) (*ir.Graph, erro
 		}
 	}
 	return g, nil
+}
+
+// shortenNames drops the StatefulPartitionedCall/PartitionedCall path
+// segments that TF2's function calls wrap every name in: they carry no
+// information and make names (which the model file stores and inspect
+// prints) several times longer. Nothing is renamed if shortening would
+// make two names equal.
+func shortenNames(g *ir.Graph) {
+	short := func(name string) string {
+		parts := strings.Split(name, "/")
+		kept := parts[:0]
+		for _, p := range parts {
+			if p != "StatefulPartitionedCall" && p != "PartitionedCall" {
+				kept = append(kept, p)
+			}
+		}
+		if len(kept) == 0 {
+			return name
+		}
+		return strings.Join(kept, "/")
+	}
+	names := map[string]string{}
+	seen := map[string]bool{}
+	add := func(name string) bool {
+		if _, ok := names[name]; ok {
+			return true
+		}
+		s := short(name)
+		if seen[s] {
+			return false
+		}
+		seen[s] = true
+		names[name] = s
+		return true
+	}
+	ok := add(g.Input)
+	for _, n := range g.Nodes {
+		ok = ok && add(n.Name) && add(n.Output)
+	}
+	for name := range g.Tensors {
+		ok = ok && add(name)
+	}
+	if !ok {
+		return
+	}
+	g.Input = names[g.Input]
+	for _, n := range g.Nodes {
+		n.Name, n.Output = names[n.Name], names[n.Output]
+		for i := range n.Inputs {
+			n.Inputs[i] = names[n.Inputs[i]]
+		}
+		for i := range n.Weights {
+			n.Weights[i] = names[n.Weights[i]]
+		}
+	}
+	for i := range g.Outputs {
+		g.Outputs[i] = names[g.Outputs[i]]
+	}
+	tensors := make(map[string]*ir.Tensor, len(g.Tensors))
+	for name, t := range g.Tensors {
+		t.Name = names[name]
+		tensors[t.Name] = t
+	}
+	g.Tensors = tensors
 }
 
 // outputs names the graph's output nodes: the signature's, or else the

@@ -447,3 +447,30 @@ func FuzzFromTFJS(f *testing.F) {
 		}
 	})
 }
+
+func TestShortenNames(t *testing.T) {
+	build := func(second string) *ir.Graph {
+		g := ir.New(ir.Shape{2, 2, 1})
+		g.Input = "PartitionedCall/input"
+		k := g.AddTensor("StatefulPartitionedCall/m/w", []int{1, 1, 1, 1}, []float32{2})
+		v := g.AddNode("StatefulPartitionedCall/m/conv", ir.Conv2D, []string{g.Input}, []string{k}, ir.Attrs{})
+		v = g.AddNode(second, ir.ReLU, []string{v}, nil, ir.Attrs{})
+		g.Outputs = []string{v}
+		return g
+	}
+	g := build("StatefulPartitionedCall/StatefulPartitionedCall/m/relu")
+	shortenNames(g)
+	if g.Input != "input" || g.Nodes[0].Name != "m/conv" || g.Nodes[0].Inputs[0] != "input" || g.Nodes[0].Weights[0] != "m/w" ||
+		g.Tensors["m/w"] == nil || g.Tensors["m/w"].Name != "m/w" || g.Nodes[1].Inputs[0] != "m/conv" || g.Outputs[0] != "m/relu" {
+		t.Errorf("shortened: input %q nodes %v %v outputs %v tensors %v", g.Input, g.Nodes[0], g.Nodes[1], g.Outputs, g.Tensors)
+	}
+	if _, err := g.Infer(); err != nil {
+		t.Error(err)
+	}
+	// "m/conv" would name two nodes: nothing is renamed.
+	g = build("m/conv")
+	shortenNames(g)
+	if g.Nodes[0].Name != "StatefulPartitionedCall/m/conv" || g.Input != "PartitionedCall/input" {
+		t.Errorf("renamed despite a collision: %v", g.Nodes[0])
+	}
+}
