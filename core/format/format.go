@@ -40,6 +40,11 @@ const (
 	F32  DType = 0 // IEEE 754 binary32
 	F16  DType = 1 // IEEE 754 binary16
 	Int8 DType = 2 // symmetric int8 with one float32 scale per output channel (the last axis)
+	// U8 is 8 bits on a per-tensor affine grid, v = min + q*scale. Writers
+	// asked for int8 use it, losslessly, for a tensor whose values already
+	// lie on such a grid (TF.js's uint8-quantized weights do): rounding
+	// those to int8's grid would quantize them a second time.
+	U8 DType = 3
 )
 
 // String gives the name used by Options.DType and by inspect.
@@ -51,6 +56,8 @@ func (d DType) String() string {
 		return "f16"
 	case Int8:
 		return "int8"
+	case U8:
+		return "u8"
 	}
 	return fmt.Sprintf("dtype(%d)", uint32(d))
 }
@@ -65,7 +72,7 @@ func (d DType) size() int64 {
 		return 4
 	case F16:
 		return 2
-	case Int8:
+	case Int8, U8:
 		return 1
 	}
 	return 0

@@ -23,7 +23,7 @@ type TensorInfo struct {
 	Shape  []int
 	Offset int64     // from the start of the data section
 	Bytes  int64     // stored bytes in the data section
-	Scales []float32 // Int8 only: one per index of the last axis
+	Scales []float32 // Int8: one per index of the last axis; U8: {scale, min}
 }
 
 // Elements is the product of the shape.
@@ -458,6 +458,18 @@ func (c *cursor) tensorInfo(i uint64) (TensorInfo, error) {
 			t.Scales[j] = s
 		}
 	}
+	if t.DType == U8 {
+		raw, err := c.bytes(8, what+" grid")
+		if err != nil {
+			return t, err
+		}
+		scale := math.Float32frombits(binary.LittleEndian.Uint32(raw))
+		lo := math.Float32frombits(binary.LittleEndian.Uint32(raw[4:]))
+		if !finite(scale) || scale < 0 || !finite(lo) || !finite(lo+255*scale) {
+			return t, errorf(c.name, "%s grid (scale %v, min %v) is not finite and ≥ 0", what, scale, lo)
+		}
+		t.Scales = []float32{scale, lo}
+	}
 	return t, nil
 }
 
@@ -605,6 +617,11 @@ func decode(t *TensorInfo, raw []byte) []float32 {
 		c := len(t.Scales)
 		for i := range out {
 			out[i] = float32(int8(raw[i])) * t.Scales[i%c]
+		}
+	case U8:
+		scale, lo := float64(t.Scales[0]), float64(t.Scales[1])
+		for i := range out {
+			out[i] = float32(lo + float64(raw[i])*scale)
 		}
 	}
 	return out

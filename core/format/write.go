@@ -197,7 +197,7 @@ func assemble(kvs []KV, tensors []encoded, align int) (header, data []byte) {
 		}
 		h = le.AppendUint64(h, uint64(offsets[i]))
 		h = le.AppendUint64(h, uint64(len(e.raw)))
-		if e.dtype == Int8 {
+		if e.dtype == Int8 || e.dtype == U8 {
 			for _, s := range e.scales {
 				h = le.AppendUint32(h, math.Float32bits(s))
 			}
@@ -294,6 +294,14 @@ func encodeTensor(name string, t *ir.Tensor, kernelType DType) (encoded, error) 
 	if len(t.Shape) == 1 {
 		e.dtype = F32
 	}
+	if e.dtype == F16 || e.dtype == Int8 {
+		// Weights already on an 8-bit grid are stored on it: exact, and no
+		// bigger than either requested type.
+		if scale, lo, q, ok := onGrid(t.Data); ok {
+			e.dtype, e.scales, e.raw = U8, []float32{scale, lo}, q
+			return e, nil
+		}
+	}
 	le := binary.LittleEndian
 	switch e.dtype {
 	case F32:
@@ -345,4 +353,35 @@ func quantize(w []float32, channels int) ([]float32, []byte) {
 		q[i] = byte(int8(max(-127, min(127, r))))
 	}
 	return scales, q
+}
+
+// onGrid reports whether every value of w is min + q*scale for an integer
+// q in 0..255, with scale = (max-min)/255, and returns the q. That is how
+// TF.js quantizes weights to uint8 (per tensor, from the tensor's own min
+// and max, so both ends of the grid occur); such weights are stored as
+// they are instead of being rounded to another grid.
+func onGrid(w []float32) (scale, lo float32, q []byte, ok bool) {
+	if len(w) < 2 {
+		return 0, 0, nil, false
+	}
+	mn, mx := float64(w[0]), float64(w[0])
+	for _, v := range w {
+		mn, mx = math.Min(mn, float64(v)), math.Max(mx, float64(v))
+	}
+	step := (mx - mn) / 255
+	if !(step > 0) || float32(step) == 0 {
+		return 0, 0, nil, false
+	}
+	// A value counts as on the grid when the grid point is the same float32
+	// up to a few units in the last place of the tensor's largest value.
+	tol := 8 * math.Max(math.Abs(mn), math.Abs(mx)) * 0x1p-24
+	q = make([]byte, len(w))
+	for i, v := range w {
+		r := math.Round((float64(v) - mn) / step)
+		if r < 0 || r > 255 || math.Abs(mn+r*step-float64(v)) > tol {
+			return 0, 0, nil, false
+		}
+		q[i] = byte(r)
+	}
+	return float32(step), float32(mn), q, true
 }
