@@ -29,7 +29,7 @@ func main() {
 	st := &runtimeState{}
 	api := js.Global().Get("Object").New()
 	api.Set("version", runtime.Version())
-	api.Set("kernels", (kernels.Go{}).Name())
+	api.Set("kernels", kernels.Best().Name())
 	api.Set("load", js.FuncOf(func(this js.Value, args []js.Value) any { return guard(func() (any, error) { return st.load(args) }) }))
 	js.Global().Set("__glimpse", api)
 	if ready := js.Global().Get("__glimpseReady"); ready.Type() == js.TypeFunction {
@@ -60,7 +60,7 @@ func (st *runtimeState) load(args []js.Value) (any, error) {
 	}
 	data := make([]byte, args[0].Get("byteLength").Int())
 	js.CopyBytesToGo(data, args[0])
-	m, err := model.FromBytes(args[1].String(), data, kernels.Go{})
+	m, err := model.FromBytes(args[1].String(), data, kernels.Best())
 	if err != nil {
 		return nil, err
 	}

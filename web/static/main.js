@@ -38,6 +38,12 @@ async function start() {
   const go = new Go();
   const ready = new Promise((resolve) => { window.__glimpseReady = resolve; });
   const { instance } = await WebAssembly.instantiateStreaming(fetch('glimpse.wasm'), go.importObject);
+  // The SIMD kernels share Go's memory; they must be in place before Go
+  // plans its first model. Without SIMD the pure-Go kernels run.
+  const { detectSIMD, loadSIMD } = await import('./loader.mjs');
+  if (detectSIMD() !== 'none') {
+    await loadSIMD(instance.exports.mem, (name) => fetch(name).then((r) => r.arrayBuffer()));
+  }
   go.run(instance);
   await ready;
   const g = window.__glimpse;
