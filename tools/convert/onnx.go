@@ -29,6 +29,11 @@ const maxONNXOpset = 17
 // proportional to it.
 const maxONNXInput = 1 << 26
 
+// maxONNXActivations bounds the sum of all activation sizes (VGG16 at 224
+// needs about 15 million values), so that a hostile graph cannot make the
+// engine plan an arena without bound.
+const maxONNXActivations = 1 << 28
+
 // onnxOps are the ONNX operators the front end lowers, with the attributes
 // each may carry and their types. An attribute outside this list is an
 // error rather than silently ignored, since it may change what the op
@@ -174,9 +179,19 @@ type onnxLowering struct {
 	// used counts the readers of every ONNX value (node inputs and graph
 	// outputs), to refuse optional outputs (a Dropout's mask) that are read.
 	used    map[string]int
-	tensors map[string]bool // IR tensor names taken
-	batch   int
+	suffix  map[string]int // the last suffix given to a tensor name
+	// weights counts the IR weight values made so far, weightBudget
+	// bounds them.
+	weights, weightBudget int
+	batch                 int
 }
+
+// onnxWeightRatio bounds the IR's weight values to this many per byte of
+// the ONNX file (with a floor), so that a small hostile file whose many
+// nodes share one large initializer cannot make the converter allocate
+// without bound. Real models come nowhere near: every value is stored in
+// the file in at least two bytes and is converted once or twice.
+const onnxWeightRatio = 4
 
 // lowerONNX parses and lowers a model; name is used in messages only by
 // the caller, which prefixes every error with it.
@@ -209,7 +224,8 @@ func lowerONNX(name string, data []byte, opt Options, conf *onnxConformance) (*i
 	}
 	l := &onnxLowering{
 		opset: opset, vals: map[string]*onnxValue{}, consts: map[string]*onnxConst{},
-		used: map[string]int{}, tensors: map[string]bool{},
+		used: map[string]int{}, suffix: map[string]int{},
+		weightBudget: max(onnxWeightRatio*len(data), 1<<20),
 	}
 	for _, n := range gp.GetNode() {
 		for _, in := range n.GetInput() {
@@ -418,6 +434,13 @@ func (l *onnxLowering) checkShapes() error {
 	shapes, err := l.g.Infer()
 	if err != nil {
 		return err
+	}
+	total := 0
+	for _, s := range shapes {
+		total += s.Size() // each is at most maxONNXInput, checked per node
+	}
+	if total > maxONNXActivations {
+		return fmt.Errorf("the activations add up to %d values, more than the %d an image network needs", total, maxONNXActivations)
 	}
 	for _, v := range l.vals {
 		if s, ok := shapes[v.ir]; ok && s != v.shape() {

@@ -44,6 +44,29 @@ func (l *onnxLowering) node(n *onnxpb.NodeProto) error {
 			return fmt.Errorf("its output %d (%q) is read, but only the first output of %s is supported", k, o, op)
 		}
 	}
+	if err := l.lowerNode(n, op, a); err != nil {
+		return err
+	}
+	// Bound what the converted graph may make anyone allocate: weights
+	// relative to the file (an initializer shared by many nodes is copied
+	// for each), and every activation absolutely.
+	if l.weights > l.weightBudget {
+		return fmt.Errorf("the converted weights would exceed %d values, %d times the file's size", l.weightBudget, onnxWeightRatio)
+	}
+	if v := l.vals[outs[0]]; v != nil {
+		size := 1
+		for _, d := range v.dims[1:] {
+			if d <= 0 || size > maxONNXInput/d {
+				return fmt.Errorf("output dims %v are empty or larger than %d values", v.dims, maxONNXInput)
+			}
+			size *= d
+		}
+	}
+	return nil
+}
+
+// lowerNode dispatches a node to its op's lowering.
+func (l *onnxLowering) lowerNode(n *onnxpb.NodeProto, op string, a onnxAttrs) error {
 	switch op {
 	case "Conv":
 		return l.conv(n, a)
@@ -158,10 +181,11 @@ func floatConst(c *onnxConst, what string, n int) ([]float32, error) {
 // layouts), and returns its name.
 func (l *onnxLowering) tensor(base string, shape []int, data []float32) string {
 	name := base
-	for k := 2; l.tensors[name]; k++ {
-		name = fmt.Sprintf("%s#%d", base, k)
+	for l.g.Tensors[name] != nil {
+		l.suffix[base]++
+		name = fmt.Sprintf("%s#%d", base, l.suffix[base]+1)
 	}
-	l.tensors[name] = true
+	l.weights += len(data)
 	return l.g.AddTensor(name, shape, data)
 }
 
