@@ -178,8 +178,8 @@ type onnxLowering struct {
 	consts map[string]*onnxConst
 	// used counts the readers of every ONNX value (node inputs and graph
 	// outputs), to refuse optional outputs (a Dropout's mask) that are read.
-	used    map[string]int
-	suffix  map[string]int // the last suffix given to a tensor name
+	used   map[string]int
+	suffix map[string]int // the last suffix given to a tensor name
 	// weights counts the IR weight values made so far, weightBudget
 	// bounds them.
 	weights, weightBudget int

@@ -272,8 +272,12 @@ func TestONNXBadModels(t *testing.T) {
 			m.Graph.Input[0] = onnxValueInfo("x", onnxpb.TensorProto_INT32, 1, 2, 4, 4)
 		}, "holds INT32"},
 		{"rank 3 input", func(m *onnxpb.ModelProto) { m.Graph.Input[0] = onnxValueInfo("x", onnxpb.TensorProto_FLOAT, 1, 2, 4) }, "must be [1, C, H, W]"},
-		{"batch 4", func(m *onnxpb.ModelProto) { m.Graph.Input[0] = onnxValueInfo("x", onnxpb.TensorProto_FLOAT, 4, 2, 4, 4) }, "batch must be 1"},
-		{"dynamic height", func(m *onnxpb.ModelProto) { m.Graph.Input[0] = onnxValueInfo("x", onnxpb.TensorProto_FLOAT, 1, 2, -1, 4) }, "must be fixed"},
+		{"batch 4", func(m *onnxpb.ModelProto) {
+			m.Graph.Input[0] = onnxValueInfo("x", onnxpb.TensorProto_FLOAT, 4, 2, 4, 4)
+		}, "batch must be 1"},
+		{"dynamic height", func(m *onnxpb.ModelProto) {
+			m.Graph.Input[0] = onnxValueInfo("x", onnxpb.TensorProto_FLOAT, 1, 2, -1, 4)
+		}, "must be fixed"},
 		{"two inputs", func(m *onnxpb.ModelProto) {
 			m.Graph.Input = append(m.Graph.Input, onnxValueInfo("x2", onnxpb.TensorProto_FLOAT, 1, 2, 4, 4))
 		}, `2 run-time inputs ["x" "x2"]`},
@@ -284,7 +288,9 @@ func TestONNXBadModels(t *testing.T) {
 		{"unknown attribute", func(m *onnxpb.ModelProto) {
 			m.Graph.Node[0].Attribute = append(m.Graph.Node[0].Attribute, onnxNode("", "", nil, nil, "fancy", int64(1)).Attribute...)
 		}, `attribute "fancy" is not supported`},
-		{"attribute type", func(m *onnxpb.ModelProto) { m.Graph.Node[0].Attribute[0] = onnxNode("", "", nil, nil, "pads", int64(1)).Attribute[0] }, "is a INT, want INTS"},
+		{"attribute type", func(m *onnxpb.ModelProto) {
+			m.Graph.Node[0].Attribute[0] = onnxNode("", "", nil, nil, "pads", int64(1)).Attribute[0]
+		}, "is a INT, want INTS"},
 		{"groups", func(m *onnxpb.ModelProto) {
 			m.Graph.Node[0].Attribute = append(m.Graph.Node[0].Attribute, onnxNode("", "", nil, nil, "group", int64(3)).Attribute...)
 		}, "with 3 groups does not fit 2 input channels"},
