@@ -381,3 +381,57 @@ func FuzzONNX(f *testing.F) {
 		}
 	})
 }
+
+// TestONNXOpset10Constants checks, against hand-written loops, the paths
+// torch's fixtures do not take: Clip's bounds and Pad's pads as attributes
+// (opset 10), constant operands of Mul and Add (per channel and scalar,
+// lowered to depthwise convolutions), a reshape to [1, -1], and Softmax's
+// pre-13 semantics on a [1, C] value.
+func TestONNXOpset10Constants(t *testing.T) {
+	m := onnxTestModel()
+	m.OpsetImport[0].Version = proto.Int64(10)
+	m.Graph.Input[0] = onnxValueInfo("x", onnxpb.TensorProto_FLOAT, 1, 2, 3, 3)
+	m.Graph.Output[0] = onnxValueInfo("y", onnxpb.TensorProto_FLOAT, 1, 2)
+	m.Graph.Initializer = []*onnxpb.TensorProto{
+		onnxFloats("scale", []int64{1, 2, 1, 1}, []float32{2, -1}),
+		onnxFloats("half", nil, []float32{0.5}),
+		{Name: proto.String("shape"), Dims: []int64{2}, DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Int64Data: []int64{1, -1}},
+	}
+	m.Graph.Node = []*onnxpb.NodeProto{
+		onnxNode("mul", "Mul", []string{"x", "scale"}, []string{"a"}),
+		onnxNode("add", "Add", []string{"half", "a"}, []string{"b"}),
+		onnxNode("clip", "Clip", []string{"b"}, []string{"c"}, "min", float32(0), "max", float32(6)),
+		onnxNode("pad", "Pad", []string{"c"}, []string{"d"}, "pads", []int64{0, 0, 1, 0, 0, 0, 0, 1}),
+		onnxNode("pool", "GlobalAveragePool", []string{"d"}, []string{"e"}),
+		onnxNode("reshape", "Reshape", []string{"e", "shape"}, []string{"f"}),
+		onnxNode("softmax", "Softmax", []string{"f"}, []string{"y"}),
+	}
+	g, err := FromONNX(writeONNX(t, "opset10.onnx", m), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := []float32{ // NCHW
+		-1, 0, 1, 2, 3, 4, 5, 6, 7,
+		-4, -3, -2, -1, 0, 1, 2, 3, 9,
+	}
+	scale := []float64{2, -1}
+	var pooled [2]float64
+	for c := 0; c < 2; c++ {
+		for i := 0; i < 9; i++ {
+			v := math.Min(math.Max(float64(in[c*9+i])*scale[c]+0.5, 0), 6)
+			pooled[c] += v / 16 // padded to 4x4 with zeros
+		}
+	}
+	z := math.Exp(pooled[0]) + math.Exp(pooled[1])
+	want := []float64{math.Exp(pooled[0]) / z, math.Exp(pooled[1]) / z}
+	e, err := engine.New(g, kernels.Go{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(nchwToNHWC(in, 2, 3, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Output(g.Outputs[0]); relL2(got, want) > 1e-6 {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
