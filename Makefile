@@ -102,7 +102,10 @@ test-wasm:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./core/format
+	$(GO) test -run '^$$' -fuzz '^FuzzGraph$$' -fuzztime $(FUZZTIME) ./core/format
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./core/imageprep
+	$(GO) test -run '^$$' -fuzz '^FuzzFromTFJS$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./tools/convert
+	$(GO) test -run '^$$' -fuzz '^FuzzONNX$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./tools/convert
 
 bench: bin/glimpse $(MODELS)
 	$(SIMD) $(GO) test -run '^$$' -bench . ./core/kernels

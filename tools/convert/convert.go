@@ -37,7 +37,11 @@ type Options struct {
 // whole graph so that a converted model is known to be runnable.
 func finish(g *ir.Graph, opt Options) error {
 	g.Meta.Source = opt.Source
-	g.Meta.Embedding = embedding(g)
+	if g.Meta.Embedding == "" {
+		// A front end that knows its embedding better (ONNX's pool before
+		// the flatten) has set it; otherwise take the last global pooling.
+		g.Meta.Embedding = embedding(g)
+	}
 	if opt.DropHead {
 		if g.Meta.Embedding == "" {
 			return errors.New("cannot drop the head: no global pooling layer marks the embedding")

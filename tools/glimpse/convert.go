@@ -27,7 +27,7 @@ func runConvert(args []string, stdout io.Writer) error {
 		return fmt.Errorf("-o OUT.glimpse is required")
 	}
 	if len(srcs) != 1 {
-		return fmt.Errorf("want one source model (a TF.js model.json), got %d", len(srcs))
+		return fmt.Errorf("want one source model (a TF.js model.json or an .onnx file), got %d", len(srcs))
 	}
 	dt, err := format.ParseDType(*dtype)
 	if err != nil {
@@ -44,8 +44,10 @@ func runConvert(args []string, stdout io.Writer) error {
 	switch strings.ToLower(filepath.Ext(src)) {
 	case ".json":
 		g, err = convert.FromTFJS(src, opt)
+	case ".onnx":
+		g, err = convert.FromONNX(src, opt)
 	default:
-		return fmt.Errorf("%s: unsupported source; this version reads TF.js models (model.json with its weight shards)", src)
+		return fmt.Errorf("%s: unsupported source; this version reads TF.js models (model.json with its weight shards) and ONNX files (.onnx)", src)
 	}
 	if err != nil {
 		return err
