@@ -107,10 +107,20 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFromTFJS$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./tools/convert
 	$(GO) test -run '^$$' -fuzz '^FuzzONNX$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./tools/convert
 
-bench: bin/glimpse $(MODELS)
-	$(SIMD) $(GO) test -run '^$$' -bench . ./core/kernels
-	bin/glimpse bench -m dist/models/mobilenet_v2_1.0_224.glimpse
-	bin/glimpse bench -m dist/models/mobilenet_v2_1.0_224.glimpse --kernels go
+# Native latency: Glimpse's fast path and pure-Go kernels beside ONNX
+# Runtime on one thread, all on torchvision's MobileNetV2 1.0 exported to
+# ONNX (made with Debian's python3-torchvision, which only this target needs).
+build/bench/mobilenet_v2.onnx: tools/js/make-bench-onnx.py
+	@mkdir -p $(@D)
+	/usr/bin/python3 $< $@
+
+build/bench/mobilenet_v2.glimpse: build/bench/mobilenet_v2.onnx bin/glimpse
+	bin/glimpse convert $< -o $@
+
+bench: bin/glimpse build/bench/mobilenet_v2.glimpse $(JS)/node_modules/.installed
+	$(NODE) $(JS)/bench-native.js build/bench/mobilenet_v2.onnx 100
+	bin/glimpse bench -m build/bench/mobilenet_v2.glimpse --runs 100
+	bin/glimpse bench -m build/bench/mobilenet_v2.glimpse --runs 20 --kernels go
 
 bench-wasm:
 	$(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) -run '^$$' -bench 'GEMM|DWConv|Add|GlobalAvgPool' -benchtime=300ms ./core/kernels
