@@ -4,4 +4,7 @@ go 1.26
 
 require github.com/x448/float16 v0.8.4
 
-require google.golang.org/protobuf v1.36.12 // indirect
+require (
+	github.com/nlpodyssey/spago v1.1.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)
