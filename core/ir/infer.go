@@ -27,14 +27,15 @@ func (a *Attrs) GroupCount() int { return one(a.Groups) }
 func ConvOutSize(in, k, stride, dilation, padBefore, padAfter int, ceil bool) int {
 	span := dilation*(k-1) + 1
 	num := in + padBefore + padAfter - span
+	if ceil {
+		// torch: a window may start inside the input and overhang the end
+		num += stride - 1
+	}
 	if num < 0 {
 		return 0
 	}
-	if !ceil {
-		return num/stride + 1
-	}
-	out := (num+stride-1)/stride + 1
-	if (out-1)*stride >= in+padBefore {
+	out := num/stride + 1
+	if ceil && (out-1)*stride >= in+padBefore {
 		out--
 	}
 	return out
