@@ -488,8 +488,8 @@ func validateMeta(g *ir.Graph, shapes map[string]ir.Shape) error {
 	if p.Crop != "" && p.Crop != "center" {
 		return fmt.Errorf("preprocess: unknown crop %q (want \"center\")", p.Crop)
 	}
-	if !slices.Contains([]string{"", "RGB", "BGR"}, p.Channels) {
-		return fmt.Errorf("preprocess: unknown channel order %q (want RGB or BGR)", p.Channels)
+	if !slices.Contains([]string{"", "RGB", "BGR", "L"}, p.Channels) {
+		return fmt.Errorf("preprocess: unknown channel order %q (want RGB, BGR or L)", p.Channels)
 	}
 	for c := range 3 {
 		if !finite(p.Scale[c]) || !finite(p.Offset[c]) {

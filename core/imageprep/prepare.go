@@ -80,8 +80,12 @@ func (pr *Preparer) Prepare(img image.Image, p ir.Preprocess, shape ir.Shape, ds
 		order = [3]int{0, 1, 2}
 	case "BGR":
 		order = [3]int{2, 1, 0}
+	case "L":
+		if c != 1 {
+			return fmt.Errorf("imageprep: grey (L) preprocessing for a %d-channel input %v", c, shape)
+		}
 	default:
-		return fmt.Errorf("imageprep: unknown channel order %q (want RGB or BGR)", p.Channels)
+		return fmt.Errorf("imageprep: unknown channel order %q (want RGB, BGR or L)", p.Channels)
 	}
 	b := img.Bounds()
 	if b.Empty() {

@@ -23,14 +23,15 @@ const (
 )
 
 // Preprocess says how pixels become the network's input. A pixel's channel
-// value v in 0..255 becomes v*Scale[c] + Offset[c]; mean/std normalisation
-// is Scale = 1/(255*std), Offset = -mean/std. Channel order names the
-// order of the input's channels ("RGB" or "BGR").
+// value v in 0..255 becomes v*Scale[c] + Offset[c], indexed by the
+// network's channel; mean/std normalisation is Scale = 1/(255*std),
+// Offset = -mean/std. Channels names the order of the input's channels:
+// "RGB", "BGR", or "L" for a one-channel grey input (the picture's luma).
 type Preprocess struct {
 	Resize   string // ResizeStretch or ResizeShorter
 	ResizeTo int    // the shorter side's length for ResizeShorter
 	Crop     string // "center" (the only crop so far)
 	Scale    [3]float32
 	Offset   [3]float32
-	Channels string // "RGB" or "BGR"
+	Channels string // "RGB", "BGR" or "L"
 }
