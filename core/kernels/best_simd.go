@@ -7,10 +7,18 @@ import "simd/archsimd"
 // hasAVX2FMA reports whether the CPU runs the AVX2FMA kernels.
 func hasAVX2FMA() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }
 
-// Best returns the fastest implementation this build can run: AVX2FMA when
-// the CPU has AVX2 and FMA, the pure-Go one otherwise.
+// hasAVX512 reports whether the CPU runs the AVX512 kernels: AVX-512
+// F, CD, BW, DQ and VL, and the AVX2/FMA ones it falls back to.
+func hasAVX512() bool { return archsimd.X86.AVX512() && hasAVX2FMA() }
+
+// Best returns the fastest implementation this build can run: AVX512 when
+// the CPU has AVX-512, AVX2FMA when it has AVX2 and FMA, the pure-Go one
+// otherwise.
 func Best() Kernels {
-	if hasAVX2FMA() {
+	switch {
+	case hasAVX512():
+		return AVX512{}
+	case hasAVX2FMA():
 		return AVX2FMA{}
 	}
 	return Go{}
@@ -19,7 +27,10 @@ func Best() Kernels {
 // Available lists every implementation this build can run on this machine,
 // the reference first; tests run each against the naive reference.
 func Available() []Kernels {
-	if hasAVX2FMA() {
+	switch {
+	case hasAVX512():
+		return []Kernels{Go{}, AVX2FMA{}, AVX512{}}
+	case hasAVX2FMA():
 		return []Kernels{Go{}, AVX2FMA{}}
 	}
 	return []Kernels{Go{}}

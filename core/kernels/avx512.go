@@ -1,0 +1,157 @@
+//go:build goexperiment.simd && amd64
+
+package kernels
+
+import (
+	"math"
+	"simd/archsimd"
+)
+
+// AVX512 is the amd64 fast path for CPUs with AVX-512 (F, CD, BW, DQ, VL):
+// the GEMM, where a MobileNet spends most of its time, runs a 14x32
+// microkernel on 512-bit vectors; everything else comes from the embedded
+// AVX2FMA (and, through it, Go).
+//
+// The GEMM microkernel is Go assembly rather than simd/archsimd: the
+// compiler's register allocator only hands out Z0-Z14 (X15 is its zero
+// register and Z16-Z31 are not allocatable), and archsimd's MulAdd is the
+// 213 form that overwrites a multiplicand, so a 512-bit tile written with
+// archsimd is capped at 6x32 and copies or spills a register per FMA
+// (measured about 70 GFLOP/s on this kernel alone, against about 150 for
+// the 14x32 assembly tile that keeps all 28 accumulators in registers and
+// accumulates with the 231 form).
+type AVX512 struct{ AVX2FMA }
+
+// Name implements Kernels.
+func (AVX512) Name() string { return "avx512" }
+
+// GEMM register tile: 14 rows by 32 columns (two zmm vectors).
+const (
+	avx512GEMMMR = 14
+	avx512GEMMNR = 32
+)
+
+// f32GEMM14x32AVX512 is f32_gemm_14x32__avx512 (avx512_amd64.s). It reads
+// k values from each of the 14 rows a points to (repeat the last real row
+// for a short tile), k*32 values of one packed panel from b and 32 values
+// of bias, and stores the first rows rows of act(tile) clamped to
+// [lo, hi] to c with row stride ldc, only in the columns whose bit is set
+// in mask. The caller checks every bound.
+//
+//go:noescape
+func f32GEMM14x32AVX512(k int, a *[avx512GEMMMR]*float32, b, bias, c *float32, ldc, rows int, mask uint32, lo, hi float32)
+
+// PackGEMMWeights implements Kernels: panels of 32 columns, laid out as
+// packGEMMPanels describes.
+func (AVX512) PackGEMMWeights(b []float32, k, n int) []float32 {
+	return packGEMMPanels(b, k, n, avx512GEMMNR)
+}
+
+// clampBounds gives the clamp that the microkernel's epilogue applies for
+// act, and whether act still needs a pass of its own afterwards. ReLU and
+// ReLU6 are pure clamps; the others run unclamped and then through
+// activate16.
+func clampBounds(act Act) (lo, hi float32, rest bool) {
+	inf := float32(math.Inf(1))
+	switch act {
+	case ActNone:
+		return -inf, inf, false
+	case ActReLU:
+		return 0, inf, false
+	case ActReLU6:
+		return 0, 6, false
+	}
+	return -inf, inf, true
+}
+
+// GEMM implements Kernels with f32_gemm_14x32__avx512. Blocking is the same
+// as the other GEMMs' (rows in blocks that stay in L2, then panels, then
+// tiles). A short last tile repeats its last real row, as XNNPACK does, and
+// stores only the real ones; a ragged last panel reads a zero-padded copy
+// of the bias and stores through a column mask.
+func (AVX512) GEMM(m, n, k int, a []float32, lda int, b []float32, bias []float32, c []float32, ldc int, act Act) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	const mr, nr = avx512GEMMMR, avx512GEMMNR
+	lo, hi, rest := clampBounds(act)
+	panels := (n + nr - 1) / nr
+	block := gemmRowBlock(k, mr)
+	var rows [mr]*float32
+	var bbuf [nr]float32
+	// Bounds: every row of A the tiles read, the packed panels and the
+	// last output cell; the tiles below index within these.
+	_ = a[(m-1)*lda : (m-1)*lda+k]
+	_ = b[:panels*k*nr]
+	_ = c[(m-1)*ldc+n-1]
+	for i0 := 0; i0 < m; i0 += block {
+		i1 := min(m, i0+block)
+		for q := 0; q < panels; q++ {
+			j0 := q * nr
+			cols := min(nr, n-j0)
+			var bp *float32
+			if k > 0 {
+				bp = &b[q*k*nr]
+			}
+			bb := &bbuf
+			switch {
+			case bias == nil:
+				bbuf = [nr]float32{}
+			case cols == nr:
+				bb = (*[nr]float32)(bias[j0 : j0+nr])
+			default:
+				bbuf = [nr]float32{}
+				copy(bbuf[:], bias[j0:j0+cols])
+			}
+			mask := uint32(1<<cols - 1)
+			for i := i0; i < i1; i += mr {
+				rn := min(mr, i1-i)
+				if k > 0 {
+					for t := range rows {
+						rows[t] = &a[(i+min(t, rn-1))*lda]
+					}
+				}
+				f32GEMM14x32AVX512(k, &rows, bp, &bb[0], &c[i*ldc+j0], ldc, rn, mask, lo, hi)
+				if rest {
+					for r := i; r < i+rn; r++ {
+						activate16(c[r*ldc+j0:r*ldc+j0+cols], act)
+					}
+				}
+			}
+		}
+	}
+}
+
+// activate16 applies act in place, sixteen lanes at a time.
+func activate16(x []float32, act Act) {
+	for i := 0; i < len(x); i += 16 {
+		e := min(i+16, len(x))
+		act16(archsimd.LoadFloat32x16SlicePart(x[i:e]), act).StoreSlicePart(x[i:e])
+	}
+}
+
+// act16 is act8 on sixteen lanes. Sigmoid has no vector exponential here
+// and goes lane by lane through the scalar reference.
+func act16(v archsimd.Float32x16, act Act) archsimd.Float32x16 {
+	var zero archsimd.Float32x16
+	switch act {
+	case ActReLU:
+		return v.Max(zero)
+	case ActReLU6:
+		return v.Max(zero).Min(archsimd.BroadcastFloat32x16(6))
+	case ActHardSwish:
+		t := v.Add(archsimd.BroadcastFloat32x16(3)).Max(zero).Min(archsimd.BroadcastFloat32x16(6))
+		return v.Mul(t).Mul(archsimd.BroadcastFloat32x16(1.0 / 6))
+	case ActHardSigmoid:
+		t := v.Add(archsimd.BroadcastFloat32x16(3)).Max(zero).Min(archsimd.BroadcastFloat32x16(6))
+		return t.Mul(archsimd.BroadcastFloat32x16(1.0 / 6))
+	case ActSigmoid:
+		var lanes [16]float32
+		v.Store(&lanes)
+		for i, x := range lanes {
+			lanes[i] = ActSigmoid.Apply(x)
+		}
+		return archsimd.LoadFloat32x16(&lanes)
+	}
+	return v
+}
