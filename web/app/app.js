@@ -1,0 +1,38 @@
+// Starts the app: the Go program (app.wasm) with Glimpse's SIMD kernels
+// over its memory, the IndexedDB store it saves the project to, and the
+// service worker that keeps everything for offline use. All URLs are
+// relative, so the site works from any sub-path, and every request stays
+// on this origin.
+import { detectSIMD, loadSIMD } from './loader.mjs';
+import * as store from './store.js';
+
+function fail(message) {
+  const el = document.getElementById('alert');
+  el.textContent = message;
+  el.hidden = false;
+  document.getElementById('status').textContent = 'Glimpse could not start.';
+}
+
+async function start() {
+  if (typeof WebAssembly !== 'object') throw new Error('This browser cannot run WebAssembly.');
+  // The Go program finds its storage and its model here.
+  globalThis.glimpseApp = { store, modelURL: 'models/mobilenet_v2_1.0_224.glimpse' };
+  const go = new Go();
+  const res = await fetch('app.wasm');
+  if (!res.ok) throw new Error(`app.wasm: HTTP ${res.status}`);
+  const { instance } = await WebAssembly.instantiateStreaming(res, go.importObject);
+  // The kernels must be in place before Go plans its model; without SIMD
+  // the pure-Go kernels run.
+  if (detectSIMD() !== 'none') {
+    await loadSIMD(instance.exports.mem, (name) => fetch(name).then((r) => {
+      if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    }));
+  }
+  go.run(instance).then(() => fail('The Glimpse program stopped. Reload the page.'));
+}
+
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('sw.js').catch((e) => console.warn('offline cache unavailable:', e.message));
+}
+start().catch((e) => fail(String((e && e.message) || e)));
