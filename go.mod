@@ -5,6 +5,7 @@ go 1.26
 require github.com/x448/float16 v0.8.4
 
 require (
+	github.com/google/flatbuffers v23.5.26+incompatible // indirect
 	github.com/nlpodyssey/gopickle v0.2.0 // indirect
 	github.com/nlpodyssey/spago v1.1.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
