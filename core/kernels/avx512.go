@@ -155,3 +155,106 @@ func act16(v archsimd.Float32x16, act Act) archsimd.Float32x16 {
 	}
 	return v
 }
+
+// load16 loads s[i:i+16].
+func load16(s []float32, i int) archsimd.Float32x16 {
+	return archsimd.LoadFloat32x16((*[16]float32)(s[i : i+16]))
+}
+
+// DWConv implements Kernels: f32_dwconv_3x3s1__avx512 and
+// f32_dwconv_3x3s2__avx512, sixteen channels per vector, when the channel
+// count is a multiple of 16 and the padding at most one cell on the top and
+// left (every MobileNet v1/v2 layer); anything else runs AVX2FMA's.
+func (k AVX512) DWConv(s *ConvShape, in, w, bias, out []float32, act Act) {
+	st := s.SH
+	if s.KH != 3 || s.KW != 3 || s.DH != 1 || s.DW != 1 || s.SW != st || (st != 1 && st != 2) ||
+		s.InC%16 != 0 || s.PadTop > 1 || s.PadLeft > 1 {
+		k.AVX2FMA.DWConv(s, in, w, bias, out, act)
+		return
+	}
+	c := s.InC
+	w = w[:9*c]
+	yLo, yHi := interior(s.InH, 3, st, s.PadTop, s.OutH)
+	xLo, xHi := interior(s.InW, 3, st, s.PadLeft, s.OutW)
+	for oy := 0; oy < s.OutH; oy++ {
+		if oy < yLo || oy >= yHi {
+			for ox := 0; ox < s.OutW; ox++ {
+				dwConvPixel16(s, in, w, bias, out, oy, ox, act)
+			}
+			continue
+		}
+		for ox := 0; ox < xLo; ox++ {
+			dwConvPixel16(s, in, w, bias, out, oy, ox, act)
+		}
+		if xLo < xHi {
+			iy := oy*st - s.PadTop
+			ix := xLo*st - s.PadLeft
+			n := xHi - xLo
+			// The interior run reads its three input rows up to the
+			// last window's right column and writes n pixels.
+			span := (n-1)*st*c + 2*c
+			r0 := in[(iy*s.InW+ix)*c:][:span]
+			r1 := in[((iy+1)*s.InW+ix)*c:][:span]
+			r2 := in[((iy+2)*s.InW+ix)*c:][:span]
+			o := out[(oy*s.OutW+xLo)*c:][:n*c]
+			for j := 0; j < c; j += 16 {
+				var b archsimd.Float32x16
+				if bias != nil {
+					b = load16(bias, j)
+				}
+				dwConv3x3Row16(n, st*c, c, r0[j:], r1[j:], r2[j:], w[j:], b, o[j:], act)
+			}
+		}
+		for ox := xHi; ox < s.OutW; ox++ {
+			dwConvPixel16(s, in, w, bias, out, oy, ox, act)
+		}
+	}
+}
+
+// dwConv3x3Row16 runs sixteen channels of n consecutive interior output
+// pixels with the nine weight vectors and the bias held in registers: nine
+// loads and nine FMAs per output vector. Each FMA's first operand is the
+// freshly loaded input, which dies there, so archsimd's 213 form needs no
+// copy. r0, r1, r2 start at the first window's three input rows, step is
+// the distance between windows, c the pixel pitch.
+func dwConv3x3Row16(n, step, c int, r0, r1, r2, w []float32, b archsimd.Float32x16, o []float32, act Act) {
+	w00, w01, w02 := load16(w, 0), load16(w, c), load16(w, 2*c)
+	w10, w11, w12 := load16(w, 3*c), load16(w, 4*c), load16(w, 5*c)
+	w20, w21, w22 := load16(w, 6*c), load16(w, 7*c), load16(w, 8*c)
+	for x := 0; x < n; x++ {
+		p := x * step
+		acc := load16(r0, p).MulAdd(w00, b)
+		acc = load16(r0, p+c).MulAdd(w01, acc)
+		acc = load16(r0, p+2*c).MulAdd(w02, acc)
+		acc = load16(r1, p).MulAdd(w10, acc)
+		acc = load16(r1, p+c).MulAdd(w11, acc)
+		acc = load16(r1, p+2*c).MulAdd(w12, acc)
+		acc = load16(r2, p).MulAdd(w20, acc)
+		acc = load16(r2, p+c).MulAdd(w21, acc)
+		acc = load16(r2, p+2*c).MulAdd(w22, acc)
+		act16(acc, act).Store((*[16]float32)(o[x*c : x*c+16]))
+	}
+}
+
+// dwConvPixel16 computes one output pixel of a 3x3 depthwise convolution
+// whose window overhangs the input, skipping the padded taps, sixteen
+// channels at a time (the channel count is a multiple of 16).
+func dwConvPixel16(s *ConvShape, in, w, bias, out []float32, oy, ox int, act Act) {
+	c := s.InC
+	o := out[(oy*s.OutW+ox)*c : (oy*s.OutW+ox)*c+c]
+	y0, x0 := oy*s.SH-s.PadTop, ox*s.SW-s.PadLeft
+	ky0, ky1 := max(0, -y0), min(3, s.InH-y0)
+	kx0, kx1 := max(0, -x0), min(3, s.InW-x0)
+	for j := 0; j < c; j += 16 {
+		var acc archsimd.Float32x16
+		if bias != nil {
+			acc = load16(bias, j)
+		}
+		for ky := ky0; ky < ky1; ky++ {
+			for kx := kx0; kx < kx1; kx++ {
+				acc = load16(in, ((y0+ky)*s.InW+x0+kx)*c+j).MulAdd(load16(w, (ky*3+kx)*c+j), acc)
+			}
+		}
+		act16(acc, act).Store((*[16]float32)(o[j : j+16]))
+	}
+}
