@@ -20,6 +20,8 @@
 //	  embedding  embeddingSize × float32
 //	  thumbLen   uint32   at most 1 MiB
 //	  thumb      thumbLen bytes (a JPEG)
+//	  views      uint32   at most MaxViews
+//	  view       views × embeddingSize × float32 (augmented views' embeddings)
 //	head         headLen bytes (the trained model's Glimpse file, or none)
 //	crc          uint32   CRC-32 (IEEE) of every byte before it
 //
@@ -63,6 +65,7 @@ const (
 	MaxHeader        = 1 << 20
 	MaxThumb         = 1 << 20
 	MaxEmbeddingSize = 1 << 16
+	MaxViews         = 16
 )
 
 // Settings are the training options the user chose, kept with the project.
@@ -111,11 +114,14 @@ type Class struct {
 	Samples []Sample
 }
 
-// Sample is one example: the backbone's embedding of the picture and a
-// small JPEG thumbnail to show it by.
+// Sample is one example: the backbone's embedding of the picture, a
+// small JPEG thumbnail to show it by, and the embeddings of augmented
+// views of the picture (made when it was captured with "Augment" on: the
+// frame itself is not kept, so they cannot be made later).
 type Sample struct {
 	Embedding []float32
 	Thumb     []byte
+	Views     [][]float32
 }
 
 // CheckName tells whether name can name a class.
@@ -148,15 +154,20 @@ func (p *Project) Check() error {
 			return fmt.Errorf("class %d: %w", i+1, err)
 		}
 		for j, s := range c.Samples {
-			if len(s.Embedding) != p.EmbeddingSize {
-				return fmt.Errorf("class %q sample %d: embedding of %d values, want %d", c.Name, j+1, len(s.Embedding), p.EmbeddingSize)
-			}
 			if len(s.Thumb) > MaxThumb {
 				return fmt.Errorf("class %q sample %d: thumbnail of %d bytes, at most %d", c.Name, j+1, len(s.Thumb), MaxThumb)
 			}
-			for _, v := range s.Embedding {
-				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					return fmt.Errorf("class %q sample %d: the embedding is not finite", c.Name, j+1)
+			if len(s.Views) > MaxViews {
+				return fmt.Errorf("class %q sample %d: %d augmented views, at most %d", c.Name, j+1, len(s.Views), MaxViews)
+			}
+			for _, e := range append([][]float32{s.Embedding}, s.Views...) {
+				if len(e) != p.EmbeddingSize {
+					return fmt.Errorf("class %q sample %d: embedding of %d values, want %d", c.Name, j+1, len(e), p.EmbeddingSize)
+				}
+				for _, v := range e {
+					if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+						return fmt.Errorf("class %q sample %d: the embedding is not finite", c.Name, j+1)
+					}
 				}
 			}
 		}
@@ -188,7 +199,7 @@ func (p *Project) Encode() ([]byte, error) {
 	for _, c := range p.Classes {
 		h.Classes = append(h.Classes, classHeader{Name: c.Name, Samples: int64(len(c.Samples))})
 		for _, s := range c.Samples {
-			n += 4*p.EmbeddingSize + 4 + len(s.Thumb)
+			n += 4*p.EmbeddingSize*(1+len(s.Views)) + 8 + len(s.Thumb)
 		}
 	}
 	hj, err := json.Marshal(h)
@@ -209,6 +220,10 @@ func (p *Project) Encode() ([]byte, error) {
 			b.Write(EncodeEmbedding(s.Embedding))
 			b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(s.Thumb))))
 			b.Write(s.Thumb)
+			b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(s.Views))))
+			for _, v := range s.Views {
+				b.Write(EncodeEmbedding(v))
+			}
 		}
 	}
 	b.Write(p.Head)
@@ -261,7 +276,7 @@ func decode(data []byte) (*Project, error) {
 	}
 	// Each sample takes at least its embedding and a thumbnail length, so
 	// the counts are bounded by the bytes left before anything is made.
-	perSample := int64(4*h.EmbeddingSize + 4)
+	perSample := int64(4*h.EmbeddingSize + 8)
 	var total int64
 	for _, c := range h.Classes {
 		if c.Samples < 0 || c.Samples > r.left()/perSample {
@@ -275,16 +290,25 @@ func decode(data []byte) (*Project, error) {
 	for _, ch := range h.Classes {
 		c := Class{Name: ch.Name, Samples: make([]Sample, ch.Samples)}
 		for i := range c.Samples {
-			emb, _ := DecodeEmbedding(r.bytes(perSample-4), h.EmbeddingSize)
+			emb, _ := DecodeEmbedding(r.bytes(int64(4*h.EmbeddingSize)), h.EmbeddingSize)
 			tl := r.u32()
 			if tl > MaxThumb {
 				return nil, fmt.Errorf("class %q sample %d: thumbnail of %d bytes, at most %d", ch.Name, i+1, tl, MaxThumb)
 			}
 			thumb := r.bytes(int64(tl))
-			if r.err != nil {
+			nv := r.u32()
+			if nv > MaxViews {
+				return nil, fmt.Errorf("class %q sample %d: %d augmented views, at most %d", ch.Name, i+1, nv, MaxViews)
+			}
+			if r.err != nil || int64(nv)*int64(4*h.EmbeddingSize) > r.left() {
 				return nil, errors.New("the samples run past the end of the file")
 			}
-			c.Samples[i] = Sample{Embedding: emb, Thumb: append([]byte(nil), thumb...)}
+			s := Sample{Embedding: emb, Thumb: append([]byte(nil), thumb...)}
+			for range nv {
+				v, _ := DecodeEmbedding(r.bytes(int64(4*h.EmbeddingSize)), h.EmbeddingSize)
+				s.Views = append(s.Views, v)
+			}
+			c.Samples[i] = s
 		}
 		p.Classes = append(p.Classes, c)
 	}

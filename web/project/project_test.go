@@ -26,6 +26,12 @@ func handMade(t testing.TB) []byte {
 		binary.Write(&b, binary.LittleEndian, s.emb)
 		binary.Write(&b, binary.LittleEndian, uint32(len(s.thumb)))
 		b.WriteString(s.thumb)
+		if s.thumb == "abc" { // the first sample has one augmented view
+			binary.Write(&b, binary.LittleEndian, uint32(1))
+			binary.Write(&b, binary.LittleEndian, [2]float32{7, 8})
+		} else {
+			binary.Write(&b, binary.LittleEndian, uint32(0))
+		}
 	}
 	b.WriteString("HED")
 	binary.Write(&b, binary.LittleEndian, crc32.ChecksumIEEE(b.Bytes()))
@@ -51,6 +57,9 @@ func TestDecodeHandMadeFile(t *testing.T) {
 	if s.Embedding[0] != -3 || s.Embedding[1] != 0.5 || len(s.Thumb) != 0 {
 		t.Fatalf("sample: %+v", s)
 	}
+	if v := p.Classes[0].Samples[0].Views; len(v) != 1 || v[0][0] != 7 || v[0][1] != 8 || p.Classes[1].Samples[0].Views != nil {
+		t.Fatalf("views: %v", v)
+	}
 	if string(p.Classes[1].Samples[1].Thumb) != "jpeg!" {
 		t.Fatalf("thumb: %q", p.Classes[1].Samples[1].Thumb)
 	}
@@ -64,7 +73,7 @@ func TestDecodeHandMadeFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Classes[0].Samples[0].Embedding[1] != 2 || string(q.Classes[0].Samples[0].Thumb) != "abc" || string(q.Head) != "HED" {
+	if q.Classes[0].Samples[0].Embedding[1] != 2 || q.Classes[0].Samples[0].Views[0][1] != 8 || string(q.Classes[0].Samples[0].Thumb) != "abc" || string(q.Head) != "HED" {
 		t.Fatalf("round trip: %+v", q)
 	}
 }
