@@ -258,3 +258,52 @@ func dwConvPixel16(s *ConvShape, in, w, bias, out []float32, oy, ox int, act Act
 		act16(acc, act).Store((*[16]float32)(o[j : j+16]))
 	}
 }
+
+// Im2Col implements Kernels. Where a window lies wholly inside the input
+// horizontally and reads every channel, each of its rows is KW*cin
+// contiguous input values (27 floats per window for a first convolution
+// on RGB), copied sixteen lanes at a time with a masked tail instead of
+// one copy call per tap; the other windows go tap by tap.
+func (AVX512) Im2Col(s *ConvShape, in []float32, c0, cin int, cols []float32) {
+	if s.DW != 1 || c0 != 0 || cin != s.InC {
+		f32Im2ColGo(s, in, c0, cin, cols)
+		return
+	}
+	row := s.KH * s.KW * cin
+	span := s.KW * cin
+	xLo, xHi := interior(s.InW, s.KW, s.SW, s.PadLeft, s.OutW)
+	for oy := 0; oy < s.OutH; oy++ {
+		for ox := 0; ox < s.OutW; ox++ {
+			dst := cols[(oy*s.OutW+ox)*row : (oy*s.OutW+ox+1)*row]
+			ix := ox*s.SW - s.PadLeft
+			for ky := 0; ky < s.KH; ky++ {
+				iy := oy*s.SH - s.PadTop + ky*s.DH
+				d := dst[ky*span : (ky+1)*span]
+				switch {
+				case iy < 0 || iy >= s.InH:
+					clear(d)
+				case ox >= xLo && ox < xHi:
+					copy16(d, in[(iy*s.InW+ix)*cin:])
+				default:
+					for kx := 0; kx < s.KW; kx++ {
+						t := d[kx*cin : (kx+1)*cin]
+						if x := ix + kx; x < 0 || x >= s.InW {
+							clear(t)
+						} else {
+							copy16(t, in[(iy*s.InW+x)*cin:])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// copy16 copies len(dst) values from src, sixteen lanes at a time.
+func copy16(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := 0; i < len(dst); i += 16 {
+		e := min(i+16, len(dst))
+		archsimd.LoadFloat32x16SlicePart(src[i:e]).StoreSlicePart(dst[i:e])
+	}
+}
