@@ -1,0 +1,126 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/glimpse-ml/glimpse/core/kernels"
+)
+
+// Config says how to train a head. Start from Preset and change what you
+// need; Check says what is wrong with a Config before any work is done.
+type Config struct {
+	// Head names the preset the config started from ("linear", "tm",
+	// ...); it is recorded in the model file's source line.
+	Head string `json:"head"`
+	// Hidden is the width of the hidden ReLU layer; 0 makes the head one
+	// softmax layer (softmax regression).
+	Hidden int `json:"hidden"`
+	// OutputBias gives the output layer a bias (Teachable Machine's has
+	// none).
+	OutputBias   bool    `json:"outputBias"`
+	Epochs       int     `json:"epochs"`
+	BatchSize    int     `json:"batchSize"`
+	LearningRate float64 `json:"learningRate"`
+	// WeightDecay is AdamW's decoupled weight decay (0: plain Adam).
+	WeightDecay float64 `json:"weightDecay,omitempty"`
+	// Validation is the fraction of each class's samples held out to
+	// measure the head while it trains (Teachable Machine: 0.15). A class
+	// keeps at least one training sample.
+	Validation float64 `json:"validation"`
+	// LabelSmoothing mixes this much of the uniform distribution into the
+	// one-hot targets.
+	LabelSmoothing float64 `json:"labelSmoothing,omitempty"`
+	// ClassWeights weighs each training sample by N/(K*n_class), so that
+	// a class with few samples counts as much as one with many.
+	ClassWeights bool `json:"classWeights,omitempty"`
+	// Patience stops training after this many epochs without a lower
+	// validation loss, keeping the best head seen (0: never stop early).
+	Patience int `json:"patience,omitempty"`
+	// Shuffle reshuffles the training samples every epoch. Teachable
+	// Machine shuffles once, before the first.
+	Shuffle bool `json:"shuffle,omitempty"`
+	// Standardize scales each feature to zero mean and unit variance over
+	// the training samples; the scaling is folded into the first layer's
+	// weights at the end, so the saved head reads raw embeddings.
+	Standardize bool `json:"standardize,omitempty"`
+	// Seed fixes the split, the initial weights and the batch order: the
+	// same seed on the same samples gives the same head on every platform
+	// (with the pure-Go kernels, the default).
+	Seed uint64 `json:"seed"`
+	// Kernels runs the dense layers. nil means kernels.Go{}, the one
+	// implementation whose sums are bit-for-bit the same natively and
+	// under wasm; the SIMD kernels are faster but sum in another order.
+	Kernels kernels.Kernels `json:"-"`
+}
+
+// Presets lists the preset names Preset knows, for usage messages.
+var Presets = []string{"linear", "tm", "strong"}
+
+// Preset returns the named configuration:
+//
+//   - "linear": softmax regression on the embedding; Adam 1e-3, batch 32,
+//     100 epochs, 15% validation, reshuffled every epoch.
+//   - "tm": Teachable Machine's head: Dense(100, ReLU), then Dense(K,
+//     softmax) without bias, Adam 1e-3, batch 16, 50 epochs, 15%
+//     validation, shuffled once.
+//   - "strong": the best of the recipes compared in tools/study:
+//     standardized features, softmax regression with decoupled weight
+//     decay and label smoothing, early stopping on the validation loss.
+func Preset(name string) (Config, error) {
+	switch name {
+	case "linear":
+		return Config{Head: name, OutputBias: true, Epochs: 100, BatchSize: 32, LearningRate: 1e-3,
+			Validation: 0.15, Shuffle: true}, nil
+	case "tm":
+		return Config{Head: name, Hidden: 100, Epochs: 50, BatchSize: 16, LearningRate: 1e-3,
+			Validation: 0.15}, nil
+	case "strong":
+		return Config{Head: name, OutputBias: true, Epochs: 100, BatchSize: 32, LearningRate: 1e-3,
+			WeightDecay: 1e-2, Validation: 0.15, LabelSmoothing: 0.1, Patience: 10, Shuffle: true,
+			Standardize: true}, nil
+	}
+	return Config{}, fmt.Errorf("unknown head %q (want %s)", name, strings.Join(Presets, ", "))
+}
+
+// Limits on a Config: generous, but they keep a typo from asking for a
+// terabyte or a week.
+const (
+	maxHidden = 1 << 14
+	maxEpochs = 100000
+	maxBatch  = 1 << 16
+)
+
+// Check reports the first setting that cannot work.
+func (c *Config) Check() error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case c.Hidden < 0 || c.Hidden > maxHidden:
+		return fmt.Errorf("hidden units %d: want 0 (no hidden layer) to %d", c.Hidden, maxHidden)
+	case c.Epochs < 1 || c.Epochs > maxEpochs:
+		return fmt.Errorf("epochs %d: want 1 to %d", c.Epochs, maxEpochs)
+	case c.BatchSize < 1 || c.BatchSize > maxBatch:
+		return fmt.Errorf("batch size %d: want 1 to %d", c.BatchSize, maxBatch)
+	case !finite(c.LearningRate) || c.LearningRate <= 0:
+		return fmt.Errorf("learning rate %v: want a positive number", c.LearningRate)
+	case !finite(c.WeightDecay) || c.WeightDecay < 0:
+		return fmt.Errorf("weight decay %v: want 0 or more", c.WeightDecay)
+	case !finite(c.Validation) || c.Validation < 0 || c.Validation >= 1:
+		return fmt.Errorf("validation fraction %v: want 0 to below 1", c.Validation)
+	case !finite(c.LabelSmoothing) || c.LabelSmoothing < 0 || c.LabelSmoothing >= 1:
+		return fmt.Errorf("label smoothing %v: want 0 to below 1", c.LabelSmoothing)
+	case c.Patience < 0:
+		return fmt.Errorf("patience %d: want 0 (off) or more", c.Patience)
+	case c.Patience > 0 && c.Validation == 0:
+		return fmt.Errorf("early stopping (patience %d) needs a validation fraction", c.Patience)
+	}
+	return nil
+}
+
+func (c *Config) kernels() kernels.Kernels {
+	if c.Kernels == nil {
+		return kernels.Go{}
+	}
+	return c.Kernels
+}
