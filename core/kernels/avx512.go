@@ -12,7 +12,8 @@ import (
 // microkernel on 512-bit vectors; everything else comes from the embedded
 // AVX2FMA (and, through it, Go).
 //
-// The GEMM microkernel is Go assembly rather than simd/archsimd: the
+// The GEMM microkernels are Go assembly (avx512_gemm_amd64.s, written by
+// avx512_gen.go) rather than simd/archsimd: the
 // compiler's register allocator only hands out Z0-Z14 (X15 is its zero
 // register and Z16-Z31 are not allocatable), and archsimd's MulAdd is the
 // 213 form that overwrites a multiplicand, so a 512-bit tile written with
@@ -25,26 +26,52 @@ type AVX512 struct{ AVX2FMA }
 // Name implements Kernels.
 func (AVX512) Name() string { return "avx512" }
 
-// GEMM register tile: 14 rows by 32 columns (two zmm vectors).
+// GEMM register tile: up to 14 rows by 32 columns (two zmm vectors), 28
+// accumulators; the microkernels are generated for every row count, so a
+// short last tile does no wasted work, and a last panel of at most 16
+// columns has kernels of one vector.
 const (
 	avx512GEMMMR = 14
 	avx512GEMMNR = 32
 )
 
-// f32GEMM14x32AVX512 is f32_gemm_14x32__avx512 (avx512_amd64.s). It reads
-// k values from each of the 14 rows a points to (repeat the last real row
-// for a short tile), k*32 values of one packed panel from b and 32 values
-// of bias, and stores the first rows rows of act(tile) clamped to
-// [lo, hi] to c with row stride ldc, only in the columns whose bit is set
-// in mask. The caller checks every bound.
-//
-//go:noescape
-func f32GEMM14x32AVX512(k int, a *[avx512GEMMMR]*float32, b, bias, c *float32, ldc, rows int, mask uint32, lo, hi float32)
+//go:generate go run avx512_gen.go
 
-// PackGEMMWeights implements Kernels: panels of 32 columns, laid out as
-// packGEMMPanels describes.
+// PackGEMMWeights implements Kernels: panels of 32 columns, as
+// packGEMMPanels lays them out, except that a last panel of at most 16
+// columns is 16 wide.
 func (AVX512) PackGEMMWeights(b []float32, k, n int) []float32 {
-	return packGEMMPanels(b, k, n, avx512GEMMNR)
+	if k < 0 || n < 0 || len(b) < k*n {
+		panic("kernels: PackGEMMWeights: weights shorter than k*n")
+	}
+	const nr = avx512GEMMNR
+	out := make([]float32, avx512PackedLen(k, n))
+	for j0 := 0; j0 < n; j0 += nr {
+		w := min(nr, n-j0)
+		pw := avx512PanelWidth(w)
+		dst := out[j0*k : j0*k+k*pw]
+		for p := 0; p < k; p++ {
+			copy(dst[p*pw:p*pw+w], b[p*n+j0:p*n+j0+w])
+		}
+	}
+	return out
+}
+
+// avx512PanelWidth is the packed width of a panel holding cols columns.
+func avx512PanelWidth(cols int) int {
+	if cols <= 16 {
+		return 16
+	}
+	return avx512GEMMNR
+}
+
+// avx512PackedLen is the length of a k x n matrix packed by AVX512.
+func avx512PackedLen(k, n int) int {
+	full := n / avx512GEMMNR * avx512GEMMNR
+	if full == n {
+		return k * n
+	}
+	return k * (full + avx512PanelWidth(n-full))
 }
 
 // clampBounds gives the clamp that the microkernel's epilogue applies for
@@ -64,34 +91,31 @@ func clampBounds(act Act) (lo, hi float32, rest bool) {
 	return -inf, inf, true
 }
 
-// GEMM implements Kernels with f32_gemm_14x32__avx512. Blocking is the same
-// as the other GEMMs' (rows in blocks that stay in L2, then panels, then
-// tiles). A short last tile repeats its last real row, as XNNPACK does, and
-// stores only the real ones; a ragged last panel reads a zero-padded copy
-// of the bias and stores through a column mask.
+// GEMM implements Kernels with f32_gemm_14x32__avx512 and its smaller
+// siblings. Blocking is the same as the other GEMMs' (rows in blocks that
+// stay in L2, then panels, then tiles). A ragged last panel reads a
+// zero-padded copy of the bias and stores through a column mask; a short
+// last tile runs the kernel for its row count.
 func (AVX512) GEMM(m, n, k int, a []float32, lda int, b []float32, bias []float32, c []float32, ldc int, act Act) {
 	if m <= 0 || n <= 0 {
 		return
 	}
 	const mr, nr = avx512GEMMMR, avx512GEMMNR
 	lo, hi, rest := clampBounds(act)
-	panels := (n + nr - 1) / nr
 	block := gemmRowBlock(k, mr)
-	var rows [mr]*float32
 	var bbuf [nr]float32
 	// Bounds: every row of A the tiles read, the packed panels and the
 	// last output cell; the tiles below index within these.
 	_ = a[(m-1)*lda : (m-1)*lda+k]
-	_ = b[:panels*k*nr]
+	_ = b[:avx512PackedLen(k, n)]
 	_ = c[(m-1)*ldc+n-1]
 	for i0 := 0; i0 < m; i0 += block {
 		i1 := min(m, i0+block)
-		for q := 0; q < panels; q++ {
-			j0 := q * nr
+		for j0 := 0; j0 < n; j0 += nr {
 			cols := min(nr, n-j0)
 			var bp *float32
 			if k > 0 {
-				bp = &b[q*k*nr]
+				bp = &b[j0*k]
 			}
 			bb := &bbuf
 			switch {
@@ -106,12 +130,15 @@ func (AVX512) GEMM(m, n, k int, a []float32, lda int, b []float32, bias []float3
 			mask := uint32(1<<cols - 1)
 			for i := i0; i < i1; i += mr {
 				rn := min(mr, i1-i)
+				var ap *float32
 				if k > 0 {
-					for t := range rows {
-						rows[t] = &a[(i+min(t, rn-1))*lda]
-					}
+					ap = &a[i*lda]
 				}
-				f32GEMM14x32AVX512(k, &rows, bp, &bb[0], &c[i*ldc+j0], ldc, rn, mask, lo, hi)
+				if cols <= 16 {
+					f32GEMMx16AVX512(rn, k, ap, lda, bp, &bb[0], &c[i*ldc+j0], ldc, mask, lo, hi)
+				} else {
+					f32GEMMx32AVX512(rn, k, ap, lda, bp, &bb[0], &c[i*ldc+j0], ldc, mask, lo, hi)
+				}
 				if rest {
 					for r := i; r < i+rn; r++ {
 						activate16(c[r*ldc+j0:r*ldc+j0+cols], act)
