@@ -248,7 +248,7 @@ func (op *addOp) Backward(gy mat.Tensor) error {
 // are spago parameters, so the block trains as a spago graph of the
 // engine's kernels.
 type InvertedResidual struct {
-	H, W, C, Expand int // input {H, W, C}, expanded channels
+	H, W, C, Expand    int       // input {H, W, C}, expanded channels
 	ExpandW, ExpandB   *nn.Param // C x Expand, 1 x Expand
 	DWW, DWB           *nn.Param // 9 x Expand (HWIO [3,3,1,Expand]), 1 x Expand
 	ProjectW, ProjectB *nn.Param // Expand x C, 1 x C
