@@ -181,44 +181,59 @@ func tensorNames(g *ir.Graph) []string {
 
 // suggestArch looks for an architecture and width whose keys and shapes
 // fit the file exactly, to say what the file is when the one named is
-// wrong.
+// wrong. Widths are tried only for an architecture whose keys all match.
 func suggestArch(sd *stateDict, arch string, width float64) string {
-	// The width multipliers MobileNets are usually trained at.
-	widths := []float64{0.25, 0.35, 0.5, 0.75, 1, 1.3, 1.4, 1.5, 2}
+	build := func(a string, w float64) *ir.Graph {
+		g, err := models.Build(a, models.Options{Width: w})
+		if err != nil {
+			return nil
+		}
+		if n := classesOf(g, sd); n > 0 && n <= models.MaxClasses {
+			if g, err = models.Build(a, models.Options{Width: w, Classes: n}); err != nil {
+				return nil
+			}
+		}
+		return g
+	}
 	for _, a := range models.Names() {
+		g := build(a, 1)
+		if g == nil || !fits(g, sd, a, false) {
+			continue
+		}
+		widths := []float64{1}
+		if strings.HasPrefix(a, "mobilenet") {
+			// The width multipliers MobileNets are usually trained at.
+			widths = []float64{1, 0.25, 0.35, 0.5, 0.75, 1.3, 1.4, 1.5, 2}
+		}
 		for _, w := range widths {
-			if (a == arch && (w == width || (width == 0 && w == 1))) || (w != 1 && !strings.HasPrefix(a, "mobilenet")) {
+			if a == arch && (w == width || (width == 0 && w == 1)) {
 				continue
 			}
-			g, err := models.Build(a, models.Options{Width: w})
-			if err != nil {
+			if w != 1 {
+				g = build(a, w)
+			}
+			if g == nil || !fits(g, sd, a, true) {
 				continue
 			}
-			if n := classesOf(g, sd); n > 0 && n <= models.MaxClasses {
-				if g, err = models.Build(a, models.Options{Width: w, Classes: n}); err != nil {
-					continue
-				}
+			if w == 1 {
+				return fmt.Sprintf("the file fits --arch %s", a)
 			}
-			if fits(g, sd, a) {
-				if w == 1 {
-					return fmt.Sprintf("the file fits --arch %s", a)
-				}
-				return fmt.Sprintf("the file fits --arch %s --width %v", a, w)
-			}
+			return fmt.Sprintf("the file fits --arch %s --width %v", a, w)
 		}
 	}
 	return ""
 }
 
-// fits reports whether the file's tensors are exactly the graph's.
-func fits(g *ir.Graph, sd *stateDict, arch string) bool {
+// fits reports whether the file's tensors are exactly the graph's, by
+// name and, if shapes is set, by shape.
+func fits(g *ir.Graph, sd *stateDict, arch string, shapes bool) bool {
 	n := 0
 	for _, k := range sd.keys {
 		if ignoredKey(arch, k) {
 			continue
 		}
 		t := sd.tensors[k]
-		if t == nil || g.Tensors[k] == nil || !slices.Equal(t.shape(), torchShape(g, k)) {
+		if t == nil || g.Tensors[k] == nil || (shapes && !slices.Equal(t.shape(), torchShape(g, k))) {
 			return false
 		}
 		n++

@@ -359,8 +359,11 @@ func (sd *stateDict) loadLegacy(size int64) (any, error) {
 		typ, okT := t.Get(1).(ptStorageType)
 		key, okK := t.Get(2).(string)
 		numel, okN := pickleInt(t.Get(4))
-		if !okT || !okK || !okN || numel < 0 || numel > size/typ.dtype.size() {
-			return nil, errors.New("a storage reference with unexpected fields or a size larger than the file")
+		if !okT || !okK || !okN || numel < 0 {
+			return nil, errors.New("a storage reference with unexpected fields")
+		}
+		if numel > size/typ.dtype.size() {
+			return nil, fmt.Errorf("storage %q claims %d elements of %s, more than the whole file holds (truncated or damaged)", key, numel, typ.dtype)
 		}
 		root := storages[key]
 		if root == nil {

@@ -25,6 +25,12 @@ It writes into tools/convert/testdata/pth/:
   ({"epoch", "arch", "state_dict", "best_acc1"}), zip format.
 - lenet5.json: LeNet-5's 32x32 grey inputs (the photographs converted to
   grey and resized by Pillow) and torch's logits on them.
+- tiny_zip.pth, tiny_legacy.pth and tiny.json: a few small tensors of
+  every floating dtype torch saves (float32, float64, float16, bfloat16),
+  a transposed (non-contiguous) view, a slice sharing its storage with
+  another tensor, and an int64 counter, in both formats, with their values
+  as torch reads them back. They test the reader's dtypes and strides and
+  seed FuzzPyTorch's corpus.
 """
 
 import json
@@ -112,7 +118,27 @@ def lenet5():
         json.dump({"model": "lenet5_legacy.pth", "torch": torch.__version__, "references": refs}, fh)
 
 
+def tiny():
+    gen = torch.Generator().manual_seed(30)
+    base = torch.randn(4, 6, generator=gen)
+    sd = {
+        "f32": torch.randn(2, 3, generator=gen),
+        "f64": torch.randn(5, generator=gen, dtype=torch.float64),
+        "f16": torch.randn(3, 2, generator=gen).half(),
+        "bf16": torch.randn(2, 2, generator=gen).bfloat16(),
+        "transposed": base.t(),         # stride (1, 6)
+        "row": base[2],                 # offset 12 in base's storage
+        "count": torch.tensor(7),       # an int64 scalar, like num_batches_tracked
+    }
+    torch.save(sd, os.path.join(OUT, "tiny_zip.pth"))
+    torch.save(sd, os.path.join(OUT, "tiny_legacy.pth"), _use_new_zipfile_serialization=False)
+    with open(os.path.join(OUT, "tiny.json"), "w") as fh:
+        json.dump({k: {"shape": list(v.shape), "values": [float(x) for x in v.double().flatten()]}
+                   for k, v in sd.items()}, fh)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
+    tiny()
     lenet5()
     mobilenet_v3_small()
