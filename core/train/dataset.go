@@ -1,0 +1,253 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/glimpse-ml/glimpse/core/imageprep"
+	"github.com/glimpse-ml/glimpse/core/model"
+)
+
+// Folder is a dataset on disk: one sub-folder per class, holding that
+// class's images (the ImageFolder habit). Classes are the sorted folder
+// names; files are sorted too, so a folder always gives the same samples
+// in the same order.
+type Folder struct {
+	Dir     string
+	Classes []string
+	Files   [][]string // per class, paths
+}
+
+// maxFolderFiles bounds the files read from one dataset, so that a
+// mistaken -d / cannot queue millions of embeddings.
+const maxFolderFiles = 1 << 20
+
+// ReadFolder lists a dataset folder. Hidden entries (".name") are skipped,
+// as are files directly in dir; a class folder is read one level deep.
+func ReadFolder(dir string) (*Folder, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	f := &Folder{Dir: dir}
+	total := 0
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		var paths []string
+		for _, file := range files {
+			if file.IsDir() || strings.HasPrefix(file.Name(), ".") {
+				continue
+			}
+			paths = append(paths, filepath.Join(dir, e.Name(), file.Name()))
+		}
+		if len(paths) == 0 {
+			return nil, fmt.Errorf("%s: class folder %q is empty", dir, e.Name())
+		}
+		total += len(paths)
+		if total > maxFolderFiles {
+			return nil, fmt.Errorf("%s: more than %d files", dir, maxFolderFiles)
+		}
+		sort.Strings(paths)
+		f.Classes = append(f.Classes, e.Name())
+		f.Files = append(f.Files, paths)
+	}
+	switch len(f.Classes) {
+	case 0:
+		return nil, fmt.Errorf("%s: no class folders (want one sub-folder of images per class)", dir)
+	case 1:
+		return nil, fmt.Errorf("%s: only one class folder (%q): a classifier needs at least two", dir, f.Classes[0])
+	}
+	// os.ReadDir sorts by name already; sorting again keeps that a
+	// property of this function rather than of the file system package.
+	sort.Sort(byClass{f})
+	return f, nil
+}
+
+type byClass struct{ f *Folder }
+
+func (b byClass) Len() int           { return len(b.f.Classes) }
+func (b byClass) Less(i, j int) bool { return b.f.Classes[i] < b.f.Classes[j] }
+func (b byClass) Swap(i, j int) {
+	b.f.Classes[i], b.f.Classes[j] = b.f.Classes[j], b.f.Classes[i]
+	b.f.Files[i], b.f.Files[j] = b.f.Files[j], b.f.Files[i]
+}
+
+// Len is the number of files.
+func (f *Folder) Len() int {
+	n := 0
+	for _, files := range f.Files {
+		n += len(files)
+	}
+	return n
+}
+
+// EmbedOptions controls EmbedFolder.
+type EmbedOptions struct {
+	Workers int      // goroutines, each with its own clone of the model; 0: one per CPU
+	Augment *Augment // nil: originals only
+	Views   int      // augmented views per image when Augment is set; 0: 4
+	Seed    uint64   // the views' randomness: view v of file i always gets the same draws
+	// Progress hears the number of files embedded so far, from one
+	// goroutine at a time.
+	Progress func(done, total int)
+}
+
+// Unreadable is a file that could not be decoded or embedded.
+type Unreadable struct {
+	Path string
+	Err  error
+}
+
+// String names the file and the problem once, whether or not the error
+// already names the file.
+func (u Unreadable) String() string {
+	if strings.Contains(u.Err.Error(), u.Path) {
+		return u.Err.Error()
+	}
+	return u.Path + ": " + u.Err.Error()
+}
+
+// EmbedFolder decodes every image of f and embeds it (and its augmented
+// views) with m, on several goroutines. Files that cannot be read are
+// returned, not fatal, unless a class is left with none. The samples come
+// in folder order whatever the scheduling: class by class, file by file,
+// each original followed by its views.
+func EmbedFolder(m *model.Model, f *Folder, opt EmbedOptions) (*Samples, []Unreadable, error) {
+	dim := m.EmbeddingSize()
+	if dim == 0 {
+		return nil, nil, fmt.Errorf("%s: the model has no embedding output to train a head on", m.Name)
+	}
+	views := 1
+	if opt.Augment != nil {
+		if err := opt.Augment.Check(); err != nil {
+			return nil, nil, err
+		}
+		views += opt.Views
+		if opt.Views == 0 {
+			views += 4
+		}
+	}
+	type job struct{ class, file, index int }
+	var jobs []job
+	for c, files := range f.Files {
+		for i := range files {
+			jobs = append(jobs, job{c, i, len(jobs)})
+		}
+	}
+	// One allocation for every embedding: rows of unreadable files are
+	// squeezed out at the end, in place.
+	x := make([]float32, len(jobs)*views*dim)
+	failed := make([]error, len(jobs))
+
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	workers = min(workers, max(1, len(jobs)))
+	queue := make(chan job)
+	done := make(chan struct{}, len(jobs))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wm := m.Clone()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range queue {
+				failed[j.index] = embedFile(wm, f.Files[j.class][j.file], opt, j.index, views, x[j.index*views*dim:(j.index+1)*views*dim])
+				done <- struct{}{}
+			}
+		}()
+	}
+	go func() {
+		for _, j := range jobs {
+			queue <- j
+		}
+		close(queue)
+	}()
+	for i := range jobs {
+		<-done
+		if opt.Progress != nil {
+			opt.Progress(i+1, len(jobs))
+		}
+	}
+	wg.Wait()
+
+	s := &Samples{Labels: append([]string(nil), f.Classes...), Dim: dim}
+	var bad []Unreadable
+	readable := make([]int, len(f.Classes))
+	firstBad := make([]int, len(f.Classes))
+	rows := 0
+	for _, j := range jobs {
+		if failed[j.index] != nil {
+			if readable[j.class] == 0 && firstBad[j.class] == 0 {
+				firstBad[j.class] = len(bad) + 1
+			}
+			bad = append(bad, Unreadable{f.Files[j.class][j.file], failed[j.index]})
+			continue
+		}
+		readable[j.class]++
+		copy(x[rows*dim:], x[j.index*views*dim:(j.index+1)*views*dim])
+		for v := 0; v < views; v++ {
+			s.Y = append(s.Y, j.class)
+			rows++
+		}
+	}
+	s.X = x[: rows*dim : rows*dim]
+	if views > 1 {
+		s.Origin = make([]int, rows)
+		for i := range s.Origin {
+			s.Origin[i] = i - i%views
+		}
+	}
+	for c, n := range readable {
+		if n == 0 {
+			b := bad[firstBad[c]-1]
+			return nil, bad, fmt.Errorf("%s: none of the %d files of class %q could be read (%s)",
+				f.Dir, len(f.Files[c]), f.Classes[c], b)
+		}
+	}
+	return s, bad, nil
+}
+
+// embedFile writes the embeddings of one file's original and views into
+// dst (views x dim). A panic (a bug met by a strange image) becomes the
+// file's error rather than the end of the program.
+func embedFile(m *model.Model, path string, opt EmbedOptions, index, views int, dst []float32) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	img, err := imageprep.DecodeFile(path)
+	if err != nil {
+		return err
+	}
+	dim := len(dst) / views
+	for v := 0; v < views; v++ {
+		view := img
+		if v > 0 {
+			rng := rand.New(rand.NewPCG(opt.Seed, uint64(index)<<16|uint64(v)))
+			if view, err = opt.Augment.Apply(img, rng); err != nil {
+				return err
+			}
+		}
+		e, err := m.Embed(view)
+		if err != nil {
+			return err
+		}
+		copy(dst[v*dim:(v+1)*dim], e)
+	}
+	return nil
+}
