@@ -290,7 +290,10 @@ func dwConvPixel16(s *ConvShape, in, w, bias, out []float32, oy, ox int, act Act
 // horizontally and reads every channel, each of its rows is KW*cin
 // contiguous input values (27 floats per window for a first convolution
 // on RGB), copied sixteen lanes at a time with a masked tail instead of
-// one copy call per tap; the other windows go tap by tap.
+// one copy call per tap; the other windows go tap by tap. Copies are
+// whole vectors that may run past the values they are for: the windows are
+// written in order, so anything past is rewritten later, and only the end
+// of cols and of in take a masked tail.
 func (AVX512) Im2Col(s *ConvShape, in []float32, c0, cin int, cols []float32) {
 	if s.DW != 1 || c0 != 0 || cin != s.InC {
 		f32Im2ColGo(s, in, c0, cin, cols)
@@ -298,10 +301,12 @@ func (AVX512) Im2Col(s *ConvShape, in []float32, c0, cin int, cols []float32) {
 	}
 	row := s.KH * s.KW * cin
 	span := s.KW * cin
+	cols = cols[:s.OutH*s.OutW*row]
 	xLo, xHi := interior(s.InW, s.KW, s.SW, s.PadLeft, s.OutW)
 	for oy := 0; oy < s.OutH; oy++ {
 		for ox := 0; ox < s.OutW; ox++ {
-			dst := cols[(oy*s.OutW+ox)*row : (oy*s.OutW+ox+1)*row]
+			at := (oy*s.OutW + ox) * row
+			dst := cols[at : at+row]
 			ix := ox*s.SW - s.PadLeft
 			for ky := 0; ky < s.KH; ky++ {
 				iy := oy*s.SH - s.PadTop + ky*s.DH
@@ -310,7 +315,7 @@ func (AVX512) Im2Col(s *ConvShape, in []float32, c0, cin int, cols []float32) {
 				case iy < 0 || iy >= s.InH:
 					clear(d)
 				case ox >= xLo && ox < xHi:
-					copy16(d, in[(iy*s.InW+ix)*cin:])
+					copyOver16(cols[at+ky*span:], in[(iy*s.InW+ix)*cin:], span)
 				default:
 					for kx := 0; kx < s.KW; kx++ {
 						t := d[kx*cin : (kx+1)*cin]
@@ -323,6 +328,20 @@ func (AVX512) Im2Col(s *ConvShape, in []float32, c0, cin int, cols []float32) {
 				}
 			}
 		}
+	}
+}
+
+// copyOver16 copies n values from src to dst in whole vectors, which may
+// write up to 15 values past n (but never past the end of dst) and read
+// past n in src (but never past its end).
+func copyOver16(dst, src []float32, n int) {
+	for i := 0; i < n; i += 16 {
+		if i+16 <= len(dst) && i+16 <= len(src) {
+			load16(src, i).Store((*[16]float32)(dst[i : i+16]))
+			continue
+		}
+		e := min(i+16, n)
+		archsimd.LoadFloat32x16SlicePart(src[i:e]).StoreSlicePart(dst[i:e])
 	}
 }
 

@@ -96,3 +96,20 @@ func TestDWConv3x3Wide(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkIm2Col is MobileNet's first convolution: 3x3, stride 2, over a
+// 224x224 RGB input padded as torch pads it.
+func BenchmarkIm2Col(b *testing.B) {
+	s := &ConvShape{InH: 224, InW: 224, InC: 3, OutH: 112, OutW: 112, KH: 3, KW: 3, SH: 2, SW: 2, DH: 1, DW: 1,
+		PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}
+	for _, ker := range Available() {
+		b.Run(ker.Name(), func(b *testing.B) {
+			in := randSlice(rand.New(rand.NewPCG(5, 5)), 224*224*3)
+			cols := make([]float32, 112*112*27)
+			b.SetBytes(int64(4 * len(cols)))
+			for b.Loop() {
+				ker.Im2Col(s, in, 0, 3, cols)
+			}
+		})
+	}
+}
