@@ -1,0 +1,400 @@
+//go:build js && wasm
+
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall/js"
+
+	"honnef.co/go/js/dom/v2"
+
+	"github.com/glimpse-ml/glimpse/core/kernels"
+	"github.com/glimpse-ml/glimpse/core/model"
+	"github.com/glimpse-ml/glimpse/core/train"
+	"github.com/glimpse-ml/glimpse/web/project"
+)
+
+// StartClasses is how many empty classes a new project has.
+const StartClasses = 2
+
+// sample is one example the user gave a class.
+type sample struct {
+	id    int
+	emb   []float32
+	views [][]float32 // augmented views' embeddings
+	thumb js.Value    // a JPEG data URL
+	li    dom.Element
+}
+
+// class is one of the user's classes and its card.
+type class struct {
+	id      int
+	name    string
+	samples []*sample
+	card    dom.Element
+	nameIn  *dom.HTMLInputElement
+	count   dom.Element
+	thumbs  dom.Element
+	record  *dom.HTMLButtonElement
+}
+
+// App is the running app. Its methods run on the page's one thread:
+// event handlers do quick work and start goroutines for anything that
+// waits (the store, the camera, decoding, training).
+type App struct {
+	doc   dom.Document
+	host  js.Value // globalThis.glimpseApp: the store and the model's URL
+	store js.Value
+	stats js.Value // globalThis.__glimpseStats, read by the end-to-end test
+
+	model     *model.Model
+	modelName string
+
+	classes  []*class
+	nextID   int
+	settings project.Settings
+
+	head    *train.Head
+	headIDs []int // the class id behind each of the head's outputs
+
+	cam      camera
+	grab     canvas2D
+	thumbC   canvas2D
+	pix      []byte
+	meters   []meter
+	training bool
+
+	saveMu    sync.Mutex
+	saveJobs  []func() error
+	saveWake  chan struct{}
+	saveFails int
+}
+
+// Run starts the app on the page and never returns.
+func Run() {
+	a := &App{
+		doc:      dom.GetWindow().Document(),
+		host:     js.Global().Get("glimpseApp"),
+		settings: project.DefaultSettings(),
+		saveWake: make(chan struct{}, 1),
+		stats:    js.Global().Get("Object").New(),
+	}
+	a.stats.Set("captured", 0)
+	a.stats.Set("saved", 0)
+	a.stats.Set("trained", 0)
+	js.Global().Set("__glimpseStats", a.stats)
+	a.store = a.host.Get("store")
+	if err := a.start(); err != nil {
+		a.status("Glimpse could not start.")
+		a.fail(err)
+	}
+	select {}
+}
+
+func (a *App) el(id string) dom.Element { return a.doc.GetElementByID(id) }
+
+func (a *App) input(id string) *dom.HTMLInputElement {
+	return a.el(id).(*dom.HTMLInputElement)
+}
+
+func (a *App) button(id string) *dom.HTMLButtonElement {
+	return a.el(id).(*dom.HTMLButtonElement)
+}
+
+// status shows a passing message in the status line.
+func (a *App) status(msg string) { a.el("status").SetTextContent(msg) }
+
+// fail shows an error in the alert region, which screen readers announce.
+func (a *App) fail(err error) {
+	al := a.el("alert").(dom.HTMLElement)
+	al.SetInnerHTML("")
+	msg := a.doc.CreateElement("span")
+	msg.SetTextContent(err.Error())
+	al.AppendChild(msg)
+	dismiss := a.doc.CreateElement("button").(*dom.HTMLButtonElement)
+	dismiss.SetTextContent("Dismiss")
+	dismiss.SetAttribute("type", "button")
+	dismiss.AddEventListener("click", false, func(dom.Event) { setHidden(al, true); al.SetInnerHTML("") })
+	al.AppendChild(dismiss)
+	setHidden(al, false)
+	js.Global().Get("console").Call("warn", "glimpse:", err.Error())
+}
+
+// notice tells something that is not an error (skipped files, saves).
+func (a *App) notice(msg string) { a.status(msg) }
+
+func (a *App) start() error {
+	a.status("Loading the model…")
+	if err := a.loadModel(); err != nil {
+		return err
+	}
+	a.grab = newCanvas(a.doc, true)
+	a.thumbC = newCanvas(a.doc, false)
+	a.thumbC.resize(thumbSize, thumbSize)
+	if err := a.restore(); err != nil {
+		// A store that cannot be read (private mode, a corrupt database)
+		// must not keep the app from working: start empty and say so.
+		a.fail(fmt.Errorf("the saved project could not be read (%v); starting a new one", err))
+		a.newProject()
+	}
+	a.wire()
+	setHidden(a.el("load-progress"), true)
+	setHidden(a.el("app"), false)
+	a.status(fmt.Sprintf("Ready. Model: %s, kernels: %s.", a.model.Graph.Meta.Architecture, a.model.Engine().Kernels()))
+	a.stats.Set("ready", true)
+	go a.saver()
+	go a.startCamera("")
+	go a.frameLoop()
+	go func() { _, _ = await(a.store.Call("persist")) }()
+	return nil
+}
+
+// loadModel fetches the default backbone with a progress bar.
+func (a *App) loadModel() error {
+	url := a.host.Get("modelURL").String()
+	prog := a.el("load-progress").(*dom.HTMLProgressElement)
+	res, err := await(js.Global().Call("fetch", url))
+	if err != nil {
+		return fmt.Errorf("%s: %v", url, err)
+	}
+	if !res.Get("ok").Bool() {
+		return fmt.Errorf("%s: HTTP %d", url, res.Get("status").Int())
+	}
+	total, _ := strconv.Atoi(res.Get("headers").Call("get", "Content-Length").String())
+	reader := res.Get("body").Call("getReader")
+	var data []byte
+	if total > 0 && total < 1<<30 {
+		data = make([]byte, 0, total)
+	}
+	for {
+		chunk, err := await(reader.Call("read"))
+		if err != nil {
+			return fmt.Errorf("%s: %v", url, err)
+		}
+		if chunk.Get("done").Bool() {
+			break
+		}
+		v := chunk.Get("value")
+		n := v.Get("byteLength").Int()
+		off := len(data)
+		data = append(data, make([]byte, n)...)
+		js.CopyBytesToGo(data[off:], v)
+		if total > 0 {
+			prog.SetValue(float64(len(data)) / float64(total))
+		}
+	}
+	prog.SetValue(1)
+	a.status("Planning the model…")
+	m, err := model.FromBytes(url, data, kernels.Best())
+	if err != nil {
+		return err
+	}
+	if m.EmbeddingSize() == 0 {
+		return fmt.Errorf("%s: the model names no embedding layer, so it cannot learn new classes", url)
+	}
+	a.model, a.modelName = m, url
+	a.stats.Set("kernels", m.Engine().Kernels())
+	return nil
+}
+
+// newID hands out ids for classes and samples.
+func (a *App) newID() int {
+	a.nextID++
+	return a.nextID
+}
+
+// newProject starts over with two empty classes.
+func (a *App) newProject() {
+	for _, c := range a.classes {
+		c.card.Remove()
+	}
+	a.classes = nil
+	a.head, a.headIDs = nil, nil
+	for i := range StartClasses {
+		a.addClass(a.newID(), fmt.Sprintf("Class %d", i+1))
+	}
+	a.showSettings()
+	a.rebuildMeters()
+	a.clearResults()
+}
+
+// wire connects the page's fixed controls.
+func (a *App) wire() {
+	a.button("add-class").AddEventListener("click", false, func(dom.Event) {
+		if len(a.classes) >= project.MaxClasses {
+			a.fail(fmt.Errorf("a project has at most %d classes", project.MaxClasses))
+			return
+		}
+		c := a.addClass(a.newID(), fmt.Sprintf("Class %d", len(a.classes)+1))
+		a.saveProject()
+		a.updateAddClass()
+		c.nameIn.Focus()
+	})
+	for _, id := range []string{"epochs", "batch", "lr", "augment", "rate"} {
+		a.input(id).AddEventListener("change", false, func(dom.Event) {
+			if err := a.readSettings(); err != nil {
+				a.fail(err)
+				return
+			}
+			a.saveProject()
+		})
+	}
+	a.button("train").AddEventListener("click", false, func(dom.Event) { go a.train() })
+	a.el("camera").AddEventListener("change", false, func(dom.Event) {
+		go a.startCamera(a.el("camera").(*dom.HTMLSelectElement).Value())
+	})
+	a.wireFiles(a.input("predict-files"), a.el("predict-drop"), func(files []js.Value) { go a.predictFiles(files) })
+	a.button("export-project").AddEventListener("click", false, func(dom.Event) { go a.exportProject() })
+	a.input("import-project").AddEventListener("change", false, func(dom.Event) {
+		in := a.input("import-project")
+		files := in.Underlying().Get("files")
+		if files.Length() > 0 {
+			f := files.Index(0)
+			in.SetValue("")
+			go a.importProject(f)
+		}
+	})
+	a.button("export-model").AddEventListener("click", false, func(dom.Event) { go a.exportModel() })
+	a.button("export-tm").AddEventListener("click", false, func(dom.Event) { go a.exportTM() })
+	a.button("reset-project").AddEventListener("click", false, func(dom.Event) {
+		if !js.Global().Call("confirm", "Start a new project? The classes and samples here will be deleted.").Bool() {
+			return
+		}
+		a.newProject()
+		a.updateAddClass()
+		a.saveAll()
+	})
+	// The space bar records into the class whose button has the focus.
+	dom.GetWindow().AddEventListener("keyup", false, func(e dom.Event) {
+		if e.(*dom.KeyboardEvent).Code() == "Space" && a.cam.recording != nil {
+			a.stopRecording()
+		}
+	})
+	dom.GetWindow().AddEventListener("blur", false, func(dom.Event) { a.stopRecording() })
+}
+
+// wireFiles makes a file input and a drop zone deliver files to f.
+func (a *App) wireFiles(in *dom.HTMLInputElement, zone dom.Element, f func([]js.Value)) {
+	in.AddEventListener("change", false, func(dom.Event) {
+		files := listFiles(in.Underlying().Get("files"))
+		in.SetValue("")
+		if len(files) > 0 {
+			f(files)
+		}
+	})
+	zone.AddEventListener("dragover", false, func(e dom.Event) {
+		e.PreventDefault()
+		zone.Class().Add("dragover")
+	})
+	zone.AddEventListener("dragleave", false, func(dom.Event) { zone.Class().Remove("dragover") })
+	zone.AddEventListener("drop", false, func(e dom.Event) {
+		e.PreventDefault()
+		zone.Class().Remove("dragover")
+		dt := e.Underlying().Get("dataTransfer")
+		if dt.Truthy() {
+			if files := listFiles(dt.Get("files")); len(files) > 0 {
+				f(files)
+			}
+		}
+	})
+}
+
+func listFiles(list js.Value) []js.Value {
+	out := make([]js.Value, list.Length())
+	for i := range out {
+		out[i] = list.Index(i)
+	}
+	return out
+}
+
+// showSettings puts the settings into the form.
+func (a *App) showSettings() {
+	s := a.settings
+	a.input("epochs").SetValue(strconv.Itoa(s.Epochs))
+	a.input("batch").SetValue(strconv.Itoa(s.BatchSize))
+	a.input("lr").SetValue(strconv.FormatFloat(s.LearningRate, 'g', -1, 64))
+	a.input("augment").SetChecked(s.Augment)
+	a.input("rate").SetValue(strconv.Itoa(s.CaptureRate))
+}
+
+// readSettings takes the settings from the form, refusing bad values.
+func (a *App) readSettings() error {
+	num := func(id, what string) (float64, error) {
+		v := strings.TrimSpace(a.input(id).Value())
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %q is not a number", what, v)
+		}
+		return f, nil
+	}
+	var s project.Settings
+	var errs []error
+	if v, err := num("epochs", "Epochs"); err != nil {
+		errs = append(errs, err)
+	} else {
+		s.Epochs = int(v)
+	}
+	if v, err := num("batch", "Batch size"); err != nil {
+		errs = append(errs, err)
+	} else {
+		s.BatchSize = int(v)
+	}
+	if v, err := num("lr", "Learning rate"); err != nil {
+		errs = append(errs, err)
+	} else {
+		s.LearningRate = v
+	}
+	if v, err := num("rate", "Frames per second"); err != nil {
+		errs = append(errs, err)
+	} else {
+		s.CaptureRate = int(v)
+	}
+	s.Augment = a.input("augment").Checked()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := s.Check(); err != nil {
+		return err
+	}
+	a.settings = s
+	return nil
+}
+
+// classByID finds a class, nil if it was deleted.
+func (a *App) classByID(id int) *class {
+	for _, c := range a.classes {
+		if c.id == id {
+			return c
+		}
+	}
+	return nil
+}
+
+func (a *App) updateAddClass() {
+	a.button("add-class").SetDisabled(len(a.classes) >= project.MaxClasses)
+	for _, c := range a.classes {
+		c.card.QuerySelector(".delete").(*dom.HTMLButtonElement).SetDisabled(len(a.classes) <= 1)
+	}
+}
+
+func (a *App) totalSamples() int {
+	n := 0
+	for _, c := range a.classes {
+		n += len(c.samples)
+	}
+	return n
+}
+
+func plural(n int, one string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}
+
+// setHidden sets the hidden attribute (dom/v2 has no setter for it).
+func setHidden(e dom.Element, hidden bool) { e.Underlying().Set("hidden", hidden) }

@@ -1,0 +1,308 @@
+//go:build js && wasm
+
+package ui
+
+import (
+	"fmt"
+	"syscall/js"
+	"time"
+
+	"honnef.co/go/js/dom/v2"
+
+	"github.com/glimpse-ml/glimpse/core/imageprep"
+)
+
+// thumbSize is a thumbnail's side in pixels: small enough that thousands
+// of samples' thumbnails weigh a few megabytes.
+const thumbSize = 64
+
+// maxFrameSide bounds the side of a frame or upload before it is read
+// back from the canvas (the model needs 224; a 12-megapixel photo would
+// cost 48 MB of pixels for nothing).
+const maxFrameSide = 1024
+
+// camera is the webcam and the state of recording from it.
+type camera struct {
+	stream      js.Value // the MediaStream, or undefined
+	err         error    // why there is no stream
+	recording   *class   // the class "Hold to record" is held on, or nil
+	lastCapture float64  // performance.now() of the last capture, ms
+}
+
+func (c *camera) live() bool { return c.stream.Truthy() }
+
+func (c *camera) problem() string {
+	if c.err != nil {
+		return c.err.Error() + "."
+	}
+	return "the camera is still starting."
+}
+
+// canvas2D is an off-screen canvas for reading pixels or making thumbnails.
+type canvas2D struct {
+	el  js.Value
+	ctx js.Value
+}
+
+func newCanvas(doc dom.Document, readback bool) canvas2D {
+	el := doc.CreateElement("canvas").Underlying()
+	opts := js.Global().Get("Object").New()
+	opts.Set("willReadFrequently", readback)
+	return canvas2D{el: el, ctx: el.Call("getContext", "2d", opts)}
+}
+
+func (c canvas2D) resize(w, h int) {
+	if c.el.Get("width").Int() != w || c.el.Get("height").Int() != h {
+		c.el.Set("width", w)
+		c.el.Set("height", h)
+	}
+}
+
+// fit scales w×h down so that neither side passes maxFrameSide.
+func fit(w, h int) (int, int) {
+	if w <= maxFrameSide && h <= maxFrameSide {
+		return w, h
+	}
+	if w >= h {
+		return maxFrameSide, max(1, h*maxFrameSide/w)
+	}
+	return max(1, w*maxFrameSide/h), maxFrameSide
+}
+
+// embedSource embeds a video, image or bitmap of size w×h; flip mirrors it
+// first (an augmented view). The canvas only copies the pixels out: the
+// resizing and normalizing are core/imageprep's, as in the CLI.
+func (a *App) embedSource(src js.Value, w, h int, flip bool) ([]float32, error) {
+	if w < 1 || h < 1 {
+		return nil, fmt.Errorf("the image is %dx%d pixels: nothing to see", w, h)
+	}
+	cw, ch := fit(w, h)
+	a.grab.resize(cw, ch)
+	ctx := a.grab.ctx
+	if flip {
+		ctx.Call("setTransform", -1, 0, 0, 1, cw, 0)
+	}
+	ctx.Call("drawImage", src, 0, 0, cw, ch)
+	if flip {
+		ctx.Call("setTransform", 1, 0, 0, 1, 0, 0)
+	}
+	data, err := call(ctx, "getImageData", 0, 0, cw, ch)
+	if err != nil {
+		return nil, err
+	}
+	px := data.Get("data")
+	n := px.Get("byteLength").Int()
+	if cap(a.pix) < n {
+		a.pix = make([]byte, n)
+	}
+	a.pix = a.pix[:n]
+	js.CopyBytesToGo(a.pix, px)
+	img, err := imageprep.FromRGBA(cw, ch, a.pix)
+	if err != nil {
+		return nil, err
+	}
+	return a.model.Embed(img)
+}
+
+// thumbnail draws the centre square of src small and returns it as a
+// JPEG data URL.
+func (a *App) thumbnail(src js.Value, w, h int) js.Value {
+	side := min(w, h)
+	a.thumbC.ctx.Call("drawImage", src, (w-side)/2, (h-side)/2, side, side, 0, 0, thumbSize, thumbSize)
+	return a.thumbC.el.Call("toDataURL", "image/jpeg", 0.8)
+}
+
+// startCamera opens the camera (deviceID "" for the default) and lists the
+// cameras in the picker.
+func (a *App) startCamera(deviceID string) {
+	status := a.el("camera-status")
+	video := a.el("preview").(*dom.HTMLVideoElement)
+	md := js.Global().Get("navigator").Get("mediaDevices")
+	if !md.Truthy() || !md.Get("getUserMedia").Truthy() {
+		a.cam.err = fmt.Errorf("this browser gives no camera access here (it needs https or localhost)")
+		status.SetTextContent("No camera")
+		a.fail(fmt.Errorf("camera unavailable: %v. Uploading images still works", a.cam.err))
+		return
+	}
+	if a.cam.stream.Truthy() {
+		tracks := a.cam.stream.Call("getTracks")
+		for i := range tracks.Length() {
+			tracks.Index(i).Call("stop")
+		}
+		a.cam.stream = js.Undefined()
+	}
+	status.SetTextContent("Starting the camera…")
+	cons := js.Global().Get("Object").New()
+	v := js.Global().Get("Object").New()
+	v.Set("width", map[string]any{"ideal": 640})
+	v.Set("height", map[string]any{"ideal": 480})
+	if deviceID != "" {
+		v.Set("deviceId", map[string]any{"exact": deviceID})
+	}
+	cons.Set("video", v)
+	cons.Set("audio", false)
+	p, err := call(md, "getUserMedia", cons)
+	var stream js.Value
+	if err == nil {
+		stream, err = await(p)
+	}
+	if err != nil {
+		a.cam.err = cameraError(err)
+		status.SetTextContent("No camera")
+		a.fail(fmt.Errorf("camera unavailable: %v. Uploading images still works", a.cam.err))
+		return
+	}
+	a.cam.err = nil
+	el := video.Underlying()
+	el.Set("srcObject", stream)
+	if p, err := call(el, "play"); err == nil {
+		_, _ = await(p)
+	}
+	a.cam.stream = stream
+	status.SetTextContent("")
+	a.listCameras(stream)
+}
+
+// cameraError explains getUserMedia's refusals in the user's terms.
+func cameraError(err error) error {
+	switch errName(err) {
+	case "NotAllowedError", "SecurityError":
+		return fmt.Errorf("access to the camera was denied")
+	case "NotFoundError", "OverconstrainedError":
+		return fmt.Errorf("no camera was found")
+	case "NotReadableError", "AbortError":
+		return fmt.Errorf("the camera is in use by another program")
+	}
+	return err
+}
+
+// listCameras fills the "Camera" picker (labels are known once access is
+// granted) and selects the running one.
+func (a *App) listCameras(stream js.Value) {
+	devs, err := await(js.Global().Get("navigator").Get("mediaDevices").Call("enumerateDevices"))
+	if err != nil {
+		return
+	}
+	current := ""
+	if tracks := stream.Call("getVideoTracks"); tracks.Length() > 0 {
+		current = tracks.Index(0).Call("getSettings").Get("deviceId").String()
+	}
+	sel := a.el("camera").(*dom.HTMLSelectElement)
+	sel.SetInnerHTML("")
+	n := 0
+	for i := range devs.Length() {
+		d := devs.Index(i)
+		if d.Get("kind").String() != "videoinput" {
+			continue
+		}
+		n++
+		opt := a.doc.CreateElement("option").(*dom.HTMLOptionElement)
+		id := d.Get("deviceId").String()
+		opt.SetValue(id)
+		label := d.Get("label").String()
+		if label == "" {
+			label = fmt.Sprintf("Camera %d", n)
+		}
+		opt.SetTextContent(label)
+		opt.SetSelected(id == current)
+		sel.AppendChild(opt)
+	}
+}
+
+// frameLoop runs for the life of the page: on every animation frame with
+// a live camera it embeds the frame, keeps it as a sample while "Hold to
+// record" is held (at the chosen rate), and shows the head's predictions.
+// Each embedding takes tens of milliseconds; between frames the browser
+// gets the thread back.
+func (a *App) frameLoop() {
+	video := a.el("preview").Underlying()
+	perf := js.Global().Get("performance")
+	var frames int
+	var since float64
+	// Recorded samples show at once and are saved ten at a time, which
+	// keeps IndexedDB's transactions few.
+	var pending []*sample
+	var pendingFor *class
+	flush := func() {
+		a.saveRecorded(pendingFor, pending)
+		pending, pendingFor = nil, nil
+	}
+	for {
+		rec := a.cam.recording
+		if len(pending) > 0 && (rec != pendingFor || len(pending) >= 10) {
+			flush()
+		}
+		wantPredict := a.head != nil && !a.training
+		if !a.cam.live() || video.Get("readyState").Int() < 2 || (rec == nil && !wantPredict) {
+			flush()
+			frames, since = 0, 0
+			sleep(50)
+			continue
+		}
+		nextFrame()
+		rec = a.cam.recording
+		w, h := video.Get("videoWidth").Int(), video.Get("videoHeight").Int()
+		if w == 0 || h == 0 {
+			continue
+		}
+		now := perf.Call("now").Float()
+		due := rec != nil && now-a.cam.lastCapture >= 1000/float64(a.settings.CaptureRate)-1
+		if !due && !wantPredict {
+			continue
+		}
+		t0 := time.Now()
+		emb, err := a.embedSource(video, w, h, false)
+		if err != nil {
+			a.fail(fmt.Errorf("camera frame: %v", err))
+			a.stopRecording()
+			sleep(500)
+			continue
+		}
+		a.stats.Set("embedMs", float64(time.Since(t0).Microseconds())/1000)
+		if due {
+			a.cam.lastCapture = now
+			s := &sample{id: a.newID(), emb: emb, thumb: a.thumbnail(video, w, h)}
+			if a.settings.Augment {
+				if v, err := a.embedSource(video, w, h, true); err == nil {
+					s.views = append(s.views, v)
+				}
+			}
+			if pendingFor != rec {
+				flush()
+				pendingFor = rec
+			}
+			pending = append(pending, s)
+			rec.samples = append(rec.samples, s)
+			a.showSample(rec, s)
+			a.updateCount(rec)
+			a.stats.Set("captured", a.stats.Get("captured").Int()+1)
+		}
+		if wantPredict && a.head != nil {
+			a.showPredictions(emb)
+		}
+		frames++
+		if since == 0 {
+			since = now
+		} else if now-since >= 1000 {
+			fps := float64(frames) * 1000 / (now - since)
+			a.el("fps").SetTextContent(fmt.Sprintf("%.1f frames per second (%.0f ms per frame)", fps, float64(time.Since(t0).Microseconds())/1000))
+			a.stats.Set("fps", fps)
+			frames, since = 0, now
+		}
+	}
+}
+
+// saveRecorded saves samples already shown on their card.
+func (a *App) saveRecorded(c *class, ss []*sample) {
+	if c == nil || len(ss) == 0 || a.classByID(c.id) == nil {
+		return
+	}
+	recs := make([]any, len(ss))
+	for i, s := range ss {
+		recs[i] = a.sampleRecord(c, s)
+	}
+	a.queueSave(func() error {
+		_, err := await(a.store.Call("putSamples", js.ValueOf(recs)))
+		return err
+	})
+}

@@ -1,0 +1,377 @@
+//go:build js && wasm
+
+package ui
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"syscall/js"
+
+	"github.com/glimpse-ml/glimpse/core/format"
+	"github.com/glimpse-ml/glimpse/core/train"
+	"github.com/glimpse-ml/glimpse/web/project"
+)
+
+// projectVersion is the version of the "project" record in IndexedDB.
+const projectVersion = 1
+
+// queueSave runs a save after those queued before it. Saves run one at a
+// time, in order, on their own goroutine, so an event handler never waits
+// on IndexedDB and a later save never overtakes an earlier one.
+func (a *App) queueSave(job func() error) {
+	a.saveMu.Lock()
+	a.saveJobs = append(a.saveJobs, job)
+	a.saveMu.Unlock()
+	select {
+	case a.saveWake <- struct{}{}:
+	default:
+	}
+	a.el("save-status").SetTextContent("Saving…")
+}
+
+// saver runs the queued saves. A failed save (the storage quota, most
+// often) is reported and the next ones still run: the project in the page
+// is intact, and what was saved before stays saved.
+func (a *App) saver() {
+	for range a.saveWake {
+		for {
+			a.saveMu.Lock()
+			if len(a.saveJobs) == 0 {
+				a.saveMu.Unlock()
+				break
+			}
+			job := a.saveJobs[0]
+			a.saveJobs = a.saveJobs[1:]
+			a.saveMu.Unlock()
+			if err := job(); err != nil {
+				a.saveFails++
+				a.stats.Set("saveFailures", a.saveFails)
+				if errName(err) == "QuotaExceededError" {
+					err = errors.New("the browser's storage for this site is full, so the latest changes are not saved. Everything is still here in the page: export the project to keep it, or delete samples")
+				} else {
+					err = fmt.Errorf("the project could not be saved: %v", err)
+				}
+				a.fail(err)
+				a.el("save-status").SetTextContent("Not saved")
+				continue
+			}
+		}
+		a.el("save-status").SetTextContent(fmt.Sprintf("Saved in this browser (%s).", plural(a.totalSamples(), "sample")))
+		a.stats.Set("saved", a.stats.Get("saved").Int()+1)
+	}
+}
+
+// projectRecord is the "project" record: everything but the samples.
+func (a *App) projectRecord() js.Value {
+	classes := make([]any, len(a.classes))
+	for i, c := range a.classes {
+		classes[i] = map[string]any{"id": c.id, "name": c.name}
+	}
+	s := a.settings
+	return js.ValueOf(map[string]any{
+		"version": projectVersion,
+		"classes": classes,
+		"settings": map[string]any{
+			"epochs": s.Epochs, "batchSize": s.BatchSize, "learningRate": s.LearningRate,
+			"augment": s.Augment, "captureRate": s.CaptureRate,
+		},
+		"nextId":   a.nextID,
+		"headIds":  intsToAny(a.headIDs),
+		"backbone": a.modelName,
+	})
+}
+
+func intsToAny(v []int) []any {
+	out := make([]any, len(v))
+	for i, x := range v {
+		out[i] = x
+	}
+	return out
+}
+
+func (a *App) putProject() error {
+	_, err := await(a.store.Call("putProject", a.projectRecord()))
+	return err
+}
+
+func (a *App) saveProject() { a.queueSave(a.putProject) }
+
+// sampleRecord is a sample's IndexedDB record.
+func (a *App) sampleRecord(c *class, s *sample) any {
+	rec := map[string]any{
+		"id":        s.id,
+		"classId":   c.id,
+		"embedding": bytesToJS(project.EncodeEmbedding(s.emb)).Get("buffer"),
+		"thumb":     s.thumb,
+	}
+	if len(s.views) > 0 {
+		views := make([]any, len(s.views))
+		for i, v := range s.views {
+			views[i] = bytesToJS(project.EncodeEmbedding(v)).Get("buffer")
+		}
+		rec["views"] = views
+	}
+	return rec
+}
+
+// saveAll replaces everything saved with the project in the page.
+func (a *App) saveAll() {
+	var recs []any
+	for _, c := range a.classes {
+		for _, s := range c.samples {
+			recs = append(recs, a.sampleRecord(c, s))
+		}
+	}
+	head := js.Null()
+	if a.head != nil {
+		if b, err := project.EncodeHead(a.head); err == nil {
+			head = bytesToJS(b)
+		}
+	}
+	proj := a.projectRecord()
+	a.queueSave(func() error {
+		_, err := await(a.store.Call("replaceAll", proj, js.ValueOf(recs), head))
+		return err
+	})
+}
+
+func (a *App) saveHead() {
+	head := js.Null()
+	if a.head != nil {
+		b, err := project.EncodeHead(a.head)
+		if err != nil {
+			a.fail(err)
+			return
+		}
+		head = bytesToJS(b)
+	}
+	a.queueSave(func() error {
+		if _, err := await(a.store.Call("putHead", head)); err != nil {
+			return err
+		}
+		return a.putProject()
+	})
+}
+
+// restore loads the saved project, or starts a new one.
+func (a *App) restore() error {
+	res, err := await(a.store.Call("load"))
+	if err != nil {
+		return err
+	}
+	p := res.Get("project")
+	if !p.Truthy() {
+		a.newProject()
+		return nil
+	}
+	if v := p.Get("version").Int(); v != projectVersion {
+		return fmt.Errorf("saved by a version %d of the app", v)
+	}
+	dim := a.model.EmbeddingSize()
+	classes := p.Get("classes")
+	if classes.Length() < 1 || classes.Length() > project.MaxClasses {
+		return fmt.Errorf("%d classes saved", classes.Length())
+	}
+	st := p.Get("settings")
+	s := project.Settings{
+		Epochs: st.Get("epochs").Int(), BatchSize: st.Get("batchSize").Int(),
+		LearningRate: st.Get("learningRate").Float(), Augment: st.Get("augment").Bool(),
+		CaptureRate: st.Get("captureRate").Int(),
+	}
+	if s.Check() != nil {
+		s = project.DefaultSettings()
+	}
+	a.settings = s
+	a.nextID = p.Get("nextId").Int()
+	byID := map[int]*class{}
+	for i := range classes.Length() {
+		c := classes.Index(i)
+		name := c.Get("name").String()
+		if project.CheckName(name) != nil {
+			name = fmt.Sprintf("Class %d", i+1)
+		}
+		cl := a.addClass(c.Get("id").Int(), name)
+		byID[cl.id] = cl
+	}
+	samples := res.Get("samples")
+	bad := 0
+	for i := range samples.Length() {
+		r := samples.Index(i)
+		c := byID[r.Get("classId").Int()]
+		emb, err := project.DecodeEmbedding(bytesFromJS(r.Get("embedding")), dim)
+		if c == nil || err != nil {
+			bad++
+			continue
+		}
+		s := &sample{id: r.Get("id").Int(), emb: emb, thumb: r.Get("thumb")}
+		if vs := r.Get("views"); vs.Truthy() {
+			for j := range vs.Length() {
+				if v, err := project.DecodeEmbedding(bytesFromJS(vs.Index(j)), dim); err == nil {
+					s.views = append(s.views, v)
+				}
+			}
+		}
+		c.samples = append(c.samples, s)
+		a.showSample(c, s)
+		a.nextID = max(a.nextID, s.id)
+	}
+	for _, c := range a.classes {
+		a.updateCount(c)
+	}
+	if bad > 0 {
+		a.fail(fmt.Errorf("%s of the saved project could not be read and were left out", plural(bad, "sample")))
+	}
+	if h := res.Get("head"); h.Truthy() {
+		head, err := project.DecodeHead("saved project", bytesFromJS(h))
+		ids := p.Get("headIds")
+		if err == nil && head.In == dim && ids.Truthy() && ids.Length() == head.Classes() {
+			a.head = head
+			a.headIDs = make([]int, ids.Length())
+			for i := range a.headIDs {
+				a.headIDs[i] = ids.Index(i).Int()
+			}
+		}
+	}
+	a.showSettings()
+	a.rebuildMeters()
+	a.status(fmt.Sprintf("Restored the project: %s in %s.", plural(a.totalSamples(), "sample"), plural(len(a.classes), "class")))
+	return nil
+}
+
+// toProject gathers the page's project for export.
+func (a *App) toProject() (*project.Project, error) {
+	p := &project.Project{Backbone: a.modelName, EmbeddingSize: a.model.EmbeddingSize(), Settings: a.settings}
+	for _, c := range a.classes {
+		pc := project.Class{Name: c.name}
+		for _, s := range c.samples {
+			thumb, err := dataURLBytes(s.thumb.String())
+			if err != nil {
+				return nil, err
+			}
+			pc.Samples = append(pc.Samples, project.Sample{Embedding: s.emb, Thumb: thumb, Views: s.views})
+		}
+		p.Classes = append(p.Classes, pc)
+	}
+	if a.head != nil && a.headMatchesClasses() {
+		b, err := project.EncodeHead(a.head)
+		if err != nil {
+			return nil, err
+		}
+		p.Head = b
+	}
+	return p, nil
+}
+
+// headMatchesClasses tells whether the head was trained on the classes
+// the project has now, in their order.
+func (a *App) headMatchesClasses() bool {
+	if a.head == nil || len(a.headIDs) != len(a.classes) {
+		return false
+	}
+	for i, c := range a.classes {
+		if a.headIDs[i] != c.id {
+			return false
+		}
+	}
+	return true
+}
+
+func dataURLBytes(u string) ([]byte, error) {
+	i := strings.Index(u, ";base64,")
+	if !strings.HasPrefix(u, "data:") || i < 0 {
+		return nil, errors.New("a thumbnail is not a data URL")
+	}
+	return base64.StdEncoding.DecodeString(u[i+len(";base64,"):])
+}
+
+func (a *App) exportProject() {
+	p, err := a.toProject()
+	if err == nil {
+		var b []byte
+		if b, err = p.Encode(); err == nil {
+			a.store.Call("download", bytesToJS(b), "glimpse-project.glimpseproj", "application/octet-stream")
+			a.notice(fmt.Sprintf("Exported the project (%s, %.1f MB).", plural(a.totalSamples(), "sample"), float64(len(b))/1e6))
+			return
+		}
+	}
+	a.fail(fmt.Errorf("export project: %v", err))
+}
+
+// importProject replaces the project with a file's, leaving the current
+// one untouched if the file cannot be read.
+func (a *App) importProject(file js.Value) {
+	name := file.Get("name").String()
+	buf, err := await(file.Call("arrayBuffer"))
+	if err != nil {
+		a.fail(fmt.Errorf("%s: %v", name, err))
+		return
+	}
+	p, err := project.Decode(name, bytesFromJS(buf))
+	if err != nil {
+		a.fail(fmt.Errorf("import project: %v. Your current project is unchanged", err))
+		return
+	}
+	if p.EmbeddingSize != a.model.EmbeddingSize() {
+		a.fail(fmt.Errorf("import project: %s: its embeddings have %d values, this model's %d (it was made with %s). Your current project is unchanged", name, p.EmbeddingSize, a.model.EmbeddingSize(), p.Backbone))
+		return
+	}
+	var head *train.Head
+	if p.Head != nil {
+		h, err := project.DecodeHead(name, p.Head)
+		if err != nil || h.In != p.EmbeddingSize || h.Classes() != len(p.Classes) {
+			a.fail(fmt.Errorf("import project: %s: its trained head does not fit its classes; import it and train again", name))
+		} else {
+			head = h
+		}
+	}
+	a.stopRecording()
+	for _, c := range a.classes {
+		c.card.Remove()
+	}
+	a.classes, a.head, a.headIDs = nil, nil, nil
+	a.settings = p.Settings
+	for _, pc := range p.Classes {
+		c := a.addClass(a.newID(), pc.Name)
+		for _, ps := range pc.Samples {
+			s := &sample{id: a.newID(), emb: ps.Embedding, views: ps.Views,
+				thumb: js.ValueOf("data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(ps.Thumb))}
+			c.samples = append(c.samples, s)
+			a.showSample(c, s)
+		}
+		a.updateCount(c)
+		if head != nil {
+			a.headIDs = append(a.headIDs, c.id)
+		}
+	}
+	a.head = head
+	a.showSettings()
+	a.updateAddClass()
+	a.rebuildMeters()
+	a.clearResults()
+	a.saveAll()
+	a.notice(fmt.Sprintf("Imported %s: %s in %s.", name, plural(a.totalSamples(), "sample"), plural(len(a.classes), "class")))
+}
+
+// exportModel offers the self-contained Glimpse file: the backbone with
+// the trained head on top, which glimpse.js and the CLI load.
+func (a *App) exportModel() {
+	if a.head == nil {
+		a.fail(errors.New("export model: train the model first"))
+		return
+	}
+	g, err := a.head.Attach(a.model.Graph)
+	if err != nil {
+		a.fail(fmt.Errorf("export model: %v", err))
+		return
+	}
+	var b bytes.Buffer
+	if err := format.Write(&b, g, format.Options{}); err != nil {
+		a.fail(fmt.Errorf("export model: %v", err))
+		return
+	}
+	a.store.Call("download", bytesToJS(b.Bytes()), "glimpse-model.glimpse", "application/octet-stream")
+	a.notice(fmt.Sprintf("Exported the model (%.1f MB).", float64(b.Len())/1e6))
+}

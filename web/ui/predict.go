@@ -1,0 +1,219 @@
+//go:build js && wasm
+
+package ui
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"syscall/js"
+
+	"honnef.co/go/js/dom/v2"
+)
+
+// meter is one class's confidence bar.
+type meter struct {
+	row, bar, fill, value, name dom.Element
+}
+
+// headLabel is the name to show for the head's output i: the class's
+// current name, or the name it had when trained if it was deleted since.
+func (a *App) headLabel(i int) string {
+	if i < len(a.headIDs) {
+		if c := a.classByID(a.headIDs[i]); c != nil {
+			return c.name
+		}
+	}
+	return a.head.Labels[i]
+}
+
+// rebuildMeters makes one role=meter bar per class of the head.
+func (a *App) rebuildMeters() {
+	box := a.el("meters")
+	box.SetInnerHTML("")
+	a.meters = nil
+	if a.head == nil {
+		a.el("fps").SetTextContent("Train a model to see predictions.")
+		return
+	}
+	a.el("fps").SetTextContent("Waiting for the camera…")
+	for i := range a.head.Classes() {
+		m := meter{
+			row:   a.doc.CreateElement("div"),
+			name:  a.doc.CreateElement("span"),
+			bar:   a.doc.CreateElement("div"),
+			fill:  a.doc.CreateElement("div"),
+			value: a.doc.CreateElement("span"),
+		}
+		m.row.SetAttribute("class", "meter")
+		m.name.SetAttribute("class", "name")
+		m.name.SetAttribute("aria-hidden", "true")
+		m.bar.SetAttribute("class", "bar")
+		m.bar.SetAttribute("role", "meter")
+		m.bar.SetAttribute("aria-valuemin", "0")
+		m.bar.SetAttribute("aria-valuemax", "100")
+		m.bar.SetAttribute("aria-valuenow", "0")
+		m.fill.SetAttribute("class", "fill")
+		m.value.SetAttribute("class", "value")
+		m.value.SetAttribute("aria-hidden", "true")
+		m.bar.AppendChild(m.fill)
+		m.row.AppendChild(m.name)
+		m.row.AppendChild(m.bar)
+		m.row.AppendChild(m.value)
+		box.AppendChild(m.row)
+		a.meters = append(a.meters, m)
+		_ = i
+	}
+	a.renameMeters()
+}
+
+// renameMeters labels the bars with the classes' current names.
+func (a *App) renameMeters() {
+	for i, m := range a.meters {
+		name := a.headLabel(i)
+		m.name.SetTextContent(name)
+		m.bar.SetAttribute("aria-label", name)
+	}
+}
+
+// showPredictions runs the head on an embedding and moves the bars.
+func (a *App) showPredictions(emb []float32) {
+	probs, err := a.head.Probabilities(emb)
+	if err != nil {
+		a.fail(err)
+		return
+	}
+	for i, m := range a.meters {
+		if i >= len(probs) {
+			break
+		}
+		pct := math.Round(probs[i] * 100)
+		m.bar.SetAttribute("aria-valuenow", strconv.Itoa(int(pct)))
+		m.bar.SetAttribute("aria-valuetext", fmt.Sprintf("%.0f%%", pct))
+		m.fill.(dom.HTMLElement).Style().SetProperty("width", fmt.Sprintf("%.1f%%", probs[i]*100), "")
+		m.value.SetTextContent(fmt.Sprintf("%.0f%%", pct))
+	}
+}
+
+// decoded is an uploaded image the browser decoded.
+type decoded struct {
+	bitmap js.Value
+	w, h   int
+}
+
+// decode decodes a file with the platform, as the library does (no
+// colour-space conversion, no premultiplied alpha).
+func decode(file js.Value) (decoded, error) {
+	opts := map[string]any{"colorSpaceConversion": "none", "premultiplyAlpha": "none", "imageOrientation": "from-image"}
+	p, err := call(js.Global(), "createImageBitmap", file, js.ValueOf(opts))
+	if err != nil {
+		return decoded{}, err
+	}
+	bm, err := await(p)
+	if err != nil {
+		return decoded{}, err
+	}
+	return decoded{bitmap: bm, w: bm.Get("width").Int(), h: bm.Get("height").Int()}, nil
+}
+
+// skipped tells the user which files were not images.
+func (a *App) skipped(names []string) {
+	if len(names) == 0 {
+		return
+	}
+	shown := names
+	if len(shown) > 5 {
+		shown = append(shown[:5:5], fmt.Sprintf("and %d more", len(names)-5))
+	}
+	a.fail(fmt.Errorf("skipped %s that could not be read as images: %s", plural(len(names), "file"), strings.Join(shown, ", ")))
+}
+
+// addFiles embeds uploaded or dropped images into a class.
+func (a *App) addFiles(c *class, files []js.Value) {
+	var bad []string
+	var batch []*sample
+	for i, f := range files {
+		name := f.Get("name").String()
+		a.status(fmt.Sprintf("Adding %s to %q (%d of %d)…", name, c.name, i+1, len(files)))
+		img, err := decode(f)
+		if err != nil {
+			bad = append(bad, name)
+			continue
+		}
+		emb, err := a.embedSource(img.bitmap, img.w, img.h, false)
+		if err != nil {
+			img.bitmap.Call("close")
+			bad = append(bad, name)
+			continue
+		}
+		s := &sample{id: a.newID(), emb: emb, thumb: a.thumbnail(img.bitmap, img.w, img.h)}
+		if a.settings.Augment {
+			if v, err := a.embedSource(img.bitmap, img.w, img.h, true); err == nil {
+				s.views = append(s.views, v)
+			}
+		}
+		img.bitmap.Call("close")
+		batch = append(batch, s)
+		if len(batch) == 20 {
+			a.addSamples(c, batch)
+			batch = nil
+		}
+		sleep(0) // let the page breathe between images
+	}
+	a.addSamples(c, batch)
+	a.status(fmt.Sprintf("Added %s to %q.", plural(len(files)-len(bad), "image"), c.name))
+	a.skipped(bad)
+}
+
+// predictFiles classifies uploaded or dropped images with the head.
+func (a *App) predictFiles(files []js.Value) {
+	if a.head == nil {
+		a.fail(fmt.Errorf("train the model before predicting images"))
+		return
+	}
+	list := a.el("predict-results")
+	var bad []string
+	for _, f := range files {
+		name := f.Get("name").String()
+		img, err := decode(f)
+		if err != nil {
+			bad = append(bad, name)
+			continue
+		}
+		emb, err := a.embedSource(img.bitmap, img.w, img.h, false)
+		thumb := a.thumbnail(img.bitmap, img.w, img.h)
+		img.bitmap.Call("close")
+		if err != nil {
+			bad = append(bad, name)
+			continue
+		}
+		probs, err := a.head.Probabilities(emb)
+		if err != nil {
+			a.fail(err)
+			return
+		}
+		best := 0
+		for i, p := range probs {
+			if p > probs[best] {
+				best = i
+			}
+		}
+		li := a.doc.CreateElement("li")
+		im := a.doc.CreateElement("img")
+		im.SetAttribute("alt", name)
+		im.Underlying().Set("src", thumb)
+		txt := a.doc.CreateElement("span")
+		txt.SetAttribute("class", "prediction")
+		txt.SetTextContent(fmt.Sprintf("%s: %s (%.0f%%)", name, a.headLabel(best), probs[best]*100))
+		li.AppendChild(im)
+		li.AppendChild(txt)
+		if first := list.FirstChild(); first != nil {
+			list.InsertBefore(li, first)
+		} else {
+			list.AppendChild(li)
+		}
+		sleep(0)
+	}
+	a.skipped(bad)
+}
