@@ -19,6 +19,9 @@ func runConvert(args []string, stdout io.Writer) error {
 	dtype := fs.String("dtype", "f32", "weight storage: f32, f16 or int8 (per output channel)")
 	labelsFile := fs.String("labels", "", "file with one class name per line")
 	dropHead := fs.Bool("drop-head", false, "cut the network at its embedding (the last pooling layer before the classifier)")
+	arch := fs.String("arch", "", "architecture of a PyTorch state_dict (.pth, .pt): "+strings.Join(convert.PyTorchArchs(), ", "))
+	width := fs.Float64("width", 0, "width multiplier of a MobileNet state_dict (default 1)")
+	preprocess := fs.String("preprocess", "", "preprocessing spec overriding the source's, e.g. torchvision or resize=stretch,range=-1:1 (see FORMAT.md)")
 	srcs, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -27,7 +30,7 @@ func runConvert(args []string, stdout io.Writer) error {
 		return fmt.Errorf("-o OUT.glimpse is required")
 	}
 	if len(srcs) != 1 {
-		return fmt.Errorf("want one source model (a TF.js model.json or an .onnx file), got %d", len(srcs))
+		return fmt.Errorf("want one source model (a TF.js model.json, an .onnx file or a PyTorch .pth), got %d", len(srcs))
 	}
 	dt, err := format.ParseDType(*dtype)
 	if err != nil {
@@ -41,16 +44,31 @@ func runConvert(args []string, stdout io.Writer) error {
 		}
 	}
 	var g *ir.Graph
-	switch strings.ToLower(filepath.Ext(src)) {
-	case ".json":
+	ext := strings.ToLower(filepath.Ext(src))
+	pth := ext == ".pth" || ext == ".pt"
+	switch {
+	case pth && *arch == "":
+		return fmt.Errorf("%s: a PyTorch state_dict holds weights but no graph: name its architecture with --arch (one of %s)", src, strings.Join(convert.PyTorchArchs(), ", "))
+	case !pth && (*arch != "" || *width != 0):
+		return fmt.Errorf("%s: --arch and --width apply to PyTorch state_dicts (.pth, .pt) only; this file describes its own graph", src)
+	}
+	switch {
+	case ext == ".json":
 		g, err = convert.FromTFJS(src, opt)
-	case ".onnx":
+	case ext == ".onnx":
 		g, err = convert.FromONNX(src, opt)
+	case pth:
+		g, err = convert.FromPyTorch(src, *arch, *width, opt)
 	default:
-		return fmt.Errorf("%s: unsupported source; this version reads TF.js models (model.json with its weight shards) and ONNX files (.onnx)", src)
+		return fmt.Errorf("%s: unsupported source; this version reads TF.js models (model.json with its weight shards), ONNX files (.onnx) and PyTorch state_dicts (.pth, .pt)", src)
 	}
 	if err != nil {
 		return err
+	}
+	if *preprocess != "" {
+		if g.Meta.Preprocess, err = convert.ParsePreprocess(*preprocess, g.Meta.Preprocess, g.InputShape); err != nil {
+			return err
+		}
 	}
 	if err := format.WriteFile(*out, g, format.Options{DType: dt.String()}); err != nil {
 		return err
