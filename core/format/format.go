@@ -99,6 +99,11 @@ type Options struct {
 	// since they are a tiny share of the bytes and quantizing them costs
 	// accuracy for nothing.
 	DType string
+	// NoGrid turns off storing weights that already lie on an 8-bit grid
+	// as u8 (section 7 of FORMAT.md), so f16 and int8 apply to every
+	// kernel. Measuring what f16 or int8 would cost on weights that came
+	// uint8-quantized (TF.js manifests) needs it; a file for use does not.
+	NoGrid bool
 }
 
 // Error is a problem with a model file. File is the name the caller gave

@@ -153,7 +153,7 @@ func encode(g *ir.Graph, opt Options) (header, data []byte, err error) {
 	var tensors []encoded
 	for _, name := range tensorOrder(g) {
 		t := g.Tensors[name]
-		e, err := encodeTensor(name, t, kernelType)
+		e, err := encodeTensorGrid(name, t, kernelType, !opt.NoGrid)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -269,8 +269,14 @@ func appendValue(b []byte, kv KV) []byte {
 	panic(fmt.Sprintf("format: no encoding for metadata array %T", kv.Value))
 }
 
-// encodeTensor converts one tensor to its stored bytes.
+// encodeTensor converts one tensor to its stored bytes, keeping weights
+// already on an 8-bit grid on it.
 func encodeTensor(name string, t *ir.Tensor, kernelType DType) (encoded, error) {
+	return encodeTensorGrid(name, t, kernelType, true)
+}
+
+// encodeTensorGrid is encodeTensor with the u8 grid path optional.
+func encodeTensorGrid(name string, t *ir.Tensor, kernelType DType, grid bool) (encoded, error) {
 	e := encoded{name: name, dtype: kernelType, shape: slices.Clone(t.Shape)}
 	if len(t.Shape) < 1 || len(t.Shape) > maxDims {
 		return e, fmt.Errorf("tensor %q has %d dimensions, want 1..%d", name, len(t.Shape), maxDims)
@@ -294,7 +300,7 @@ func encodeTensor(name string, t *ir.Tensor, kernelType DType) (encoded, error) 
 	if len(t.Shape) == 1 {
 		e.dtype = F32
 	}
-	if e.dtype == F16 || e.dtype == Int8 {
+	if grid && (e.dtype == F16 || e.dtype == Int8) {
 		// Weights already on an 8-bit grid are stored on it: exact, and no
 		// bigger than either requested type.
 		if scale, lo, q, ok := onGrid(t.Data); ok {
