@@ -2,7 +2,6 @@ package train
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -238,8 +237,7 @@ func embedFile(m *model.Model, path string, opt EmbedOptions, index, views int, 
 	for v := 0; v < views; v++ {
 		view := img
 		if v > 0 {
-			rng := rand.New(rand.NewPCG(opt.Seed, uint64(index)<<16|uint64(v)))
-			if view, err = opt.Augment.Apply(img, rng); err != nil {
+			if view, err = opt.Augment.View(img, opt.Seed, index, v); err != nil {
 				return err
 			}
 		}

@@ -4,6 +4,8 @@
 //	glimpse convert SRC... -o OUT.glimpse [--dtype f32|f16|int8] [--labels FILE] [--drop-head] ...
 //	glimpse inspect FILE.glimpse|ARCH [--width W] [--input N] [--json]
 //	glimpse predict -m MODEL [--top K] [--json] IMAGE...
+//	glimpse train -m MODEL -d DIR -o OUT.glimpse [--head linear|tm|strong] [--epochs N] [--augment] ...
+//	glimpse eval -m MODEL -d DIR [--json]
 //	glimpse bench -m MODEL
 //	glimpse serve [DIR] [--addr HOST:PORT]
 //
@@ -31,6 +33,8 @@ func commands() []command {
 		{"convert", "convert SRC... -o OUT.glimpse [--arch NAME] [--width W] [--dtype f32|f16|int8] [--labels FILE] [--preprocess SPEC] [--drop-head]", runConvert},
 		{"inspect", "inspect FILE.glimpse|ARCH [--width W] [--input N] [--json]", runInspect},
 		{"predict", "predict -m MODEL [--top K] [--json] IMAGE...", runPredict},
+		{"train", trainUsage, runTrain},
+		{"eval", evalUsage, runEval},
 		{"bench", "bench -m MODEL [--runs N] [--kernels best|go]", runBench},
 		{"serve", "serve [DIR] [--addr HOST:PORT]", runServe},
 	}
@@ -76,7 +80,7 @@ func run(args []string, stdout, stderr io.Writer) (status int) {
 			return 0
 		}
 	}
-	fmt.Fprintf(stderr, "glimpse: unknown command %q (commands: convert, inspect, predict, bench, serve)\n", args[0])
+	fmt.Fprintf(stderr, "glimpse: unknown command %q (commands: convert, inspect, predict, train, eval, bench, serve)\n", args[0])
 	return 2
 }
 
