@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/glimpse-ml/glimpse/core/format"
@@ -17,25 +18,30 @@ func runBench(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	modelPath := fs.String("m", "", "model file (.glimpse)")
 	runs := fs.Int("runs", 50, "timed inferences after warm-up")
-	which := fs.String("kernels", "best", "kernels: best (the fastest here) or go (the pure-Go reference)")
+	which := fs.String("kernels", "best", "kernels: best (the fastest here), go (the pure-Go reference), avx2fma or avx512")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if *modelPath == "" || len(pos) > 0 {
-		return fmt.Errorf("usage: glimpse bench -m MODEL [--runs N] [--kernels best|go]")
+		return fmt.Errorf("usage: glimpse bench -m MODEL [--runs N] [--kernels best|go|avx2fma|avx512]")
 	}
 	if *runs < 1 {
 		return fmt.Errorf("--runs %d: want at least 1", *runs)
 	}
-	var k kernels.Kernels
-	switch *which {
-	case "best":
-		k = kernels.Best()
-	case "go":
-		k = kernels.Go{}
-	default:
-		return fmt.Errorf("--kernels %q: want best or go", *which)
+	k := kernels.Best()
+	if *which != "best" {
+		var names []string
+		k = nil
+		for _, a := range kernels.Available() {
+			names = append(names, a.Name())
+			if a.Name() == *which {
+				k = a
+			}
+		}
+		if k == nil {
+			return fmt.Errorf("--kernels %q: want best or one of %s (the kernels this machine runs)", *which, strings.Join(names, ", "))
+		}
 	}
 	g, err := format.ReadFile(*modelPath)
 	if err != nil {
