@@ -120,6 +120,7 @@ build/bench/mobilenet_v2.glimpse: build/bench/mobilenet_v2.onnx bin/glimpse
 bench: bin/glimpse build/bench/mobilenet_v2.glimpse $(JS)/node_modules/.installed
 	$(NODE) $(JS)/bench-native.js build/bench/mobilenet_v2.onnx 100
 	bin/glimpse bench -m build/bench/mobilenet_v2.glimpse --runs 100
+	-bin/glimpse bench -m build/bench/mobilenet_v2.glimpse --runs 100 --kernels avx2fma
 	bin/glimpse bench -m build/bench/mobilenet_v2.glimpse --runs 20 --kernels go
 
 bench-wasm:
