@@ -595,20 +595,10 @@ func (sd *stateDict) collect(obj any) error {
 	if !ok {
 		return fmt.Errorf("the file holds %s, not a state_dict (a dict of tensors)", describe(obj))
 	}
-	for _, k := range []string{"state_dict", "model"} {
-		for _, e := range entries {
-			if e.Key != k {
-				continue
-			}
-			inner, ok := dictEntries(e.Value)
-			if !ok {
-				return fmt.Errorf("the checkpoint's %q holds %s, not a state_dict; save model.state_dict() instead", k, describe(e.Value))
-			}
-			entries = inner
-			goto found
-		}
+	entries, err := checkpointStateDict(entries)
+	if err != nil {
+		return err
 	}
-found:
 	sd.tensors = map[string]*ptTensor{}
 	sd.others = map[string]string{}
 	prefixed := len(entries) > 0
@@ -636,6 +626,25 @@ found:
 		}
 	}
 	return nil
+}
+
+// checkpointStateDict returns the state_dict a training checkpoint holds
+// under "state_dict" or "model", or entries themselves when they are not a
+// checkpoint.
+func checkpointStateDict(entries []dictEntry) ([]dictEntry, error) {
+	for _, k := range []string{"state_dict", "model"} {
+		for _, e := range entries {
+			if e.Key != k {
+				continue
+			}
+			inner, ok := dictEntries(e.Value)
+			if !ok {
+				return nil, fmt.Errorf("the checkpoint's %q holds %s, not a state_dict; save model.state_dict() instead", k, describe(e.Value))
+			}
+			return inner, nil
+		}
+	}
+	return entries, nil
 }
 
 type dictEntry struct{ Key, Value any }
