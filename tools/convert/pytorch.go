@@ -53,10 +53,8 @@ func fromPyTorch(path, arch string, width float64, opt Options) (*ir.Graph, erro
 		return nil, err
 	}
 	defer sd.Close()
-	if n := classesOf(g, sd); n > 0 && n <= models.MaxClasses {
-		if g, err = models.Build(arch, models.Options{Width: width, Classes: n}); err != nil {
-			return nil, err
-		}
+	if g, err = pyTorchGraph(arch, width, sd); err != nil {
+		return nil, err
 	}
 	if err := matchKeys(g, sd, arch, width); err != nil {
 		return nil, err
@@ -72,6 +70,19 @@ func fromPyTorch(path, arch string, width float64, opt Options) (*ir.Graph, erro
 		return nil, err
 	}
 	g.Meta.Width = w // the builder knows it; finish's guess is for Keras's rounding
+	return g, nil
+}
+
+// pyTorchGraph builds arch at width with as many classes as the file's
+// classifier has.
+func pyTorchGraph(arch string, width float64, sd *stateDict) (*ir.Graph, error) {
+	g, err := models.Build(arch, models.Options{Width: width})
+	if err != nil {
+		return nil, err
+	}
+	if n := classesOf(g, sd); n > 0 && n <= models.MaxClasses {
+		return models.Build(arch, models.Options{Width: width, Classes: n})
+	}
 	return g, nil
 }
 
@@ -184,14 +195,9 @@ func tensorNames(g *ir.Graph) []string {
 // wrong. Widths are tried only for an architecture whose keys all match.
 func suggestArch(sd *stateDict, arch string, width float64) string {
 	build := func(a string, w float64) *ir.Graph {
-		g, err := models.Build(a, models.Options{Width: w})
+		g, err := pyTorchGraph(a, w, sd)
 		if err != nil {
 			return nil
-		}
-		if n := classesOf(g, sd); n > 0 && n <= models.MaxClasses {
-			if g, err = models.Build(a, models.Options{Width: w, Classes: n}); err != nil {
-				return nil
-			}
 		}
 		return g
 	}

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -409,4 +410,79 @@ func FuzzPyTorch(f *testing.F) {
 		}
 		FromPyTorch(path, "lenet5", 0, Options{})
 	})
+}
+
+// TestPyTorchKeysOfEveryArch matches the state_dict keys and shapes that
+// torchvision's own models have (recorded from torch in
+// models/testdata/*.json) for every architecture and width recorded at
+// the default input size: they fit the architecture they came from, with
+// batch norm's counters and GoogLeNet's auxiliary classifiers ignored,
+// and named as another architecture they are refused with the right one
+// suggested.
+func TestPyTorchKeysOfEveryArch(t *testing.T) {
+	files, err := filepath.Glob("../../models/testdata/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no torch references (%v)", err)
+	}
+	tested := map[string]bool{}
+	for _, f := range files {
+		var ref struct {
+			Arch      string           `json:"arch"`
+			Width     float64          `json:"width"`
+			Input     int              `json:"input"`
+			StateDict map[string][]int `json:"state_dict"`
+		}
+		readJSON(t, f, &ref)
+		if (ref.Input != 224 && ref.Arch != "lenet5") || len(ref.StateDict) == 0 {
+			continue // FromPyTorch builds at the default input size
+		}
+		sd := &stateDict{tensors: map[string]*ptTensor{}, others: map[string]string{}}
+		add := func(key string, shape ...int) {
+			tt := &ptTensor{}
+			for _, d := range shape {
+				tt.size = append(tt.size, int64(d))
+			}
+			sd.keys = append(sd.keys, key)
+			sd.tensors[key] = tt
+		}
+		for key, shape := range ref.StateDict {
+			add(key, shape...)
+			if prefix, ok := strings.CutSuffix(key, ".running_mean"); ok {
+				add(prefix + ".num_batches_tracked")
+			}
+		}
+		if ref.Arch == "googlenet" {
+			add("aux1.conv.conv.weight", 128, 512, 1, 1)
+			add("aux2.fc2.bias", 1000)
+		}
+		g, err := pyTorchGraph(ref.Arch, ref.Width, sd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := matchKeys(g, sd, ref.Arch, ref.Width); err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), err)
+		}
+		tested[ref.Arch] = true
+
+		wrong := "mobilenet_v2"
+		if ref.Arch == wrong {
+			wrong = "mobilenet_v3_large"
+		}
+		g, err = pyTorchGraph(wrong, 0, sd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hint := "the file fits --arch " + ref.Arch
+		if ref.Width != 1 {
+			hint += " --width " + strings.TrimRight(strings.TrimRight(fmt.Sprintf("%f", ref.Width), "0"), ".")
+		}
+		if err := matchKeys(g, sd, wrong, 0); err == nil || !strings.Contains(err.Error(), hint+")") {
+			t.Errorf("%s as %s: error does not say %q: %.300v", filepath.Base(f), wrong, hint, err)
+		}
+	}
+	for _, arch := range PyTorchArchs() {
+		if !tested[arch] {
+			t.Errorf("no torch reference tested %s", arch)
+		}
+	}
 }
