@@ -1,0 +1,370 @@
+// End-to-end test of the JavaScript API (dist/glimpse.js) in headless
+// Chromium, against the native CLI as the reference:
+//
+//   - a classifier converted from nsfwjs's MobileNetV2 (its content-moderation
+//     head is fine inside a test, never shown in a page) classifies real
+//     photographs through every input type the API takes; PNGs of several
+//     sizes must match `glimpse predict --json --top 0` within 1e-4, JPEGs
+//     must agree on the top class and within 1e-2 (Chromium's and Go's JPEG
+//     decoders differ slightly);
+//   - the default backbone's embed() matches the CLI's embedding, and its
+//     classify() is refused;
+//   - bad input (a 404, a truncated model, a zero-size image, a video not
+//     yet playing) rejects with a clear message and the next call works;
+//   - the wasm memory stays flat across 1,000 classifications;
+//   - the demo page loads the default model, embeds a picked image and the
+//     (fake) webcam, logs no console error and requests nothing from another
+//     origin.
+//
+// Needs `make` (dist/, bin/glimpse) and the decoded nsfwjs models. Prints
+// one line per check and "N passed, N failed" last; exits 1 on a failure.
+//
+//   node tools/js/browser-test.js [--keep]   (--keep leaves the temp site)
+"use strict";
+
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { execFileSync } = require("child_process");
+const { root, launch, serve } = require("./browser");
+
+const bin = path.join(root, "bin", "glimpse");
+const dist = path.join(root, "dist");
+const photos = path.join(root, "tools", "convert", "testdata", "photos");
+const nsfwModel = path.join(root, "build", "nsfwjs", "mobilenet_v2", "model.json");
+const defaultModel = "models/mobilenet_v2_1.0_224.glimpse";
+const screenshot = path.join(root, "build", "browser-test", "demo.png");
+
+let passed = 0;
+let failed = 0;
+
+function check(name, ok, detail = "") {
+  if (ok) {
+    passed++;
+    console.log(`ok   ${name}${detail ? ` (${detail})` : ""}`);
+  } else {
+    failed++;
+    console.log(`FAIL ${name}${detail ? `: ${detail}` : ""}`);
+  }
+}
+
+// maxDiff compares two prediction lists class by class.
+function maxDiff(got, want) {
+  const g = new Map(got.map((p) => [p.className, p.probability]));
+  if (g.size !== want.length) return Infinity;
+  let d = 0;
+  for (const p of want) {
+    if (!g.has(p.className)) return Infinity;
+    d = Math.max(d, Math.abs(g.get(p.className) - p.probability));
+  }
+  return d;
+}
+
+function cli(...args) {
+  return JSON.parse(execFileSync(bin, args, { maxBuffer: 64 << 20 }).toString());
+}
+
+async function main() {
+  for (const f of [bin, path.join(dist, "glimpse.js"), path.join(dist, defaultModel), nsfwModel]) {
+    if (!fs.existsSync(f)) throw new Error(`${path.relative(root, f)} is missing: run make (and the nsfwjs decode) first`);
+  }
+  const site = fs.mkdtempSync(path.join(os.tmpdir(), "glimpse-browser-"));
+  fs.cpSync(dist, site, { recursive: true });
+  const t = path.join(site, "t");
+  fs.mkdirSync(path.join(t, "img"), { recursive: true });
+  fs.writeFileSync(path.join(t, "blank.html"), '<!doctype html><meta charset="utf-8"><title>glimpse test</title><link rel="icon" href="data:,">');
+
+  // The classifier under test, converted as a user would, head kept.
+  const model = path.join(t, "classifier.glimpse");
+  const labels = path.join(t, "labels.txt");
+  fs.writeFileSync(labels, "Drawing\nHentai\nNeutral\nPorn\nSexy\n"); // nsfwjs's class order
+  execFileSync(bin, ["convert", nsfwModel, "--dtype", "f32", "--labels", labels, "-o", model]);
+  const bytes = fs.readFileSync(model);
+  fs.writeFileSync(path.join(t, "truncated.glimpse"), bytes.subarray(0, bytes.length >> 1));
+
+  const server = await serve(site);
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    page.on("pageerror", (e) => check("no uncaught page error", false, e.message));
+    await page.goto(`${server.url}t/blank.html`);
+
+    // Test images: the photos as they are (224x224 PNG), and re-encoded
+    // by the browser at other sizes as PNG (lossless) and JPEG.
+    const names = fs.readdirSync(photos).filter((f) => f.endsWith(".png")).map((f) => f.slice(0, -4)).sort();
+    for (const n of names) fs.copyFileSync(path.join(photos, `${n}.png`), path.join(t, "img", `${n}.png`));
+    const made = await page.evaluate(async (names) => {
+      const out = [];
+      for (const n of names) {
+        const bmp = await createImageBitmap(await (await fetch(`img/${n}.png`)).blob());
+        for (const [w, h, type] of [[300, 200, "png"], [150, 170, "png"], [224, 224, "jpeg"], [300, 200, "jpeg"]]) {
+          const c = new OffscreenCanvas(w, h);
+          c.getContext("2d").drawImage(bmp, 0, 0, w, h);
+          const blob = await c.convertToBlob({ type: `image/${type}`, quality: 0.9 });
+          const b = new Uint8Array(await blob.arrayBuffer());
+          let s = "";
+          for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+          out.push({ file: `${n}_${w}x${h}.${type === "jpeg" ? "jpg" : "png"}`, data: btoa(s) });
+        }
+      }
+      return out;
+    }, names);
+    for (const m of made) fs.writeFileSync(path.join(t, "img", m.file), Buffer.from(m.data, "base64"));
+    const files = fs.readdirSync(path.join(t, "img")).sort();
+
+    // The reference: the native CLI on the very same files.
+    const ref = new Map();
+    for (const r of cli("predict", "-m", model, "--json", "--top", "0", ...files.map((f) => path.join(t, "img", f))).results) {
+      ref.set(path.basename(r.image), r.predictions);
+    }
+
+    // Load with progress; classify every file through an <img>.
+    const loaded = await page.evaluate(async () => {
+      const { load, runtimeInfo } = await import("/glimpse.js");
+      const progress = [];
+      window.classifier = await load("classifier.glimpse", { onProgress: (f) => progress.push(f) });
+      window.glimpseAPI = { load, runtimeInfo };
+      return { progress, info: window.classifier.info(), rt: await runtimeInfo() };
+    });
+    const pr = loaded.progress;
+    check("load reports progress from 0 to 1, never backwards",
+      pr.length >= 2 && pr[0] === 0 && pr[pr.length - 1] === 1 && pr.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= pr[i - 1])) &&
+      pr.filter((f) => f === 1).length === 1, `${pr.length} calls`);
+    check("info() describes the model",
+      loaded.info.labels.join() === "Drawing,Hentai,Neutral,Porn,Sexy" && loaded.info.inputSize.join() === "224,224,3" && loaded.info.params > 2e6 &&
+      loaded.info.embeddingSize === 1280 && loaded.info.hasClassifier, JSON.stringify({ ...loaded.info, labels: undefined }));
+    check("the SIMD kernels run in Chromium", loaded.rt.simd !== "none" && /simd/.test(loaded.info.kernels),
+      `${loaded.rt.simd}, ${loaded.info.kernels}, ${loaded.rt.goVersion}`);
+
+    const classifyURL = (file, via) => page.evaluate(async ([file, via]) => {
+      const img = new Image();
+      img.src = `img/${file}`;
+      await img.decode();
+      let x = img;
+      if (via === "bitmap") x = await createImageBitmap(await (await fetch(img.src)).blob(), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+      if (via === "canvas" || via === "imagedata") {
+        const c = document.createElement("canvas");
+        c.width = img.naturalWidth;
+        c.height = img.naturalHeight;
+        c.getContext("2d").drawImage(x, 0, 0);
+        x = via === "canvas" ? c : c.getContext("2d").getImageData(0, 0, c.width, c.height);
+      }
+      if (via === "blob") x = await (await fetch(img.src)).blob();
+      return window.classifier.classify(x, { topk: 0 });
+    }, [file, via]);
+
+    let worstPNG = 0;
+    let worstJPEG = 0;
+    for (const f of files) {
+      const got = await classifyURL(f, "img");
+      const want = ref.get(f);
+      const d = maxDiff(got, want);
+      if (f.endsWith(".png")) {
+        worstPNG = Math.max(worstPNG, d);
+        if (!(d <= 1e-4)) check(`PNG ${f} matches the CLI within 1e-4`, false, `max difference ${d}`);
+      } else {
+        worstJPEG = Math.max(worstJPEG, d);
+        const sameTop = got[0].className === want[0].className;
+        if (!(d <= 1e-2 && sameTop)) check(`JPEG ${f} has the CLI's top class, within 1e-2`, false, `top ${got[0].className} vs ${want[0].className}, max difference ${d}`);
+      }
+    }
+    const nPNG = files.filter((f) => f.endsWith(".png")).length;
+    check(`${nPNG} PNGs (224x224, 300x200, 150x170) match the CLI within 1e-4`, worstPNG <= 1e-4, `worst ${worstPNG.toExponential(2)}`);
+    check(`${files.length - nPNG} JPEGs have the CLI's top class and match within 1e-2`, worstJPEG <= 1e-2, `worst ${worstJPEG.toExponential(2)}`);
+
+    for (const via of ["bitmap", "canvas", "imagedata", "blob"]) {
+      const f = files.find((x) => x.endsWith("_300x200.png"));
+      const d = maxDiff(await classifyURL(f, via), ref.get(f));
+      check(`classify(${via}) of ${f} matches the CLI within 1e-4`, d <= 1e-4, `max difference ${d.toExponential(2)}`);
+    }
+    const top3 = await page.evaluate(async () => {
+      const img = new Image();
+      img.src = "img/dog.png";
+      await img.decode();
+      return [await window.classifier.classify(img), await window.classifier.classify(img, { topk: 3 })];
+    });
+    check("topk defaults to 5 and is honoured", top3[0].length === 5 && top3[1].length === 3 &&
+      top3[1].every((p, i) => p.className === top3[0][i].className && (i === 0 || p.probability <= top3[1][i - 1].probability)));
+
+    // The pure-Go kernels agree with the SIMD ones.
+    {
+      const f = files.find((x) => x.endsWith("_150x170.png"));
+      const got = await page.evaluate(async (file) => {
+        const m = await window.glimpseAPI.load("classifier.glimpse", { simd: false });
+        const img = new Image();
+        img.src = `img/${file}`;
+        await img.decode();
+        const r = await m.classify(img, { topk: 0 });
+        const k = m.info().kernels;
+        m.dispose();
+        return { r, k };
+      }, f);
+      const d = maxDiff(got.r, ref.get(f));
+      check("load({simd: false}) runs the pure-Go kernels and matches the CLI within 1e-4", got.k === "go" && d <= 1e-4, `${got.k}, ${d.toExponential(2)}`);
+    }
+
+    // The default backbone: embed() against the CLI's embedding.
+    {
+      const f = files.find((x) => x.endsWith("_300x200.png"));
+      const want = cli("predict", "-m", path.join(dist, defaultModel), "--json", f && path.join(t, "img", f)).results[0].embedding;
+      const got = await page.evaluate(async ([url, file]) => {
+        const m = await window.glimpseAPI.load(url);
+        const img = new Image();
+        img.src = `img/${file}`;
+        await img.decode();
+        const e = await m.embed(img);
+        let refused = "";
+        await m.classify(img).catch((err) => { refused = err.message; });
+        const info = m.info();
+        m.dispose();
+        return { e: Array.from(e), isF32: e instanceof Float32Array, refused, info };
+      }, [`/${defaultModel}`, f]);
+      let d = 0;
+      let scale = 0;
+      for (let i = 0; i < want.length; i++) {
+        d = Math.max(d, Math.abs(got.e[i] - want[i]));
+        scale = Math.max(scale, Math.abs(want[i]));
+      }
+      check("the default backbone's embed() matches the CLI within 1e-4 of its largest feature",
+        got.isF32 && got.e.length === want.length && got.e.length === got.info.embeddingSize && d <= 1e-4 * scale,
+        `${got.e.length} features, max difference ${d.toExponential(2)} of ${scale.toFixed(2)}`);
+      check("classify() on a backbone rejects: no classes", /this model has no classes; use embed\(\) or train a classifier/.test(got.refused), got.refused);
+      check("the backbone's info() has no labels and no classifier", got.info.labels.length === 0 && !got.info.hasClassifier);
+    }
+
+    // Bad input rejects with a clear message; the next call still works.
+    const bad = await page.evaluate(async () => {
+      const { load } = window.glimpseAPI;
+      const img = new Image();
+      img.src = "img/dog.png";
+      await img.decode();
+      const out = {};
+      const attempt = async (name, f) => {
+        try {
+          await f();
+          out[name] = { message: null };
+        } catch (e) {
+          out[name] = { message: e.message, isError: e instanceof Error };
+        }
+        const after = await window.classifier.classify(img, { topk: 1 });
+        out[name].after = after[0];
+      };
+      await attempt("404", () => load("no-such-model.glimpse"));
+      await attempt("truncated", () => load("truncated.glimpse"));
+      await attempt("not a model", () => load("blank.html"));
+      await attempt("empty Blob", () => load(new Blob([])));
+      await attempt("zero-size canvas", () => window.classifier.classify(Object.assign(document.createElement("canvas"), { width: 0, height: 0 })));
+      await attempt("image without pixels", () => window.classifier.classify(new Image()));
+      await attempt("video not playing", () => window.classifier.classify(document.createElement("video")));
+      await attempt("not an image", () => window.classifier.classify({ width: 10, height: 10 }));
+      await attempt("undecodable Blob", () => window.classifier.classify(new Blob(["not an image"], { type: "image/png" })));
+      await attempt("negative topk", () => window.classifier.classify(img, { topk: -1 }));
+      const disposed = await load("classifier.glimpse");
+      disposed.dispose();
+      await attempt("disposed model", () => disposed.classify(img));
+      out.reference = (await window.classifier.classify(img, { topk: 1 }))[0];
+      return out;
+    });
+    const expect = {
+      "404": /no-such-model\.glimpse.*404/,
+      "truncated": /truncated\.glimpse/,
+      "not a model": /blank\.html/,
+      "empty Blob": /empty/,
+      "zero-size canvas": /0x0 pixels/,
+      "image without pixels": /no pixels/,
+      "video not playing": /video has no frame yet.*playing/,
+      "not an image": /expected an HTMLImageElement/,
+      "undecodable Blob": /could not decode/,
+      "negative topk": /topk/,
+      "disposed model": /disposed/,
+    };
+    for (const [name, re] of Object.entries(expect)) {
+      const r = bad[name];
+      check(`${name}: rejects with a clear message, and the next call works`,
+        r && r.isError && re.test(r.message) && r.after && r.after.className === bad.reference.className &&
+        Math.abs(r.after.probability - bad.reference.probability) < 1e-9, r && r.message);
+    }
+
+    // The wasm memory stays flat across 1,000 classifications (after a
+    // warm-up that lets Go's heap reach its working size).
+    const mem = await page.evaluate(async () => {
+      const img = new Image();
+      img.src = "img/eagle_300x200.png";
+      await img.decode();
+      const c = new OffscreenCanvas(150, 170);
+      c.getContext("2d").drawImage(img, 0, 0, 150, 170);
+      const data = c.getContext("2d").getImageData(0, 0, 150, 170);
+      const inputs = [img, data];
+      for (let i = 0; i < 50; i++) await window.classifier.classify(inputs[i % 2]);
+      const before = (await window.glimpseAPI.runtimeInfo()).memoryBytes;
+      const first = [];
+      let same = true;
+      for (let i = 0; i < 1000; i++) {
+        const r = (await window.classifier.classify(inputs[i % 2], { topk: 2 }))[0];
+        if (i < 2) first.push(r);
+        else same = same && r.className === first[i % 2].className && r.probability === first[i % 2].probability;
+      }
+      const after = (await window.glimpseAPI.runtimeInfo()).memoryBytes;
+      return { before, after, same };
+    });
+    check("wasm memory flat across 1,000 classifications", mem.after === mem.before,
+      `${(mem.before / 2 ** 20).toFixed(1)} MB before, ${(mem.after / 2 ** 20).toFixed(1)} MB after`);
+    check("1,000 classifications give identical answers", mem.same);
+    await page.close();
+
+    await demoPage(server.url);
+  } finally {
+    await browser.close();
+    server.close();
+    if (!process.argv.includes("--keep")) fs.rmSync(site, { recursive: true, force: true });
+    else console.log(`site kept in ${site}`);
+  }
+}
+
+// demoPage opens the `make serve` page with a fake webcam and a picked
+// photo, and screenshots it.
+async function demoPage(url) {
+  const browser = await launch(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]);
+  try {
+    const ctx = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    await ctx.grantPermissions(["camera"], { origin: url });
+    const page = await ctx.newPage();
+    const errors = [];
+    const foreign = [];
+    page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("request", (r) => { if (!r.url().startsWith(url) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) foreign.push(r.url()); });
+    await page.goto(url);
+    await page.waitForSelector("#model-info dd", { timeout: 60000 });
+    const progress = await page.$eval("#model-progress", (p) => p.value);
+    check("demo page loads the default model (progress bar full)", progress === 1, `progress ${progress}`);
+    await page.setInputFiles("#file", path.join(photos, "coffee.png"));
+    await page.waitForFunction(() => /features/.test(document.querySelector("#image-result").textContent), null, { timeout: 30000 });
+    const imgResult = await page.$eval("#image-result", (e) => e.textContent);
+    check("demo page embeds a picked image and shows the time", /1280 features/.test(imgResult) && /ms/.test(imgResult), imgResult.trim());
+    await page.click("#camera-start");
+    await page.waitForFunction(() => /ms/.test(document.querySelector("#camera-result").textContent), null, { timeout: 30000 });
+    await page.waitForTimeout(1500);
+    const camResult = await page.$eval("#camera-result", (e) => e.textContent);
+    check("demo page embeds the live webcam", /features/.test(camResult), camResult.trim());
+    const text = await page.evaluate(() => document.body.innerText);
+    check("demo page shows no content-moderation labels", !/porn|hentai|sexy|neutral|drawing/i.test(text));
+    fs.mkdirSync(path.dirname(screenshot), { recursive: true });
+    await page.screenshot({ path: screenshot, fullPage: true });
+    await page.click("#camera-stop");
+    check("demo page logs no console error", errors.length === 0, errors.join(" | "));
+    check("demo page requests nothing from another origin", foreign.length === 0, foreign.join(" "));
+  } finally {
+    await browser.close();
+  }
+}
+
+main()
+  .catch((e) => {
+    failed++;
+    console.log(`FAIL ${e.stack || e}`);
+  })
+  .finally(() => {
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exitCode = failed ? 1 : 0;
+  });
