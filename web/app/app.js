@@ -29,6 +29,8 @@ async function start() {
       return r.arrayBuffer();
     }));
   }
+  // The figure "wasm memory" in the test reads the Go heap's size here.
+  globalThis.glimpseApp.wasmMemoryBytes = () => instance.exports.mem.buffer.byteLength;
   go.run(instance).then(() => fail('The Glimpse program stopped. Reload the page.'));
 }
 

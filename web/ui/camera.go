@@ -149,6 +149,7 @@ func (a *App) startCamera(deviceID string) {
 	if err != nil {
 		a.cam.err = cameraError(err)
 		status.SetTextContent("No camera")
+		a.el("fps").SetTextContent("No camera: drop or pick images below to classify them.")
 		a.fail(fmt.Errorf("camera unavailable: %v. Uploading images still works", a.cam.err))
 		return
 	}

@@ -37,6 +37,7 @@ func (a *App) queueSave(job func() error) {
 // is intact, and what was saved before stays saved.
 func (a *App) saver() {
 	for range a.saveWake {
+		failed := false
 		for {
 			a.saveMu.Lock()
 			if len(a.saveJobs) == 0 {
@@ -48,6 +49,7 @@ func (a *App) saver() {
 			a.saveMu.Unlock()
 			if err := job(); err != nil {
 				a.saveFails++
+				failed = true
 				a.stats.Set("saveFailures", a.saveFails)
 				if errName(err) == "QuotaExceededError" {
 					err = errors.New("the browser's storage for this site is full, so the latest changes are not saved. Everything is still here in the page: export the project to keep it, or delete samples")
@@ -55,9 +57,12 @@ func (a *App) saver() {
 					err = fmt.Errorf("the project could not be saved: %v", err)
 				}
 				a.fail(err)
-				a.el("save-status").SetTextContent("Not saved")
 				continue
 			}
+		}
+		if failed {
+			a.el("save-status").SetTextContent("Not saved: see the message above.")
+			continue
 		}
 		a.el("save-status").SetTextContent(fmt.Sprintf("Saved in this browser (%s).", plural(a.totalSamples(), "sample")))
 		a.stats.Set("saved", a.stats.Get("saved").Int()+1)
@@ -165,6 +170,7 @@ func (a *App) restore() error {
 	p := res.Get("project")
 	if !p.Truthy() {
 		a.newProject()
+		a.saveProject()
 		return nil
 	}
 	if v := p.Get("version").Int(); v != projectVersion {

@@ -37,7 +37,11 @@ func (a *App) rebuildMeters() {
 		a.el("fps").SetTextContent("Train a model to see predictions.")
 		return
 	}
-	a.el("fps").SetTextContent("Waiting for the camera…")
+	if a.cam.err != nil {
+		a.el("fps").SetTextContent("No camera: drop or pick images below to classify them.")
+	} else {
+		a.el("fps").SetTextContent("Waiting for the camera…")
+	}
 	for i := range a.head.Classes() {
 		m := meter{
 			row:   a.doc.CreateElement("div"),

@@ -1,0 +1,287 @@
+// End-to-end test of the Glimpse app in headless Chromium with a fake
+// webcam: two .y4m streams written from real photographs (object A, a
+// cat; object B, a rocket), one browser launch per stream on the same
+// profile. It records class 1 on stream A; restarts on B, finds the
+// project intact, records class 2, trains and sees class 2 win; restarts
+// on A and sees class 1 win; exports the project and the model (checked
+// with the CLI), re-imports the project; tries the bad inputs (a
+// non-image upload, a corrupt project file, a full storage quota, no
+// camera); stops the server and reloads offline. No console error and no
+// request outside the origin are allowed. Screenshots of each state go to
+// tools/js/artifacts/.
+//
+// usage: node tools/js/app-e2e.js [SITE_DIR]   (default dist)
+// Prints the figures (navigation to live predictions, embeddings per
+// second while recording, training time) and ends with 'N passed, N failed'.
+"use strict";
+
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const net = require("net");
+const { spawn, execFileSync } = require("child_process");
+const { chromium } = require("playwright-core");
+const { writeY4M } = require("./y4m");
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const SITE = path.resolve(process.argv[2] || path.join(ROOT, "dist"));
+const ART = path.join(__dirname, "artifacts");
+const PHOTOS = path.join(ROOT, "tools", "convert", "testdata", "photos");
+const GLIMPSE = path.join(ROOT, "bin", "glimpse");
+const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail) {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail ? ` (${detail})` : ""}`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.on("error", reject);
+  });
+}
+
+async function startServer(port) {
+  const srv = spawn(GLIMPSE, ["serve", SITE, "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "inherit"] });
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/`);
+      if (r.ok) return srv;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  srv.kill();
+  throw new Error("the server did not start");
+}
+
+let server;
+
+async function main() {
+  fs.mkdirSync(ART, { recursive: true });
+  const streamA = writeY4M(path.join(PHOTOS, "chelsea.png"), path.join(ART, "stream-a.y4m"));
+  const streamB = writeY4M(path.join(PHOTOS, "rocket.png"), path.join(ART, "stream-b.y4m"));
+  const notImage = path.join(ART, "notes.txt");
+  fs.writeFileSync(notImage, "not an image\n");
+  const corrupt = path.join(ART, "corrupt.glimpseproj");
+  fs.writeFileSync(corrupt, Buffer.concat([Buffer.from("GLIMPSEP"), Buffer.from([1, 0, 0, 0, 200, 0, 0, 0]), Buffer.alloc(64, 7)]));
+
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  server = await startServer(port);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "glimpse-e2e-"));
+  const consoleErrors = [];
+  const foreign = [];
+
+  // One launch per stream on the same profile, as a user restarting the
+  // browser with another camera view.
+  async function launch(stream, extra = []) {
+    const args = [...FLAGS, ...extra];
+    if (stream) {
+      args.push("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${stream}`);
+    }
+    const ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: "/usr/bin/chromium", headless: true, args,
+      viewport: { width: 1100, height: 900 }, acceptDownloads: true,
+    });
+    ctx.on("request", (r) => {
+      const u = r.url();
+      if (!u.startsWith(origin + "/") && !u.startsWith("data:") && !u.startsWith("blob:")) foreign.push(u);
+    });
+    ctx.setDefaultTimeout(30000);
+    const page = ctx.pages()[0] || await ctx.newPage();
+    page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+    page.on("pageerror", (e) => consoleErrors.push(String(e.message)));
+    page.on("dialog", (d) => d.accept());
+    return { ctx, page };
+  }
+  const stats = (page) => page.evaluate(() => ({ ...window.__glimpseStats }));
+  const ready = (page) => page.waitForFunction(() => window.__glimpseStats && window.__glimpseStats.ready, null, { timeout: 90000 });
+  const cameraOn = (page) => page.waitForFunction(() => document.getElementById("preview").readyState >= 2, null, { timeout: 30000 });
+  const card = (page, name) => page.getByRole("group", { name });
+  const count = async (page, name) => parseInt(await card(page, name).locator(".count").textContent(), 10);
+  const shot = (page, name) => page.screenshot({ path: path.join(ART, `${name}.png`), fullPage: true });
+  const saved = (page) => page.waitForFunction(() => /^Saved/.test(document.getElementById("save-status").textContent), null, { timeout: 30000 });
+  const meter = (page, name) => page.getByRole("meter", { name });
+  async function winner(page, name) {
+    // The live bars settle within a few frames.
+    try {
+      await page.waitForFunction((n) => {
+        const m = [...document.querySelectorAll("[role=meter]")].find((e) => e.getAttribute("aria-label") === n);
+        return m && Number(m.getAttribute("aria-valuenow")) > 50;
+      }, name, { timeout: 30000 });
+      return true;
+    } catch { return false; }
+  }
+  async function hold(page, locator, ms) {
+    await locator.hover();
+    await page.mouse.down();
+    await page.waitForTimeout(ms);
+    await page.mouse.up();
+  }
+
+  // 1. Stream A: record class 1.
+  let { ctx, page } = await launch(streamA);
+  let t0 = Date.now();
+  await page.goto(origin + "/");
+  await ready(page);
+  const readyMs = Date.now() - t0;
+  await cameraOn(page);
+  check("two classes to start", await card(page, "Class 1").count() === 1 && await card(page, "Class 2").count() === 1);
+  await shot(page, "1-start");
+  const before = (await stats(page)).captured;
+  const rec1 = Date.now();
+  await hold(page, card(page, "Class 1").getByRole("button", { name: "Hold to record" }), 3000);
+  const recMs = Date.now() - rec1;
+  const n1 = await count(page, "Class 1");
+  const rate = ((await stats(page)).captured - before) / (recMs / 1000);
+  check("holding the button records class 1", n1 >= 10, `${n1} samples`);
+  await saved(page);
+  await shot(page, "2-class1-recorded");
+  await ctx.close();
+
+  // 2. Stream B: the project is intact; record class 2 with the space bar; train.
+  ({ ctx, page } = await launch(streamB));
+  await page.goto(origin + "/");
+  await ready(page);
+  await cameraOn(page);
+  check("the project survives a browser restart", await count(page, "Class 1") === n1, `${await count(page, "Class 1")} of ${n1}`);
+  const rb = card(page, "Class 2").getByRole("button", { name: "Hold to record" });
+  await rb.focus();
+  await page.keyboard.down("Space");
+  await page.waitForTimeout(3000);
+  await page.keyboard.up("Space");
+  const n2 = await count(page, "Class 2");
+  check("the space bar records class 2", n2 >= 10, `${n2} samples`);
+  await page.getByLabel("Epochs").fill("30");
+  await page.getByRole("button", { name: "Train" }).click();
+  await page.waitForFunction(() => window.__glimpseStats.trained > 0, null, { timeout: 120000 });
+  const trainMs = (await stats(page)).trainMs;
+  check("the progress bar is full", await page.getByRole("progressbar", { name: "Training progress" }).evaluate((e) => e.value === 1));
+  check("a confusion matrix is shown", await page.getByText("Confusion matrix").count() === 1);
+  check("class 2 wins on stream B", await winner(page, "Class 2"));
+  check("one meter per class", await page.getByRole("meter").count() === 2);
+  await saved(page);
+  await shot(page, "3-trained-class2-wins");
+  await ctx.close();
+
+  // 3. Stream A: class 1 wins; export and re-import; bad input.
+  ({ ctx, page } = await launch(streamA));
+  t0 = Date.now();
+  await page.goto(origin + "/");
+  const c1 = await winner(page, "Class 1");
+  const liveMs = Date.now() - t0;
+  check("class 1 wins on stream A after a restart", c1);
+  const fps = (await stats(page)).fps;
+  await shot(page, "4-class1-wins");
+
+  let dl = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export project" }).click();
+  const projFile = path.join(ART, "project.glimpseproj");
+  await (await dl).saveAs(projFile);
+  check("the project exports", fs.statSync(projFile).size > 1000 && fs.readFileSync(projFile).subarray(0, 8).toString() === "GLIMPSEP");
+
+  dl = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export model" }).click();
+  const modelFile = path.join(ART, "model.glimpse");
+  await (await dl).saveAs(modelFile);
+  let cli = "";
+  try {
+    cli = JSON.parse(execFileSync(GLIMPSE, ["predict", "-m", modelFile, "--json", "--top", "1", path.join(PHOTOS, "chelsea.png"), path.join(PHOTOS, "rocket.png")]).toString());
+  } catch (e) { cli = String(e.message); }
+  const top = (i) => cli.results && cli.results[i].predictions[0].className;
+  check("the exported model gives the same top-1 with the CLI", top(0) === "Class 1" && top(1) === "Class 2", JSON.stringify(cli).slice(0, 300));
+
+  await page.getByLabel("Predict images").setInputFiles(path.join(PHOTOS, "chelsea.png"));
+  await page.waitForSelector(".prediction");
+  const pred = await page.locator(".prediction").first().textContent();
+  check("an uploaded image is predicted", pred.includes("Class 1"), pred);
+
+  // A non-image among uploads is skipped with a notice.
+  await card(page, "Class 1").getByLabel("Upload images").setInputFiles([notImage, path.join(PHOTOS, "chelsea.png")]);
+  await page.waitForFunction(() => /skipped 1 file/.test(document.getElementById("alert").textContent), null, { timeout: 20000 });
+  check("a non-image upload is skipped with a notice", await count(page, "Class 1") === n1 + 1);
+  await shot(page, "5-non-image-skipped");
+
+  // A corrupt project file leaves the project as it is.
+  await page.getByLabel("Import project").setInputFiles(corrupt);
+  await page.waitForFunction(() => /unchanged/.test(document.getElementById("alert").textContent), null, { timeout: 20000 });
+  const alertText = await page.locator("#alert").textContent();
+  check("a corrupt project file gives a message naming it", alertText.includes("corrupt.glimpseproj"), alertText.slice(0, 120));
+  check("the project is untouched after a corrupt import", await count(page, "Class 1") === n1 + 1 && await count(page, "Class 2") === n2);
+  await shot(page, "6-corrupt-project");
+
+  // New project, then the exported one back.
+  await page.getByRole("button", { name: "New project" }).click();
+  check("a new project is empty", await count(page, "Class 1") === 0);
+  await page.getByLabel("Import project").setInputFiles(projFile);
+  await page.waitForFunction((n) => document.querySelectorAll(".card .thumbs li").length === n, n1 + n2, { timeout: 20000 });
+  check("the re-imported project has its samples", await count(page, "Class 1") === n1 && await count(page, "Class 2") === n2);
+  check("the re-imported project's head predicts class 1", await winner(page, "Class 1"));
+  await saved(page);
+  await shot(page, "7-reimported");
+
+  // 4. Offline: the server is gone, the service worker serves everything.
+  server.kill();
+  await new Promise((r) => server.on("exit", r));
+  await page.reload();
+  await ready(page);
+  check("the app reloads offline", true);
+  check("live predictions work offline", await winner(page, "Class 1"));
+  await shot(page, "8-offline");
+
+  // 5. Storage full: a message, and nothing lost.
+  const cdp = await ctx.newCDPSession(page);
+  const savedBefore = (await count(page, "Class 1"));
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin, quotaSize: 1 });
+  await hold(page, card(page, "Class 1").getByRole("button", { name: "Hold to record" }), 1500);
+  await page.waitForFunction(() => /storage .* is full/.test(document.getElementById("alert").textContent), null, { timeout: 20000 }).catch(() => {});
+  const quotaAlert = await page.locator("#alert").textContent();
+  console.log("quota:", JSON.stringify(await stats(page)), await page.locator("#save-status").textContent());
+  check("a full quota gives a message", /storage .* is full/.test(quotaAlert), quotaAlert.slice(0, 120));
+  const inPage = await count(page, "Class 1");
+  check("the samples stay in the page when storage is full", inPage > savedBefore, `${inPage} > ${savedBefore}`);
+  await shot(page, "9-quota-full");
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin });
+  await page.reload();
+  await ready(page);
+  check("what was saved before the quota ran out is intact", await count(page, "Class 1") >= savedBefore && await count(page, "Class 2") === n2);
+  await ctx.close();
+
+  // 6. No camera: a clear message, uploads still work (still offline).
+  ({ ctx, page } = await launch(null));
+  await page.goto(origin + "/");
+  await ready(page);
+  await page.waitForFunction(() => /camera unavailable/i.test(document.getElementById("alert").textContent), null, { timeout: 20000 }).catch(() => {});
+  const camAlert = await page.locator("#alert").textContent();
+  check("no camera gives a clear message", /camera unavailable/i.test(camAlert), camAlert.slice(0, 120));
+  const k2 = await count(page, "Class 2");
+  await card(page, "Class 2").getByLabel("Upload images").setInputFiles(path.join(PHOTOS, "rocket.png"));
+  await page.waitForFunction((n) => parseInt(document.querySelectorAll(".card .count")[1].textContent, 10) === n, k2 + 1, { timeout: 20000 }).catch(() => {});
+  check("uploads work without a camera", await count(page, "Class 2") === k2 + 1);
+  await shot(page, "10-no-camera");
+  // A phone's width: nothing overflows sideways.
+  await page.setViewportSize({ width: 360, height: 740 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check("fits a phone's width", overflow <= 0, `${overflow}px too wide`);
+  await shot(page, "11-phone");
+  await ctx.close();
+
+  check("no console error", consoleErrors.length === 0, consoleErrors.slice(0, 3).join(" | "));
+  check("no request leaves the origin", foreign.length === 0, foreign.slice(0, 3).join(" "));
+  fs.rmSync(profile, { recursive: true, force: true });
+
+  console.log(`figures: navigation_to_ready_ms=${readyMs} navigation_to_live_prediction_ms=${liveMs} ` +
+    `embeddings_per_s_recording=${rate.toFixed(1)} prediction_fps=${(fps || 0).toFixed(1)} train_ms=${trainMs} (${n1}+${n2} samples, 30 epochs)`);
+}
+
+main().catch((e) => { failed++; console.error(e); }).finally(() => {
+  if (server) server.kill();
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+});
