@@ -56,6 +56,11 @@ dist/glimpse.wasm: $(GO_SOURCES)
 	@mkdir -p $(@D)
 	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o $@ ./wasm/glimpse
 
+# The JavaScript API: an ES module that finds the files above beside itself.
+dist/glimpse.js: wasm/glimpse/glimpse.js
+	@mkdir -p $(@D)
+	cp $< $@
+
 dist/wasm_exec.js: $(GOROOT)/lib/wasm/wasm_exec.js
 	@mkdir -p $(@D)
 	cp $< $@
@@ -134,6 +139,16 @@ bench-wasm:
 quant-study: $(NSFWJS)/.decoded build/bench/mobilenet_v2.onnx
 	GLIMPSE_QUANT_STUDY=1 $(SIMD) $(GO) test -run 'QuantStudy' -v -count=1 -timeout 30m ./tools/convert
 	/usr/bin/python3 tools/convert/testdata/quant_torch.py
+
+# The JavaScript API in headless Chromium against the CLI, the demo page,
+# bad input and memory (tools/js/browser-test.js; needs Debian's chromium).
+test-browser: bin/glimpse site dist/glimpse.js $(NSFWJS)/.decoded
+	$(NODE) $(JS)/browser-test.js
+
+# Glimpse (SIMD and pure Go) beside TF.js's wasm backend (SIMD and not) in
+# one headless Chromium run; writes build/bench/browser.json.
+bench-browser: bin/glimpse site dist/glimpse.js $(NSFWJS)/.decoded
+	$(NODE) $(JS)/bench-browser.js
 
 clean:
 	rm -rf bin dist build

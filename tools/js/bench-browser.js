@@ -1,0 +1,236 @@
+// Browser latency, one headless Chromium run: Glimpse with its WebAssembly
+// SIMD kernels and with its pure-Go kernels, beside TensorFlow.js 4.22's
+// wasm backend (XNNPACK) with and without SIMD, one thread, batch 1, on
+// the same weights:
+//
+//   (a) nsfwjs's MobileNetV2 1.4, a TF.js graph model (batch norm folded);
+//   (b) nsfwjs's MobileNetV2 1.0, a TF.js layers model (batch norm unfolded).
+//
+// Glimpse runs the f32 .glimpse converted from the same files, heads kept.
+// Each engine goes from a 224x224 ImageData of a photograph to the
+// classifier's probabilities (TF.js: fromPixels, /255, predict, data();
+// Glimpse: classify), the median of RUNS runs after a warm-up, each engine
+// and setting in its own page, the runs interleaved. Prints one line per model,
+//
+//   MODEL glimpse_ms=… glimpse_go_ms=… tfjs_wasm_ms=… tfjs_wasm_nosimd_ms=… ratio=…
+//
+// (ratio = glimpse_ms / tfjs_wasm_ms), then the wasm and model sizes and the
+// time from navigation to the first classification, and writes it all as
+// JSON to build/bench/browser.json.
+//
+//   node tools/js/bench-browser.js [RUNS]      (needs make: dist/, bin/glimpse, build/nsfwjs)
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+const zlib = require("zlib");
+const { execFileSync } = require("child_process");
+const { root, launch, serve } = require("./browser");
+
+const RUNS = Math.max(30, Number(process.argv[2]) || 40);
+const WARMUP = 5;
+const bin = path.join(root, "bin", "glimpse");
+const dist = path.join(root, "dist");
+const site = path.join(root, "build", "bench", "browser");
+const out = path.join(root, "build", "bench", "browser.json");
+const tfjsDist = path.join(__dirname, "node_modules", "@tensorflow", "tfjs", "dist");
+const wasmDist = path.join(__dirname, "node_modules", "@tensorflow", "tfjs-backend-wasm", "dist");
+const photo = path.join(root, "tools", "convert", "testdata", "photos", "dog.png");
+
+const MODELS = [
+  { name: "mobilenet_v2_1.4_graph", dir: "mobilenet_v2_mid", kind: "graph" },
+  { name: "mobilenet_v2_1.0_layers", dir: "mobilenet_v2", kind: "layers" },
+];
+
+const GLIMPSE_FILES = ["glimpse.js", "glimpse.wasm", "wasm_exec.js", "loader.mjs", "kernels.wasm", "kernels_relaxed.wasm"];
+
+function dirSize(dir) {
+  return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+}
+
+// prepare lays out the benchmark's site: Glimpse's files from dist/,
+// TF.js's from node_modules, the TF.js models and their .glimpse
+// conversions.
+function prepare() {
+  fs.rmSync(site, { recursive: true, force: true });
+  fs.mkdirSync(path.join(site, "tfjs"), { recursive: true });
+  for (const f of GLIMPSE_FILES) fs.copyFileSync(path.join(dist, f), path.join(site, f));
+  fs.copyFileSync(path.join(tfjsDist, "tf.min.js"), path.join(site, "tfjs", "tf.min.js"));
+  for (const f of fs.readdirSync(wasmDist).filter((f) => f === "tf-backend-wasm.min.js" || f.endsWith(".wasm"))) {
+    fs.copyFileSync(path.join(wasmDist, f), path.join(site, "tfjs", f));
+  }
+  fs.copyFileSync(photo, path.join(site, "photo.png"));
+  fs.writeFileSync(path.join(site, "blank.html"), '<!doctype html><meta charset="utf-8"><title>bench</title><link rel="icon" href="data:,">');
+  // The first-classification page: everything a user's page would do,
+  // timed from navigation start.
+  fs.writeFileSync(path.join(site, "first.html"), `<!doctype html><meta charset="utf-8"><title>first</title><link rel="icon" href="data:,">
+<img id="photo" src="photo.png" alt="">
+<script type="module">
+import { load } from './glimpse.js';
+const model = await load(new URLSearchParams(location.search).get('model'));
+const img = document.getElementById('photo');
+await img.decode();
+await model.classify(img);
+window.firstMs = performance.now();
+</script>`);
+  for (const m of MODELS) {
+    const src = path.join(root, "build", "nsfwjs", m.dir);
+    fs.cpSync(src, path.join(site, "tfjs", m.dir), { recursive: true });
+    m.tfjsBytes = dirSize(src);
+    m.glimpse = `${m.name}.glimpse`;
+    execFileSync(bin, ["convert", path.join(src, "model.json"), "--dtype", "f32", "-o", path.join(site, m.glimpse)]);
+    m.glimpseBytes = fs.statSync(path.join(site, m.glimpse)).size;
+  }
+}
+
+// In the page: a 224x224 ImageData of the photograph.
+const makeImageData = async () => {
+  const bmp = await createImageBitmap(await (await fetch("/photo.png")).blob());
+  const c = new OffscreenCanvas(224, 224);
+  const ctx = c.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(bmp, 0, 0, 224, 224);
+  return ctx.getImageData(0, 0, 224, 224);
+};
+
+// Each engine and setting gets its own page, set up with window.benchRun,
+// which times one run in the page and resolves to milliseconds. The runs
+// are interleaved across the pages (round robin) so that whatever else the
+// machine does weighs on every engine alike.
+
+async function setUpGlimpse(browser, url, m, simd) {
+  const page = await browser.newPage();
+  await page.goto(`${url}blank.html`);
+  const info = await page.evaluate(async ([file, simd, makeImageData]) => {
+    const { load } = await import("/glimpse.js");
+    const model = await load(`/${file}`, { simd });
+    const x = await (0, eval)(makeImageData)();
+    window.benchRun = async () => {
+      const t = performance.now();
+      await model.classify(x);
+      return performance.now() - t;
+    };
+    return { kernels: model.info().kernels, top: (await model.classify(x, { topk: 1 }))[0].className };
+  }, [m.glimpse, simd, `(${makeImageData})`]);
+  return { page, info };
+}
+
+async function setUpTFJS(browser, url, m, simd) {
+  const page = await browser.newPage();
+  await page.goto(`${url}blank.html`);
+  await page.addScriptTag({ url: "/tfjs/tf.min.js" });
+  await page.addScriptTag({ url: "/tfjs/tf-backend-wasm.min.js" });
+  const info = await page.evaluate(async ([m, simd, makeImageData]) => {
+    const tf = window.tf;
+    tf.env().set("WASM_HAS_SIMD_SUPPORT", simd);
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+    tf.wasm.setWasmPaths("/tfjs/");
+    await tf.setBackend("wasm");
+    await tf.ready();
+    const url = `/tfjs/${m.dir}/model.json`;
+    const model = m.kind === "graph" ? await tf.loadGraphModel(url) : await tf.loadLayersModel(url);
+    const x = await (0, eval)(makeImageData)();
+    const run = async () => {
+      const y = tf.tidy(() => model.predict(tf.browser.fromPixels(x).toFloat().div(255).expandDims(0)));
+      const p = await y.data();
+      y.dispose();
+      return p;
+    };
+    window.benchRun = async () => {
+      const t = performance.now();
+      await run();
+      return performance.now() - t;
+    };
+    const p = Array.from(await run());
+    return { backend: tf.getBackend(), simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"), top: p.indexOf(Math.max(...p)) };
+  }, [{ dir: m.dir, kind: m.kind }, simd, `(${makeImageData})`]);
+  return { page, info };
+}
+
+// timeAll warms every page up, then interleaves RUNS timed runs.
+async function timeAll(engines) {
+  for (const e of engines) for (let i = 0; i < WARMUP; i++) await e.page.evaluate(() => window.benchRun());
+  for (const e of engines) e.times = [];
+  for (let i = 0; i < RUNS; i++) {
+    for (const e of engines) e.times.push(await e.page.evaluate(() => window.benchRun()));
+  }
+  for (const e of engines) await e.page.close();
+}
+
+async function timeFirst(browser, url, m) {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${url}first.html?model=${encodeURIComponent(m.glimpse)}`);
+    await page.waitForFunction(() => window.firstMs !== undefined, null, { timeout: 120000 });
+    return await page.evaluate(() => window.firstMs);
+  } finally {
+    await page.close();
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const r2 = (x) => Math.round(x * 100) / 100;
+
+async function main() {
+  for (const f of [bin, path.join(dist, "glimpse.js"), path.join(root, "build", "nsfwjs", "mobilenet_v2", "model.json")]) {
+    if (!fs.existsSync(f)) throw new Error(`${path.relative(root, f)} is missing: run make first`);
+  }
+  prepare();
+  const sizes = {};
+  for (const f of ["glimpse.wasm", "kernels.wasm", "kernels_relaxed.wasm", "glimpse.js", "wasm_exec.js", "loader.mjs"]) {
+    const b = fs.readFileSync(path.join(dist, f));
+    sizes[f] = { raw: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length };
+  }
+  for (const f of fs.readdirSync(path.join(dist, "models"))) sizes[`models/${f}`] = { raw: fs.statSync(path.join(dist, "models", f)).size };
+
+  const server = await serve(site);
+  const browser = await launch();
+  const result = { chromium: browser.version(), runs: RUNS, warmup: WARMUP, input: "224x224 ImageData to probabilities", models: {}, sizes };
+  try {
+    for (const m of MODELS) {
+      const g = await setUpGlimpse(browser, server.url, m, true);
+      const go = await setUpGlimpse(browser, server.url, m, false);
+      const tf = await setUpTFJS(browser, server.url, m, true);
+      const tfn = await setUpTFJS(browser, server.url, m, false);
+      await timeAll([g, go, tf, tfn]);
+      const first = await timeFirst(browser, server.url, m);
+      const row = {
+        glimpse_ms: r2(median(g.times)),
+        glimpse_go_ms: r2(median(go.times)),
+        tfjs_wasm_ms: r2(median(tf.times)),
+        tfjs_wasm_nosimd_ms: r2(median(tfn.times)),
+      };
+      row.ratio = r2(row.glimpse_ms / row.tfjs_wasm_ms);
+      row.go_vs_tfjs_nosimd = r2(row.glimpse_go_ms / row.tfjs_wasm_nosimd_ms);
+      row.glimpse_kernels = g.info.kernels;
+      row.glimpse_go_kernels = go.info.kernels;
+      row.tfjs_simd = tf.info.simd;
+      row.tfjs_nosimd = tfn.info.simd;
+      row.glimpse_min_ms = r2(Math.min(...g.times));
+      row.tfjs_wasm_min_ms = r2(Math.min(...tf.times));
+      row.first_classification_ms = r2(first);
+      row.glimpse_file_bytes = m.glimpseBytes;
+      row.tfjs_files_bytes = m.tfjsBytes;
+      row.top_class = { glimpse: g.info.top, tfjs: `class ${tf.info.top}` };
+      result.models[m.name] = row;
+      console.log(`${m.name} glimpse_ms=${row.glimpse_ms} glimpse_go_ms=${row.glimpse_go_ms} tfjs_wasm_ms=${row.tfjs_wasm_ms} tfjs_wasm_nosimd_ms=${row.tfjs_wasm_nosimd_ms} ratio=${row.ratio}`);
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  for (const [name, row] of Object.entries(result.models)) {
+    console.log(`  ${name}: kernels ${row.glimpse_kernels}; pure Go ${row.go_vs_tfjs_nosimd}x TF.js without SIMD; first classification ${row.first_classification_ms} ms after navigation; files: .glimpse ${row.glimpse_file_bytes} B, TF.js ${row.tfjs_files_bytes} B`);
+  }
+  for (const [f, s] of Object.entries(sizes)) console.log(`  ${f}: ${s.raw} B${s.gzip ? `, ${s.gzip} B gzip` : ""}`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${path.relative(root, out)}`);
+}
+
+main().catch((e) => {
+  console.error(`bench-browser: ${e.stack || e}`);
+  process.exit(1);
+});
