@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/glimpse-ml/glimpse/core/engine"
+	"github.com/glimpse-ml/glimpse/core/format"
 	"github.com/glimpse-ml/glimpse/core/imageprep"
 	"github.com/glimpse-ml/glimpse/core/ir"
 	"github.com/glimpse-ml/glimpse/core/kernels"
@@ -47,23 +49,7 @@ func TestONNXMobileNetV2MatchesTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ref struct {
-		References []struct {
-			Photo         string
-			Probabilities []float64
-			Features      []float64
-		}
-	}
-	data, err := os.ReadFile(filepath.Join(onnxFixtures, "mobilenet_v2_w0.5.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &ref); err != nil {
-		t.Fatal(err)
-	}
-	if len(ref.References) < 6 {
-		t.Fatalf("%d reference photos, want at least 6", len(ref.References))
-	}
+	ref := mobileNetV2Refs(t)
 	want := torchvisionPreprocess(224, 224)
 	if g.Meta.Preprocess != want || want.ResizeTo != 256 || g.InputShape != (ir.Shape{224, 224, 3}) {
 		t.Fatalf("preprocess %+v input %v, want %+v at 224x224x3", g.Meta.Preprocess, g.InputShape, want)
@@ -107,6 +93,90 @@ func TestONNXMobileNetV2MatchesTorch(t *testing.T) {
 		}
 	}
 	t.Logf("%d photos: worst relative L2 error %.2g (probabilities), %.2g (pooled features)", len(ref.References), worstP, worstF)
+}
+
+// mobileNetV2Ref is torch's output on one photo, from
+// testdata/onnx/mobilenet_v2_w0.5.json.
+type mobileNetV2Ref struct {
+	Photo         string
+	Probabilities []float64
+	Features      []float64
+}
+
+func mobileNetV2Refs(t *testing.T) struct{ References []mobileNetV2Ref } {
+	t.Helper()
+	var ref struct{ References []mobileNetV2Ref }
+	data, err := os.ReadFile(filepath.Join(onnxFixtures, "mobilenet_v2_w0.5.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.References) < 6 {
+		t.Fatalf("%d reference photos, want at least 6", len(ref.References))
+	}
+	return ref
+}
+
+// TestONNXMobileNetV2Int8KeepsTop1 writes the converted MobileNetV2 with
+// int8 weights (one scale per output channel), reads it back and checks
+// that every photo keeps torch's float32 top-1. The fixture gives each
+// photo its own class, so the test also fails if the photos stop
+// mattering.
+func TestONNXMobileNetV2Int8KeepsTop1(t *testing.T) {
+	g, err := FromONNX(filepath.Join(onnxFixtures, "mobilenet_v2_w0.5.onnx"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := mobileNetV2Refs(t)
+	var f32, int8 bytes.Buffer
+	if err := format.Write(&f32, g, format.Options{DType: "f32"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := format.Write(&int8, g, format.Options{DType: "int8"}); err != nil {
+		t.Fatal(err)
+	}
+	// Kernels are nearly all of the bytes: int8 must store them in about a
+	// quarter of f32's, or the weights were not quantized at all.
+	if int8.Len()*3 > f32.Len() {
+		t.Fatalf("int8 file %d bytes, f32 %d: the kernels were not stored as int8", int8.Len(), f32.Len())
+	}
+	q, err := format.Read(bytes.NewReader(int8.Bytes()), int64(int8.Len()), "mobilenet_v2_w0.5 int8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(q, kernels.Go{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := make([]float32, q.InputShape.Size())
+	classes := map[int]bool{}
+	var worst float64
+	for _, r := range ref.References {
+		img, err := imageprep.DecodeFile(filepath.Join(onnxFixtures, r.Photo))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := imageprep.Prepare(img, q.Meta.Preprocess, q.InputShape, in); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Run(in); err != nil {
+			t.Fatal(err)
+		}
+		p := e.Output(q.Outputs[0])
+		want := argmax(r.Probabilities)
+		classes[want] = true
+		if got := argmax(p); got != want {
+			t.Errorf("%s: int8 top-1 %d (p=%.3f), torch %d (p=%.3f, int8 gives it %.3f)", r.Photo, got, p[got], want, r.Probabilities[want], p[want])
+		}
+		worst = max(worst, relL2(p, r.Probabilities))
+	}
+	if len(classes) < 2 {
+		t.Fatalf("torch's top-1 is class %v for every photo: the fixture does not depend on the photo", classes)
+	}
+	t.Logf("int8 file %d bytes (f32 %d); %d photos, %d distinct top-1 classes; worst relative L2 error of probabilities against torch's float32 %.2g",
+		int8.Len(), f32.Len(), len(ref.References), len(classes), worst)
 }
 
 // TestONNXOpsMatchTorch runs a small network using every op and attribute

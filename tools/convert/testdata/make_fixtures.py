@@ -12,9 +12,12 @@ It writes into tools/convert/testdata/onnx/:
   num_classes=10) with seeded random weights, a softmax appended, exported
   at opset 13 with a dynamic batch dimension. Its batch-norm running
   statistics are calibrated on real photographs (random statistics make a
-  network whose outputs barely depend on the image), and its classifier is
-  scaled so that the logits spread, so that the probabilities say something.
-  Ten classes instead of 1000 keep the file near 2.8 MB.
+  network whose outputs barely depend on the image), its batch-norm affine
+  parameters stay near identity, and its classifier compares the pooled
+  features with the photographs' own (one class per photograph), so that
+  the top class depends on the photo without amplifying small differences
+  (see mobilenet_v2_fixture). Ten classes instead of 1000 keep the file
+  near 2.9 MB.
 - photos256/*.png: the photographs of ../photos resized to 256x256 (Pillow
   bilinear); torchvision's evaluation transform (resize 256, centre crop
   224, ImageNet mean and std) turns them into the network's input.
@@ -81,31 +84,68 @@ def calibrate(model, images, gen):
     model.eval()
 
 
-def mobilenet():
+def near_identity_batch_norms(model, gen):
+    """Sets batch-norm scales near 1 and shifts near 0, with a small jitter
+    so that a converter mixing up scale, shift, mean and variance is caught,
+    and scales the last batch norm of every residual branch down to about
+    0.3. With unit scales there, a random network is chaotic: each of the
+    ten residual blocks adds its branch at full strength on top of the
+    stream, and a rounding error in an early layer grows from block to
+    block (int8 weights then moved the pooled features by half their
+    between-photo spread). Damping the branches, as a zero- or
+    small-gamma initialisation of residual branches does, keeps rounding
+    errors at the size of rounding errors, as in a trained network."""
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.data = 1 + torch.empty_like(m.weight).uniform_(-0.1, 0.1, generator=gen)
+            m.bias.data = torch.empty_like(m.bias).uniform_(-0.05, 0.05, generator=gen)
+    for block in model.features:
+        if getattr(block, "use_res_connect", False):
+            block.conv[-1].weight.data *= 0.3
+
+
+def mobilenet_v2_fixture():
+    """Builds the MobileNetV2 0.5 fixture's network, in eval mode, and the
+    photographs it was calibrated on; the same seeds give the same network
+    every time (quant_torch.py rebuilds it to simulate f16 and int8)."""
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1)
     model = torchvision.models.mobilenet_v2(width_mult=0.5, num_classes=10)
-    randomize_batch_norms(model, gen)
+    near_identity_batch_norms(model, gen)
     images = [Image.open(os.path.join(PHOTOS, f)).convert("RGB") for f in photos()]
     calibrate(model, images, gen)
 
     evaluate = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), T.Normalize(MEAN, STD)])
+    # Features of different photos share a large common part (their mean
+    # cosine similarity is about 0.9); a random classifier would rank the
+    # classes alike for all of them, and one scaled up until they differ
+    # amplifies any change to the weights as much. Instead, class k's
+    # weights are the unit direction of photo k's feature minus the mean
+    # feature (the last two classes get random unit directions), the bias
+    # subtracts the mean feature's logit, and one common factor brings the
+    # logits' standard deviation over the photos to 2: each photo's top
+    # class is its own, and the logits move only as much as the features
+    # do along those directions.
+    with torch.no_grad():
+        feats = torch.flatten(F.adaptive_avg_pool2d(model.features(torch.stack([evaluate(img) for img in images])), 1), 1)
+        mean = feats.mean(0)
+        centred = feats - mean
+        extra = torch.randn(model.classifier[1].out_features - len(images), feats.shape[1], generator=gen)
+        w = torch.cat([centred, extra])
+        w /= w.norm(dim=1, keepdim=True)
+        w *= 2 / (centred @ w.T).std()
+        lin = model.classifier[1]
+        lin.weight.data = w
+        lin.bias.data = -(mean @ w.T)
+    return model.eval(), images
+
+
+def mobilenet():
+    model, images = mobilenet_v2_fixture()
+    evaluate = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), T.Normalize(MEAN, STD)])
 
     def features(x):
         return torch.flatten(F.adaptive_avg_pool2d(model.features(x), (1, 1)), 1)
-
-    # Features of different photos share a large common part; a random
-    # classifier would rank the classes alike for all of them. Centre the
-    # logits on the photos' mean feature (through the bias) and scale them
-    # to a standard deviation of about 3, so that the top class depends on
-    # the photo.
-    with torch.no_grad():
-        feats = features(torch.stack([evaluate(img) for img in images]))
-        lin = model.classifier[1]
-        w = torch.randn(lin.weight.shape, generator=gen)
-        w *= 3 / ((feats - feats.mean(0)) @ w.T).std()
-        lin.weight.data = w
-        lin.bias.data = -(feats.mean(0) @ w.T) + torch.randn(lin.bias.shape, generator=gen) * 0.3
 
     net = nn.Sequential(model, nn.Softmax(dim=1)).eval()
     path = os.path.join(OUT, "mobilenet_v2_w0.5.onnx")
@@ -115,7 +155,8 @@ def mobilenet():
                       dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}})
     m = onnx.load(path)
     m.graph.name = "mobilenet_v2"
-    m.doc_string = "torchvision mobilenet_v2(width_mult=0.5, num_classes=10), seeded random weights, batch norm calibrated on photos"
+    m.doc_string = ("torchvision mobilenet_v2(width_mult=0.5, num_classes=10), seeded random weights, "
+                    "batch norm calibrated on photos, one class per photo")
     onnx.checker.check_model(m)
     onnx.save(m, path)
 
