@@ -65,9 +65,13 @@ var Presets = []string{"linear", "tm", "strong"}
 //   - "tm": Teachable Machine's head: Dense(100, ReLU), then Dense(K,
 //     softmax) without bias, Adam 1e-3, batch 16, 50 epochs, 15%
 //     validation, shuffled once.
-//   - "strong": the best of the recipes compared in tools/study:
-//     standardized features, softmax regression with decoupled weight
-//     decay and label smoothing, early stopping on the validation loss.
+//   - "strong": the best of the recipes tools/study compared on
+//     Fashion-MNIST (standardized features, label smoothing, weight decay,
+//     wider hidden layers, ensembles, augmented views): Teachable
+//     Machine's network and schedule trained on every sample, none held
+//     out. With 50 images a class, the 15% that "tm" holds out are worth
+//     more as training data than as a measure; there is no validation
+//     curve to show.
 func Preset(name string) (Config, error) {
 	switch name {
 	case "linear":
@@ -77,9 +81,7 @@ func Preset(name string) (Config, error) {
 		return Config{Head: name, Hidden: 100, Epochs: 50, BatchSize: 16, LearningRate: 1e-3,
 			Validation: 0.15}, nil
 	case "strong":
-		return Config{Head: name, OutputBias: true, Epochs: 100, BatchSize: 32, LearningRate: 1e-3,
-			WeightDecay: 1e-2, Validation: 0.15, LabelSmoothing: 0.1, Patience: 10, Shuffle: true,
-			Standardize: true}, nil
+		return Config{Head: name, Hidden: 100, Epochs: 50, BatchSize: 16, LearningRate: 1e-3}, nil
 	}
 	return Config{}, fmt.Errorf("unknown head %q (want %s)", name, strings.Join(Presets, ", "))
 }

@@ -161,7 +161,7 @@ func TestHeadsLearn(t *testing.T) {
 		if err != nil {
 			t.Fatal(name, err)
 		}
-		if len(epochs) != len(h.Report.History) || len(epochs) == 0 || epochs[0].Epoch != 1 || !epochs[0].HasValidation {
+		if len(epochs) != len(h.Report.History) || len(epochs) == 0 || epochs[0].Epoch != 1 || epochs[0].HasValidation != (cfg.Validation > 0) {
 			t.Errorf("%s: callback heard %d epochs, history has %d", name, len(epochs), len(h.Report.History))
 		}
 		acc := accuracyOn(t, h, blobsHeldOut(5, 5, 40, 32, 0.8))
