@@ -35,7 +35,7 @@ func commands() []command {
 		{"predict", "predict -m MODEL [--top K] [--json] IMAGE...", runPredict},
 		{"train", trainUsage, runTrain},
 		{"eval", evalUsage, runEval},
-		{"bench", "bench -m MODEL [--runs N] [--kernels best|go]", runBench},
+		{"bench", "bench -m MODEL [--runs N] [--kernels best|go|avx2fma|avx512]", runBench},
 		{"serve", "serve [DIR] [--addr HOST:PORT]", runServe},
 	}
 }
