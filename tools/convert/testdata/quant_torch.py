@@ -50,22 +50,8 @@ PHOTOS = [SK + f for f in ("astronaut.png chelsea.png coffee.png camera.png rock
 
 
 def mobilenet_v2_fixture():
-    """make_fixtures.mobilenet() up to the export, without writing files."""
-    torch.manual_seed(0)
-    gen = torch.Generator().manual_seed(1)
-    model = torchvision.models.mobilenet_v2(width_mult=0.5, num_classes=10)
-    mf.randomize_batch_norms(model, gen)
-    images = [Image.open(os.path.join(mf.PHOTOS, f)).convert("RGB") for f in mf.photos()]
-    mf.calibrate(model, images, gen)
-    evaluate = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), T.Normalize(mf.MEAN, mf.STD)])
-    with torch.no_grad():
-        feats = torch.flatten(F.adaptive_avg_pool2d(model.features(torch.stack([evaluate(i) for i in images])), 1), 1)
-        lin = model.classifier[1]
-        w = torch.randn(lin.weight.shape, generator=gen)
-        w *= 3 / ((feats - feats.mean(0)) @ w.T).std()
-        lin.weight.data = w
-        lin.bias.data = -(feats.mean(0) @ w.T) + torch.randn(lin.bias.shape, generator=gen) * 0.3
-    return model.eval()
+    """The ONNX fixture's network, rebuilt exactly as make_fixtures.py builds it."""
+    return mf.mobilenet_v2_fixture()[0]
 
 
 def mobilenet_v3_small_fixture():
