@@ -10,6 +10,7 @@ import (
 	"honnef.co/go/js/dom/v2"
 
 	"github.com/glimpse-ml/glimpse/core/imageprep"
+	"github.com/glimpse-ml/glimpse/core/train"
 )
 
 // thumbSize is a thumbnail's side in pixels: small enough that thousands
@@ -69,26 +70,21 @@ func fit(w, h int) (int, int) {
 	return max(1, w*maxFrameSide/h), maxFrameSide
 }
 
-// embedSource embeds a video, image or bitmap of size w×h; flip mirrors it
-// first (an augmented view). The canvas only copies the pixels out: the
+// embedSource embeds a video, image or bitmap of size w×h. With augment,
+// it also embeds one augmented view of it (core/train's default: flip,
+// crop, rotation, brightness and contrast), drawn from the sample's id so
+// that it is reproducible. The canvas only copies the pixels out: the
 // resizing and normalizing are core/imageprep's, as in the CLI.
-func (a *App) embedSource(src js.Value, w, h int, flip bool) ([]float32, error) {
+func (a *App) embedSource(src js.Value, w, h int, augment bool, id int) ([]float32, [][]float32, error) {
 	if w < 1 || h < 1 {
-		return nil, fmt.Errorf("the image is %dx%d pixels: nothing to see", w, h)
+		return nil, nil, fmt.Errorf("the image is %dx%d pixels: nothing to see", w, h)
 	}
 	cw, ch := fit(w, h)
 	a.grab.resize(cw, ch)
-	ctx := a.grab.ctx
-	if flip {
-		ctx.Call("setTransform", -1, 0, 0, 1, cw, 0)
-	}
-	ctx.Call("drawImage", src, 0, 0, cw, ch)
-	if flip {
-		ctx.Call("setTransform", 1, 0, 0, 1, 0, 0)
-	}
-	data, err := call(ctx, "getImageData", 0, 0, cw, ch)
+	a.grab.ctx.Call("drawImage", src, 0, 0, cw, ch)
+	data, err := call(a.grab.ctx, "getImageData", 0, 0, cw, ch)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	px := data.Get("data")
 	n := px.Get("byteLength").Int()
@@ -99,10 +95,26 @@ func (a *App) embedSource(src js.Value, w, h int, flip bool) ([]float32, error) 
 	js.CopyBytesToGo(a.pix, px)
 	img, err := imageprep.FromRGBA(cw, ch, a.pix)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return a.model.Embed(img)
+	emb, err := a.model.Embed(img)
+	if err != nil || !augment {
+		return emb, nil, err
+	}
+	view, err := train.DefaultAugment().View(img, augmentSeed, id, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := a.model.Embed(view)
+	if err != nil {
+		return nil, nil, err
+	}
+	return emb, [][]float32{v}, nil
 }
+
+// augmentSeed seeds the augmented views, so the same sample always gets
+// the same view.
+const augmentSeed = 1
 
 // thumbnail draws the centre square of src small and returns it as a
 // JPEG data URL.
@@ -252,7 +264,8 @@ func (a *App) frameLoop() {
 			continue
 		}
 		t0 := time.Now()
-		emb, err := a.embedSource(video, w, h, false)
+		id := a.nextID + 1
+		emb, views, err := a.embedSource(video, w, h, due && a.settings.Augment, id)
 		if err != nil {
 			a.fail(fmt.Errorf("camera frame: %v", err))
 			a.stopRecording()
@@ -262,12 +275,7 @@ func (a *App) frameLoop() {
 		a.stats.Set("embedMs", float64(time.Since(t0).Microseconds())/1000)
 		if due {
 			a.cam.lastCapture = now
-			s := &sample{id: a.newID(), emb: emb, thumb: a.thumbnail(video, w, h)}
-			if a.settings.Augment {
-				if v, err := a.embedSource(video, w, h, true); err == nil {
-					s.views = append(s.views, v)
-				}
-			}
+			s := &sample{id: a.newID(), emb: emb, views: views, thumb: a.thumbnail(video, w, h)}
 			if pendingFor != rec {
 				flush()
 				pendingFor = rec

@@ -145,18 +145,14 @@ func (a *App) addFiles(c *class, files []js.Value) {
 			bad = append(bad, name)
 			continue
 		}
-		emb, err := a.embedSource(img.bitmap, img.w, img.h, false)
+		id := a.newID()
+		emb, views, err := a.embedSource(img.bitmap, img.w, img.h, a.settings.Augment, id)
 		if err != nil {
 			img.bitmap.Call("close")
 			bad = append(bad, name)
 			continue
 		}
-		s := &sample{id: a.newID(), emb: emb, thumb: a.thumbnail(img.bitmap, img.w, img.h)}
-		if a.settings.Augment {
-			if v, err := a.embedSource(img.bitmap, img.w, img.h, true); err == nil {
-				s.views = append(s.views, v)
-			}
-		}
+		s := &sample{id: id, emb: emb, views: views, thumb: a.thumbnail(img.bitmap, img.w, img.h)}
 		img.bitmap.Call("close")
 		batch = append(batch, s)
 		if len(batch) == 20 {
@@ -185,7 +181,7 @@ func (a *App) predictFiles(files []js.Value) {
 			bad = append(bad, name)
 			continue
 		}
-		emb, err := a.embedSource(img.bitmap, img.w, img.h, false)
+		emb, _, err := a.embedSource(img.bitmap, img.w, img.h, false, 0)
 		thumb := a.thumbnail(img.bitmap, img.w, img.h)
 		img.bitmap.Call("close")
 		if err != nil {

@@ -122,8 +122,21 @@ func (a *App) trainingSet() (*train.Samples, []int, error) {
 		return nil, nil, errors.New("a classifier needs at least two classes")
 	}
 	views := a.settings.Augment
+	rows := 0
+	for _, c := range a.classes {
+		for _, smp := range c.samples {
+			rows++
+			if views {
+				rows += len(smp.views)
+			}
+		}
+	}
+	// Sized once: thousands of embeddings are tens of megabytes, and
+	// wasm memory never shrinks back after a peak.
+	s.X = make([]float32, 0, rows*s.Dim)
+	s.Y = make([]int, 0, rows)
 	if views {
-		s.Origin = []int{}
+		s.Origin = make([]int, 0, rows)
 	}
 	for y, c := range a.classes {
 		s.Labels = append(s.Labels, c.name)
