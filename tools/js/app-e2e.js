@@ -205,7 +205,7 @@ async function main() {
 
   // A non-image among uploads is skipped with a notice.
   await card(page, "Class 1").getByLabel("Upload images").setInputFiles([notImage, path.join(PHOTOS, "chelsea.png")]);
-  await page.waitForFunction(() => /skipped 1 file/.test(document.getElementById("alert").textContent), null, { timeout: 20000 });
+  await page.waitForFunction(() => /skipped 1 file/i.test(document.getElementById("alert").textContent), null, { timeout: 20000 });
   check("a non-image upload is skipped with a notice", await count(page, "Class 1") === n1 + 1);
   await shot(page, "5-non-image-skipped");
 
@@ -231,9 +231,12 @@ async function main() {
   const cdp = await ctx.newCDPSession(page);
   const savedBefore = (await count(page, "Class 1"));
   await cdp.send("Storage.overrideQuotaForOrigin", { origin, quotaSize: 1 });
-  // The override reaches IndexedDB reliably for a database opened after
-  // it (navigator.storage.estimate() does not show it here at all).
-  await page.reload();
+  // IndexedDB applies the override once the database is opened afresh
+  // (navigator.storage.estimate() does not show it here at all): leave
+  // the page long enough for its connection to close, then come back.
+  await page.goto("about:blank");
+  await page.waitForTimeout(2000);
+  await page.goto(origin + "/");
   await ready(page);
   await cameraOn(page);
   await hold(page, card(page, "Class 1").getByRole("button", { name: "Hold to record" }), 1500);

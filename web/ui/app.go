@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"syscall/js"
+	"unicode"
+	"unicode/utf8"
 
 	"honnef.co/go/js/dom/v2"
 
@@ -113,7 +115,11 @@ func (a *App) fail(err error) {
 	al := a.el("alert").(dom.HTMLElement)
 	al.SetInnerHTML("")
 	msg := a.doc.CreateElement("span")
-	msg.SetTextContent(err.Error())
+	text := err.Error()
+	if r, n := utf8.DecodeRuneInString(text); n > 0 {
+		text = string(unicode.ToUpper(r)) + text[n:]
+	}
+	msg.SetTextContent(text)
 	al.AppendChild(msg)
 	dismiss := a.doc.CreateElement("button").(*dom.HTMLButtonElement)
 	dismiss.SetTextContent("Dismiss")
@@ -259,7 +265,6 @@ func (a *App) wire() {
 		}
 	})
 	a.button("export-model").AddEventListener("click", false, func(dom.Event) { go a.exportModel() })
-	a.button("export-tm").AddEventListener("click", false, func(dom.Event) { go a.exportTM() })
 	a.button("reset-project").AddEventListener("click", false, func(dom.Event) {
 		if !js.Global().Call("confirm", "Start a new project? The classes and samples here will be deleted.").Bool() {
 			return

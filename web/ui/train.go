@@ -273,8 +273,3 @@ func (a *App) showResults(s *train.Samples) {
 func html(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
 }
-
-// exportTM is not available yet: see the package documentation.
-func (a *App) exportTM() {
-	a.fail(errors.New("export for Teachable Machine is not available in this version"))
-}
