@@ -2,10 +2,10 @@
 // samples (two classes; random embeddings of MobileNetV2's size, each with
 // a real thumbnail taken from the end-to-end test's exported project when
 // there is one), imports it in headless Chromium, and prints the wasm
-// memory before and after, the import time, a short training's time and
+// memory before and after, the import time, a training's time and
 // the longest stall of the page while it trains.
 //
-// usage: node tools/js/app-memory.js [SITE_DIR] [SAMPLES]
+// usage: node tools/js/app-memory.js [SITE_DIR] [SAMPLES] [EPOCHS]
 "use strict";
 
 const fs = require("fs");
@@ -20,6 +20,7 @@ const { PNG } = require("pngjs");
 const ROOT = path.resolve(__dirname, "..", "..");
 const SITE = path.resolve(process.argv[2] || path.join(ROOT, "dist"));
 const N = Number(process.argv[3]) || 5000;
+const EPOCHS = Number(process.argv[4]) || 5;
 const ART = path.join(__dirname, "artifacts");
 const DIM = 1280;
 
@@ -43,7 +44,7 @@ function project(n) {
   const thumb = thumbnail();
   const header = Buffer.from(JSON.stringify({
     backbone: "models/mobilenet_v2_1.0_224.glimpse", embeddingSize: DIM,
-    settings: { epochs: 5, batchSize: 16, learningRate: 0.001, augment: false, captureRate: 10 },
+    settings: { epochs: EPOCHS, batchSize: 16, learningRate: 0.001, augment: false, captureRate: 10 },
     classes: [{ name: "Class 1", samples: n / 2 }, { name: "Class 2", samples: n / 2 }], headLen: 0,
   }));
   const parts = [Buffer.from("GLIMPSEP"), u32(1), u32(header.length), header];
@@ -110,7 +111,7 @@ async function main() {
     const mb = (b) => (b / 2 ** 20).toFixed(1);
     console.log(`samples=${N} project_file_mb=${mb(fs.statSync(file).size)} wasm_memory_mb_start=${mb(m0)} ` +
       `wasm_memory_mb_after_import=${mb(m1)} wasm_memory_mb_after_training=${mb(m2)} import_ms=${importMs} ` +
-      `train_5_epochs_ms=${trainMs} longest_stall_while_training_ms=${gap.toFixed(0)}`);
+      `train_${EPOCHS}_epochs_ms=${trainMs} longest_stall_while_training_ms=${gap.toFixed(0)}`);
   } finally {
     srv.kill();
     fs.rmSync(profile, { recursive: true, force: true });
