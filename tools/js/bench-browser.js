@@ -4,7 +4,9 @@
 // the same weights:
 //
 //   (a) nsfwjs's MobileNetV2 1.4, a TF.js graph model (batch norm folded);
-//   (b) nsfwjs's MobileNetV2 1.0, a TF.js layers model (batch norm unfolded).
+//   (b) nsfwjs's MobileNetV2 1.0, a TF.js layers model (batch norm unfolded);
+//       TF.js also runs a copy with batch norm folded (fold-bn-layers.js),
+//       its best case on these weights (tfjs_wasm_folded_ms, ratio_folded).
 //
 // Glimpse runs the f32 .glimpse converted from the same files, heads kept.
 // Each engine goes from a 224x224 ImageData of a photograph to the
@@ -39,7 +41,7 @@ const photo = path.join(root, "tools", "convert", "testdata", "photos", "dog.png
 
 const MODELS = [
   { name: "mobilenet_v2_1.4_graph", dir: "mobilenet_v2_mid", kind: "graph" },
-  { name: "mobilenet_v2_1.0_layers", dir: "mobilenet_v2", kind: "layers" },
+  { name: "mobilenet_v2_1.0_layers", dir: "mobilenet_v2", kind: "layers", folded: "mobilenet_v2_folded" },
 ];
 
 const GLIMPSE_FILES = ["glimpse.js", "glimpse.wasm", "wasm_exec.js", "loader.mjs", "kernels.wasm", "kernels_relaxed.wasm"];
@@ -80,6 +82,9 @@ window.firstMs = performance.now();
     m.glimpse = `${m.name}.glimpse`;
     execFileSync(bin, ["convert", path.join(src, "model.json"), "--dtype", "f32", "-o", path.join(site, m.glimpse)]);
     m.glimpseBytes = fs.statSync(path.join(site, m.glimpse)).size;
+    if (m.folded) {
+      execFileSync(process.execPath, [path.join(__dirname, "fold-bn-layers.js"), path.join(src, "model.json"), path.join(site, "tfjs", m.folded)]);
+    }
   }
 }
 
@@ -141,7 +146,7 @@ async function setUpTFJS(browser, url, m, simd) {
       return performance.now() - t;
     };
     const p = Array.from(await run());
-    return { backend: tf.getBackend(), simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"), top: p.indexOf(Math.max(...p)) };
+    return { backend: tf.getBackend(), simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"), top: p.indexOf(Math.max(...p)), probs: p };
   }, [{ dir: m.dir, kind: m.kind }, simd, `(${makeImageData})`]);
   return { page, info };
 }
@@ -194,7 +199,8 @@ async function main() {
       const go = await setUpGlimpse(browser, server.url, m, false);
       const tf = await setUpTFJS(browser, server.url, m, true);
       const tfn = await setUpTFJS(browser, server.url, m, false);
-      await timeAll([g, go, tf, tfn]);
+      const tff = m.folded && await setUpTFJS(browser, server.url, { ...m, dir: m.folded }, true);
+      await timeAll([g, go, tf, tfn, ...(tff ? [tff] : [])]);
       const first = await timeFirst(browser, server.url, m);
       const row = {
         glimpse_ms: r2(median(g.times)),
@@ -203,6 +209,11 @@ async function main() {
         tfjs_wasm_nosimd_ms: r2(median(tfn.times)),
       };
       row.ratio = r2(row.glimpse_ms / row.tfjs_wasm_ms);
+      if (tff) {
+        row.tfjs_wasm_folded_ms = r2(median(tff.times));
+        row.ratio_folded = r2(row.glimpse_ms / row.tfjs_wasm_folded_ms);
+        row.folded_max_prob_diff = Math.max(...tff.info.probs.map((v, i) => Math.abs(v - tf.info.probs[i])));
+      }
       row.go_vs_tfjs_nosimd = r2(row.glimpse_go_ms / row.tfjs_wasm_nosimd_ms);
       row.glimpse_kernels = g.info.kernels;
       row.glimpse_go_kernels = go.info.kernels;
@@ -215,7 +226,8 @@ async function main() {
       row.tfjs_files_bytes = m.tfjsBytes;
       row.top_class = { glimpse: g.info.top, tfjs: `class ${tf.info.top}` };
       result.models[m.name] = row;
-      console.log(`${m.name} glimpse_ms=${row.glimpse_ms} glimpse_go_ms=${row.glimpse_go_ms} tfjs_wasm_ms=${row.tfjs_wasm_ms} tfjs_wasm_nosimd_ms=${row.tfjs_wasm_nosimd_ms} ratio=${row.ratio}`);
+      console.log(`${m.name} glimpse_ms=${row.glimpse_ms} glimpse_go_ms=${row.glimpse_go_ms} tfjs_wasm_ms=${row.tfjs_wasm_ms} tfjs_wasm_nosimd_ms=${row.tfjs_wasm_nosimd_ms} ratio=${row.ratio}` +
+        (tff ? ` tfjs_wasm_folded_ms=${row.tfjs_wasm_folded_ms} ratio_folded=${row.ratio_folded}` : ""));
     }
   } finally {
     await browser.close();
