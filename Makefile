@@ -21,7 +21,7 @@ GO_SOURCES := $(shell find core models tools wasm web -name '*.go' -not -path '*
 STATIC     := $(wildcard web/static/*)
 MODELS     := dist/models/mobilenet_v2_1.0_224.glimpse dist/models/mobilenet_v2_1.4_224.glimpse
 
-.PHONY: all site serve test test-go test-wasm fuzz vet bench bench-wasm simd quant-study clean
+.PHONY: all site serve test test-go test-wasm test-browser test-app bench-browser fuzz vet bench bench-wasm simd quant-study clean
 .DELETE_ON_ERROR:
 
 all: bin/glimpse site
@@ -75,12 +75,33 @@ dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs: dist/%: wasm/simd/%
 simd:
 	$(GO) run ./wasm/simd -o wasm/simd
 
+# The library's demo page (web/static): the JavaScript API at work, at
+# dist/demo.html beside glimpse.js.
 dist/.static: $(STATIC)
 	@mkdir -p dist
-	cp $(STATIC) dist/
+	cp web/static/index.html dist/demo.html
+	cp $(filter-out web/static/index.html web/static/favicon.svg,$(STATIC)) dist/
 	touch $@
 
-site: dist/glimpse.wasm dist/wasm_exec.js dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs dist/.static $(MODELS)
+# The app (web/app, web/ui, wasm/app) at the site's root.
+APP_FILES   := index.html app.css app.js store.js manifest.webmanifest favicon.svg
+SW_PRECACHE := $(addprefix dist/,$(APP_FILES) app.wasm wasm_exec.js loader.mjs kernels.wasm kernels_relaxed.wasm models/mobilenet_v2_1.0_224.glimpse)
+
+dist/app.wasm: $(GO_SOURCES)
+	@mkdir -p $(@D)
+	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o $@ ./wasm/app
+
+$(addprefix dist/,$(APP_FILES)): dist/%: web/app/%
+	@mkdir -p $(@D)
+	cp $< $@
+
+# The service worker's cache version is a hash of what it precaches, so a
+# new build replaces the old cache and an unchanged one keeps it.
+dist/sw.js: web/app/sw.js $(SW_PRECACHE)
+	sed "s/__VERSION__/$$(cat $(SW_PRECACHE) | sha256sum | cut -c1-12)/" $< > $@
+
+site: dist/glimpse.wasm dist/glimpse.js dist/wasm_exec.js dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs dist/.static \
+	$(addprefix dist/,$(APP_FILES)) dist/app.wasm dist/sw.js $(MODELS)
 
 serve: all
 	bin/glimpse serve dist --addr 127.0.0.1:8080
@@ -92,7 +113,7 @@ vet:
 
 # Unit, reference and golden tests, natively with the pure-Go and the
 # AVX2/FMA kernels; then the fuzzers for a short while each.
-test: vet test-go test-wasm fuzz
+test: vet test-go test-wasm test-browser test-app fuzz
 
 test-go: $(NSFWJS)/.decoded bin/glimpse
 	$(GO) test ./...
@@ -109,6 +130,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./core/format
 	$(GO) test -run '^$$' -fuzz '^FuzzGraph$$' -fuzztime $(FUZZTIME) ./core/format
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./core/imageprep
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./web/project
 	$(GO) test -run '^$$' -fuzz '^FuzzFromTFJS$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./tools/convert
 	$(GO) test -run '^$$' -fuzz '^FuzzONNX$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./tools/convert
 	$(GO) test -run '^$$' -fuzz '^FuzzPyTorch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./tools/convert
@@ -123,7 +145,7 @@ build/bench/mobilenet_v2.onnx: tools/js/make-bench-onnx.py
 build/bench/mobilenet_v2.glimpse: build/bench/mobilenet_v2.onnx bin/glimpse
 	bin/glimpse convert $< -o $@
 
-bench: bin/glimpse build/bench/mobilenet_v2.glimpse $(JS)/node_modules/.installed
+bench: bin/glimpse build/bench/mobilenet_v2.glimpse $(JS)/node_modules/.installed bench-browser
 	$(NODE) $(JS)/bench-native.js build/bench/mobilenet_v2.onnx 100
 	bin/glimpse bench -m build/bench/mobilenet_v2.glimpse --runs 100
 	-bin/glimpse bench -m build/bench/mobilenet_v2.glimpse --runs 100 --kernels avx2fma
@@ -142,6 +164,11 @@ quant-study: $(NSFWJS)/.decoded build/bench/mobilenet_v2.onnx
 
 # The JavaScript API in headless Chromium against the CLI, the demo page,
 # bad input and memory (tools/js/browser-test.js; needs Debian's chromium).
+# The app end to end in headless Chromium with fake webcams made from real
+# photos: record, train, predict, export, re-import, offline, bad input.
+test-app: bin/glimpse site $(JS)/node_modules/.installed
+	$(NODE) $(JS)/app-e2e.js dist
+
 test-browser: bin/glimpse site dist/glimpse.js $(NSFWJS)/.decoded
 	$(NODE) $(JS)/browser-test.js
 

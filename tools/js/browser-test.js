@@ -374,7 +374,7 @@ async function demoPage(url) {
     page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
     page.on("pageerror", (e) => errors.push(e.message));
     page.on("request", (r) => { if (!r.url().startsWith(url) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) foreign.push(r.url()); });
-    await page.goto(url);
+    await page.goto(`${url}demo.html`);
     await page.waitForSelector("#model-info dd", { timeout: 60000 });
     const progress = await page.$eval("#model-progress", (p) => p.value);
     check("demo page loads the default model (progress bar full)", progress === 1, `progress ${progress}`);
