@@ -12,7 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"regexp"
+	"strings"
 
 	"github.com/glimpse-ml/glimpse/core/ir"
 )
@@ -55,12 +55,15 @@ type writer struct {
 	shapes  map[string]ir.Shape
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.\-]`)
-
 // name gives a unique Keras layer name from an IR name: TF.js scopes the
 // weights by layer name with '/', so the name itself must not hold one.
 func (w *writer) name(base string) string {
-	s := unsafeName.ReplaceAllString(base, "_")
+	s := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, base)
 	if s == "" {
 		s = "layer"
 	}

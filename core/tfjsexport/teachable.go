@@ -1,7 +1,6 @@
 package tfjsexport
 
 import (
-	"archive/zip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -102,25 +101,9 @@ func Teachable(out io.Writer, g *ir.Graph, opt TeachableOptions) error {
 	if err != nil {
 		return err
 	}
-	z := zip.NewWriter(out)
-	for _, f := range []struct {
-		name   string
-		data   []byte
-		method uint16
-	}{
-		{"model.json", m.ModelJSON, zip.Deflate},
-		// float32 weights barely compress; storing them saves the
-		// browser seconds of deflate.
-		{WeightsFile, m.Weights, zip.Store},
-		{"metadata.json", meta, zip.Deflate},
-	} {
-		w, err := z.CreateHeader(&zip.FileHeader{Name: f.name, Method: f.method, Modified: opt.Time})
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(f.data); err != nil {
-			return err
-		}
-	}
-	return z.Close()
+	return writeZip(out, []zipFile{
+		{"model.json", m.ModelJSON},
+		{WeightsFile, m.Weights},
+		{"metadata.json", meta},
+	}, opt.Time)
 }

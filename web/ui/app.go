@@ -265,6 +265,7 @@ func (a *App) wire() {
 		}
 	})
 	a.button("export-model").AddEventListener("click", false, func(dom.Event) { go a.exportModel() })
+	a.button("export-tm").AddEventListener("click", false, func(dom.Event) { go a.exportTeachable() })
 	a.button("reset-project").AddEventListener("click", false, func(dom.Event) {
 		if !js.Global().Call("confirm", "Start a new project? The classes and samples here will be deleted.").Bool() {
 			return

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"strings"
 	"syscall/js"
+	"time"
 
 	"github.com/glimpse-ml/glimpse/core/format"
+	"github.com/glimpse-ml/glimpse/core/tfjsexport"
 	"github.com/glimpse-ml/glimpse/core/train"
 	"github.com/glimpse-ml/glimpse/web/project"
 )
@@ -380,4 +382,27 @@ func (a *App) exportModel() {
 	}
 	a.store.Call("download", bytesToJS(b.Bytes()), "glimpse-model.glimpse", "application/octet-stream")
 	a.notice(fmt.Sprintf("Exported the model (%.1f MB).", float64(b.Len())/1e6))
+}
+
+// exportTeachable offers the trained model as Teachable Machine's zip
+// (model.json, weights.bin, metadata.json), which @teachablemachine/image
+// and TF.js load. The model inside maps Teachable Machine's pixel scaling
+// onto the backbone's own, so both give the same classes.
+func (a *App) exportTeachable() {
+	if a.head == nil {
+		a.fail(errors.New("export for Teachable Machine: train the model first"))
+		return
+	}
+	g, err := a.head.Attach(a.model.Graph)
+	if err != nil {
+		a.fail(fmt.Errorf("export for Teachable Machine: %v", err))
+		return
+	}
+	var b bytes.Buffer
+	if err := tfjsexport.Teachable(&b, g, tfjsexport.TeachableOptions{ModelName: "glimpse", Time: time.Now()}); err != nil {
+		a.fail(fmt.Errorf("export for Teachable Machine: %v", err))
+		return
+	}
+	a.store.Call("download", bytesToJS(b.Bytes()), "glimpse-teachable-machine.zip", "application/zip")
+	a.notice(fmt.Sprintf("Exported for Teachable Machine (%.1f MB).", float64(b.Len())/1e6))
 }
