@@ -180,7 +180,10 @@ func storedDType(path string) (string, error) {
 		}
 	}
 	if best == format.U8 {
-		best = format.Int8 // asking for int8 keeps u8 grids as they are
+		// Asking for f16 keeps weights that lie on an 8-bit grid (TF.js's
+		// uint8 manifests) as they are, and stores the head, which is on
+		// no grid, in f16 rather than quantizing it to int8.
+		best = format.F16
 	}
 	return best.String(), nil
 }
