@@ -21,7 +21,7 @@ GO_SOURCES := $(shell find core models tools wasm web -name '*.go' -not -path '*
 STATIC     := $(wildcard web/static/*)
 MODELS     := dist/models/mobilenet_v2_1.0_224.glimpse dist/models/mobilenet_v2_1.4_224.glimpse
 
-.PHONY: all site serve test test-go test-wasm test-browser test-app bench-browser fuzz vet bench bench-wasm simd quant-study clean
+.PHONY: all site serve test test-go test-wasm test-browser test-app bench-browser fuzz vet bench bench-wasm simd quant-study study clean
 .DELETE_ON_ERROR:
 
 all: bin/glimpse site
@@ -122,7 +122,7 @@ test-go: $(NSFWJS)/.decoded bin/glimpse
 # GOOS=js tests under Node: relaxed SIMD, plain SIMD, and the pure-Go
 # fallback, so every kernel path runs.
 test-wasm:
-	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine ./core/format ./core/imageprep
+	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine ./core/format ./core/imageprep ./core/train
 	GLIMPSE_SIMD=simd    $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine
 	GLIMPSE_SIMD=none    $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine
 
@@ -176,6 +176,14 @@ test-browser: bin/glimpse site dist/glimpse.js $(NSFWJS)/.decoded
 # one headless Chromium run; writes build/bench/browser.json.
 bench-browser: bin/glimpse site dist/glimpse.js $(NSFWJS)/.decoded
 	$(NODE) $(JS)/bench-browser.js
+
+# Fashion-MNIST transfer-learning study (Debian dataset-fashion-mnist):
+# kNN and the head presets at 10, 50 and 200 images per class; minutes, not
+# in CI.
+study: bin/glimpse dist/models/mobilenet_v2_1.0_224.glimpse
+	$(SIMD) $(GO) run ./tools/study -model dist/models/mobilenet_v2_1.0_224.glimpse -cache build/study
+	bin/glimpse train -m dist/models/mobilenet_v2_1.0_224.glimpse -d build/study/fashion-train-200 -o build/study/fashion-tm.glimpse --head tm
+	bin/glimpse eval -m build/study/fashion-tm.glimpse -d build/study/fashion-test-2000
 
 clean:
 	rm -rf bin dist build
