@@ -4,7 +4,9 @@
 // profile. It records class 1 on stream A; restarts on B, finds the
 // project intact, records class 2, trains and sees class 2 win; restarts
 // on A and sees class 1 win; exports the project and the model (checked
-// with the CLI), re-imports the project; tries the bad inputs (a
+// with the CLI); exports for Teachable Machine and runs that zip with
+// @teachablemachine/image in a page (same top-1 and probabilities as the
+// CLI on the Glimpse model), re-imports the project; tries the bad inputs (a
 // non-image upload, a corrupt project file, a full storage quota, no
 // camera); stops the server and reloads offline. No console error and no
 // request outside the origin are allowed. Screenshots of each state go to
@@ -47,8 +49,8 @@ function freePort() {
   });
 }
 
-async function startServer(port) {
-  const srv = spawn(GLIMPSE, ["serve", SITE, "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "inherit"] });
+async function startServer(port, dir = SITE) {
+  const srv = spawn(GLIMPSE, ["serve", dir, "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "inherit"] });
   for (let i = 0; i < 100; i++) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/`);
@@ -61,6 +63,70 @@ async function startServer(port) {
 }
 
 let server;
+let tmServer;
+const origins = []; // the local origins pages may request from
+let tmDiff = NaN;
+
+// Exports for Teachable Machine, unzips with Python's zipfile, and runs
+// the model in a page with @teachablemachine/image 0.8.5 and TF.js's CPU
+// backend, both served from a second local origin with the photos: its
+// top-1 and probabilities must be the CLI's on the Glimpse model (the
+// photos are 224x224, so Teachable Machine's centre crop is the whole
+// picture). Returns the largest probability difference.
+async function teachable(ctx, page, cli) {
+  const dl = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export for Teachable Machine" }).click();
+  const zipFile = path.join(ART, "teachable-machine.zip");
+  await (await dl).saveAs(zipFile);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glimpse-tm-"));
+  try {
+    const names = execFileSync("python3", ["-c", "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nz.extractall(sys.argv[2])\nprint(' '.join(z.namelist()))", zipFile, dir]).toString().trim();
+    check("the Teachable Machine zip holds model.json, weights.bin and metadata.json", names === "model.json weights.bin metadata.json", names);
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, "metadata.json"), "utf8"));
+    check("its metadata names the classes", JSON.stringify(meta.labels) === JSON.stringify(["Class 1", "Class 2"]) && meta.imageSize === 224, JSON.stringify(meta));
+    const mods = path.join(__dirname, "node_modules");
+    fs.copyFileSync(path.join(mods, "@tensorflow", "tfjs", "dist", "tf.min.js"), path.join(dir, "tf.min.js"));
+    fs.copyFileSync(path.join(mods, "@teachablemachine", "image", "dist", "teachablemachine-image.min.js"), path.join(dir, "tm.min.js"));
+    for (const p of ["chelsea.png", "rocket.png"]) fs.copyFileSync(path.join(PHOTOS, p), path.join(dir, p));
+    fs.writeFileSync(path.join(dir, "index.html"), "<!doctype html><meta charset=utf-8><link rel=icon href=data:,><title>TM</title><script src=tf.min.js></script><script src=tm.min.js></script>");
+    const port = await freePort();
+    const tmOrigin = `http://127.0.0.1:${port}`;
+    tmServer = await startServer(port, dir);
+    origins.push(tmOrigin);
+    const tp = await ctx.newPage();
+    tp.on("console", (m) => { if (m.type() === "error") console.log("tm page:", m.text()); });
+    await tp.goto(tmOrigin + "/");
+    const res = await tp.evaluate(async () => {
+      await tf.setBackend("cpu");
+      const model = await tmImage.load("model.json", "metadata.json");
+      const out = [];
+      for (const name of ["chelsea.png", "rocket.png"]) {
+        const img = new Image();
+        img.src = name;
+        await img.decode();
+        out.push(await model.predict(img));
+      }
+      return out;
+    });
+    await tp.close();
+    let diff = 0;
+    let same = true;
+    res.forEach((preds, i) => {
+      const best = preds.reduce((a, b) => (b.probability > a.probability ? b : a));
+      if (best.className !== cli.results[i].predictions[0].className) same = false;
+      for (const p of preds) {
+        const c = cli.results[i].predictions.find((q) => q.className === p.className);
+        if (c) diff = Math.max(diff, Math.abs(c.probability - p.probability));
+      }
+    });
+    check("Teachable Machine's loader gives Glimpse's top-1 on both photos", same, JSON.stringify(res));
+    check("... and its probabilities within 1e-3", diff <= 1e-3, `largest difference ${diff.toExponential(2)}`);
+    return diff;
+  } finally {
+    if (tmServer) tmServer.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function main() {
   fs.mkdirSync(ART, { recursive: true });
@@ -77,6 +143,7 @@ async function main() {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "glimpse-e2e-"));
   const consoleErrors = [];
   const foreign = [];
+  origins.push(origin);
 
   // One launch per stream on the same profile, as a user restarting the
   // browser with another camera view.
@@ -91,7 +158,7 @@ async function main() {
     });
     ctx.on("request", (r) => {
       const u = r.url();
-      if (!u.startsWith(origin + "/") && !u.startsWith("data:") && !u.startsWith("blob:")) foreign.push(u);
+      if (!origins.some((o) => u.startsWith(o + "/")) && !u.startsWith("data:") && !u.startsWith("blob:")) foreign.push(u);
     });
     ctx.setDefaultTimeout(30000);
     const page = ctx.pages()[0] || await ctx.newPage();
@@ -193,10 +260,11 @@ async function main() {
   await (await dl).saveAs(modelFile);
   let cli = "";
   try {
-    cli = JSON.parse(execFileSync(GLIMPSE, ["predict", "-m", modelFile, "--json", "--top", "1", path.join(PHOTOS, "chelsea.png"), path.join(PHOTOS, "rocket.png")]).toString());
+    cli = JSON.parse(execFileSync(GLIMPSE, ["predict", "-m", modelFile, "--json", "--top", "2", path.join(PHOTOS, "chelsea.png"), path.join(PHOTOS, "rocket.png")]).toString());
   } catch (e) { cli = String(e.message); }
   const top = (i) => cli.results && cli.results[i].predictions[0].className;
   check("the exported model gives the same top-1 with the CLI", top(0) === "Class 1" && top(1) === "Class 2", JSON.stringify(cli).slice(0, 300));
+  tmDiff = await teachable(ctx, page, cli);
 
   await page.getByLabel("Predict images").setInputFiles(path.join(PHOTOS, "chelsea.png"));
   await page.waitForSelector(".prediction");
@@ -285,11 +353,13 @@ async function main() {
   fs.rmSync(profile, { recursive: true, force: true });
 
   console.log(`figures: navigation_to_ready_ms=${readyMs} navigation_to_live_prediction_ms=${liveMs} ` +
-    `embeddings_per_s_recording=${rate.toFixed(1)} prediction_fps=${(fps || 0).toFixed(1)} train_ms=${trainMs} (${n1}+${n2} samples, 30 epochs)`);
+    `embeddings_per_s_recording=${rate.toFixed(1)} prediction_fps=${(fps || 0).toFixed(1)} train_ms=${trainMs} (${n1}+${n2} samples, 30 epochs) ` +
+    `teachable_machine_max_probability_diff=${tmDiff.toExponential(2)}`);
 }
 
 main().catch((e) => { failed++; console.error(e); }).finally(() => {
   if (server) server.kill();
+  if (tmServer) tmServer.kill();
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 });
