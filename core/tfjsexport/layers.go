@@ -149,9 +149,10 @@ type folded struct {
 
 // Options adjust the exported model.
 type Options struct {
-	// Prefix, when set, is a 1x1 convolution (weights [3 in][3 out]
-	// row-major, and a bias per output) put in front of the network to map
-	// another program's input scaling onto the network's own.
+	// PrefixKernel and PrefixBias, when set, make a 1x1 convolution in
+	// front of the network (kernel [C in][C out] row-major, a bias per
+	// output) that maps another program's input scaling onto the
+	// network's own.
 	PrefixKernel []float32
 	PrefixBias   []float32
 	// Name is the model's name in model.json.
