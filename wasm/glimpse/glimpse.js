@@ -5,6 +5,12 @@
 //   const features = await model.embed(document.querySelector('img'));   // Float32Array
 //   const top5 = await model.classify(video, { topk: 5 });               // [{className, probability}]
 //
+//   const clf = model.classifier({ head: 'tm' });                        // your own classes
+//   await clf.addExample(img1, 'cat'); await clf.addExample(img2, 'dog'); // ...
+//   await clf.train({ seed: 1, onEpoch: (e) => chart.push(e.loss) });
+//   const [best] = await clf.predict(video, { topk: 1 });
+//   const file = await clf.export();                                    // a Blob load() reads
+//
 // An ES module with no build step: it finds glimpse.wasm, wasm_exec.js (the
 // Go runtime's glue), loader.mjs and the SIMD kernels (kernels*.wasm)
 // beside itself. The Go program starts once per page, on the first load(),
@@ -290,8 +296,110 @@ class Model {
     return new Float32Array(bytes.buffer, 0, bytes.byteLength / 4);
   }
 
+  /**
+   * Starts a classifier of your own classes on this model's features (a
+   * backbone with an embedding, such as the default MobileNetV2):
+   * addExample() pictures, train(), then predict() or export().
+   *
+   * options.head names the head: 'tm' (Teachable Machine's Dense(100,
+   * ReLU) then softmax, 50 epochs, 15% of each class held out to validate;
+   * the default, as on the command line), 'linear' (softmax regression) or
+   * 'strong' (the tm network trained on every example). options.augment
+   * adds that many augmented views (flip, crop, rotation, brightness,
+   * contrast) of every example as it is added (true: 4, like `glimpse
+   * train --augment`); views are drawn from options.seed (default 1).
+   * Augmentation is chosen here, not in train(), because each view is
+   * embedded once, when its picture is at hand.
+   */
+  classifier({ head = 'tm', augment = 0, seed = 1 } = {}) {
+    const views = augment === true ? 4 : augment === false ? 0 : augment;
+    if (!(Number.isInteger(views) && views >= 0 && views <= 64)) {
+      throw new Error(`augment ${augment}: want true, false or 0 to 64 views per example`);
+    }
+    if (!['tm', 'linear', 'strong'].includes(head)) throw new Error(`unknown head "${head}" (want tm, linear or strong)`);
+    const h = call(this.#rt, 'classifierNew', this.#handle);
+    return new Classifier(this.#rt, this.#handle, h, { head, views, seed });
+  }
+
   /** Releases the model's weights; later calls reject. */
   dispose() {
     call(this.#rt, 'dispose', this.#handle);
+  }
+}
+
+/**
+ * A classifier of your own classes, trained on a model's features. Make
+ * one with model.classifier(). Every picture is embedded once, when it is
+ * added; training reads the cached features, so it takes seconds even with
+ * thousands of examples.
+ */
+class Classifier {
+  #rt;
+  #model;
+  #handle;
+  #opts;
+
+  constructor(rt, model, handle, opts) {
+    this.#rt = rt;
+    this.#model = model;
+    this.#handle = handle;
+    this.#opts = opts;
+  }
+
+  /**
+   * Adds picture x (anything classify() takes) as an example of class
+   * label, and returns the number of examples of each class so far, as
+   * {label: count}.
+   */
+  async addExample(x, label) {
+    if (typeof label !== 'string' || label === '') throw new Error('addExample(x, label) needs a class name');
+    const img = await pixels(x);
+    return call(this.#rt, 'classifierAdd', this.#handle, this.#model, img.data, img.width, img.height,
+      label, this.#opts.views, this.#opts.seed);
+  }
+
+  /**
+   * Trains a new head on every example added, and resolves with a report:
+   * {train, validation (samples used for each), kept (the epoch whose
+   * weights the head holds), stopped, diverged, history: [epoch...]}.
+   *
+   * options: epochs, batchSize, learningRate (the head's preset otherwise)
+   * and seed (default: the classifier's, 1); the same examples, added in
+   * the same order, with the same options and seed give the same head as
+   * `glimpse train` on a folder of them. onEpoch({epoch, epochs, loss,
+   * accuracy, valLoss, valAccuracy}) is called after each epoch (valLoss
+   * and valAccuracy are null when nothing is held out), and the page gets
+   * to paint before the next; returning false stops training there.
+   * Classes are trained in sorted order of their names.
+   */
+  async train({ epochs, batchSize, learningRate, seed, augment, onEpoch } = {}) {
+    if (augment !== undefined && augment !== false && augment !== 0) {
+      throw new Error('augment is set when the classifier is made (model.classifier({augment})): views are embedded as examples are added');
+    }
+    const opts = { head: this.#opts.head, epochs, batchSize, learningRate, seed: seed === undefined ? this.#opts.seed : seed };
+    return call(this.#rt, 'classifierTrain', this.#handle, opts, onEpoch);
+  }
+
+  /** The topk most probable classes for x, as [{className, probability}]. */
+  async predict(x, { topk = 0 } = {}) {
+    if (!(topk >= 0)) throw new Error(`topk ${topk}: want a number of classes, 0 for all`);
+    const k = Number.isFinite(topk) ? Math.floor(topk) : 0;
+    const img = await pixels(x);
+    return call(this.#rt, 'classifierPredict', this.#handle, this.#model, img.data, img.width, img.height, k);
+  }
+
+  /**
+   * The trained classifier as one self-contained model file (the backbone,
+   * the head, the class names and the preprocessing), a Blob that load()
+   * reads back and `glimpse predict` runs.
+   */
+  async export() {
+    const bytes = call(this.#rt, 'classifierExport', this.#handle, this.#model);
+    return new Blob([bytes], { type: 'application/octet-stream' });
+  }
+
+  /** Forgets the examples and the head; later calls reject. */
+  dispose() {
+    call(this.#rt, 'classifierDispose', this.#handle);
   }
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/glimpse-ml/glimpse/core/imageprep"
 	"github.com/glimpse-ml/glimpse/core/kernels"
 	"github.com/glimpse-ml/glimpse/core/model"
+	"github.com/glimpse-ml/glimpse/core/train"
 )
 
 // runtimeState holds the models loaded in this page, by handle, and the
@@ -37,6 +38,13 @@ type runtimeState struct {
 	models map[int]*model.Model
 	next   int
 	pix    []byte
+
+	// The classifiers being built in this page, by handle (from the same
+	// counter as models), and the ones whose training is under way: while
+	// a training yields to the event loop between epochs, the page must
+	// not change or export what it trains on.
+	classifiers map[int]*train.Classifier
+	training    map[int]bool
 
 	// The constructors isBytes tests against, looked up once: every
 	// js.Value made from a JavaScript object costs a finalizer.
@@ -50,6 +58,8 @@ type runtimeState struct {
 func main() {
 	st := &runtimeState{
 		models:            map[int]*model.Model{},
+		classifiers:       map[int]*train.Classifier{},
+		training:          map[int]bool{},
 		uint8Array:        js.Global().Get("Uint8Array"),
 		uint8ClampedArray: js.Global().Get("Uint8ClampedArray"),
 	}
@@ -63,6 +73,13 @@ func main() {
 		"embed":    st.embed,
 		"dispose":  st.dispose,
 		"stats":    st.stats,
+
+		"classifierNew":     st.classifierNew,
+		"classifierAdd":     st.classifierAdd,
+		"classifierTrain":   st.classifierTrain,
+		"classifierPredict": st.classifierPredict,
+		"classifierExport":  st.classifierExport,
+		"classifierDispose": st.classifierDispose,
 	} {
 		api.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any {
 			defer st.collect()
