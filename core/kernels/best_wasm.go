@@ -20,3 +20,15 @@ func Available() []Kernels {
 	}
 	return []Kernels{Go{}}
 }
+
+// Exact returns kernels whose results are identical to Go{}'s bit for bit,
+// as fast as this build allows: here Go{} with the GEMM of the SIMD module
+// (f32_gemm_4x8_exact, which both its variants export) when a loader
+// published one, Go{} itself otherwise. Training uses it so that a seed
+// gives the same model in the browser as natively.
+func Exact() Kernels {
+	if k, ok := newWasmExact(); ok {
+		return k
+	}
+	return Go{}
+}

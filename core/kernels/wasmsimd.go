@@ -259,3 +259,57 @@ func (k WasmSIMD) Im2Col(s *ConvShape, in []float32, c0, cin int, cols []float32
 	runtime.KeepAlive(in)
 	runtime.KeepAlive(cols)
 }
+
+// wasmExact is the pure-Go kernels with the GEMM replaced by the SIMD
+// module's f32_gemm_4x8_exact, which does per output the same float32
+// multiplies and adds in the same order as the Go GEMM (no fused
+// multiply-add, bias added after the sum), so its results are Go's bit for
+// bit at SIMD speed. Every other kernel is Go's own.
+type wasmExact struct {
+	Go
+	gemm js.Value
+}
+
+// newWasmExact returns the exact kernels over the module published on
+// globalThis.__glimpseSIMD, and false when there is none or it lacks the
+// exact GEMM.
+func newWasmExact() (wasmExact, bool) {
+	v := js.Global().Get("__glimpseSIMD")
+	if v.Type() != js.TypeObject {
+		return wasmExact{}, false
+	}
+	g := v.Get("f32_gemm_4x8_exact")
+	if g.Type() != js.TypeFunction {
+		return wasmExact{}, false
+	}
+	return wasmExact{gemm: g}, true
+}
+
+// Name implements Kernels.
+func (k wasmExact) Name() string { return "wasmsimdexact" }
+
+// GEMM implements Kernels with f32_gemm_4x8_exact over the pure-Go
+// kernels' panels; Sigmoid is applied afterwards in Go, as Go's GEMM does.
+func (k wasmExact) GEMM(m, n, kk int, a []float32, lda int, b []float32, bias []float32, c []float32, ldc int, act Act) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if kk > 0 {
+		need("GEMM", "a", len(a), (m-1)*lda+kk)
+	}
+	need("GEMM", "b", len(b), (n+goGEMMNR-1)/goGEMMNR*goGEMMNR*kk)
+	need("GEMM", "c", len(c), (m-1)*ldc+n)
+	if bias != nil {
+		need("GEMM", "bias", len(bias), n)
+	}
+	k.gemm.Invoke(m, n, kk, addr(a), lda, addr(b), addr(bias), addr(c), ldc, int(simdAct(act)))
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(bias)
+	if act == ActSigmoid {
+		for i := 0; i < m; i++ {
+			f32ActivateGo(c[i*ldc:i*ldc+n], act)
+		}
+	}
+	runtime.KeepAlive(c)
+}

@@ -14,3 +14,15 @@ func BenchmarkTrainTM(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTrain2x100 is the app's common case: the default ("tm") preset
+// on two classes of 100 cached MobileNetV2 embeddings (1280 values).
+func BenchmarkTrain2x100(b *testing.B) {
+	s := uniformSamples(2, 100, 1280)
+	cfg, _ := Preset("tm")
+	for b.Loop() {
+		if _, err := Train(s, cfg, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

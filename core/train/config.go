@@ -49,9 +49,10 @@ type Config struct {
 	// same seed on the same samples gives the same head on every platform
 	// (with the pure-Go kernels, the default).
 	Seed uint64 `json:"seed"`
-	// Kernels runs the dense layers. nil means kernels.Go{}, the one
-	// implementation whose sums are bit-for-bit the same natively and
-	// under wasm; the SIMD kernels are faster but sum in another order.
+	// Kernels runs the dense layers. nil means kernels.Exact(), whose sums
+	// are bit-for-bit those of kernels.Go{} natively and under wasm (there
+	// with the SIMD module's exact GEMM when a loader published it); the
+	// other SIMD kernels are faster still but round differently.
 	Kernels kernels.Kernels `json:"-"`
 }
 
@@ -122,7 +123,7 @@ func (c *Config) Check() error {
 
 func (c *Config) kernels() kernels.Kernels {
 	if c.Kernels == nil {
-		return kernels.Go{}
+		return kernels.Exact()
 	}
 	return c.Kernels
 }

@@ -42,7 +42,7 @@ const (
 // order.
 func kernelFuncs(relaxed bool) []*function {
 	return []*function{
-		gemm4x8(relaxed),
+		gemm4x8(relaxed, false),
 		dwconv(relaxed),
 		maxpool(),
 		avgpool(),
@@ -51,6 +51,7 @@ func kernelFuncs(relaxed bool) []*function {
 		vmulc(),
 		vact(),
 		im2col(),
+		gemm4x8(false, true),
 	}
 }
 
@@ -191,8 +192,20 @@ func (f *function) chanBytes(n expr, end, vecEnd loc) {
 // L2, then panels, then tiles. A last tile of fewer than four rows re-reads
 // its last real row (as XNNPACK does) and stores only the real rows; a last
 // panel of fewer than eight columns stores lane by lane.
-func gemm4x8(relaxed bool) *function {
-	f := &function{name: "f32_gemm_4x8", relaxed: relaxed}
+//
+// With exact set it is f32_gemm_4x8_exact, which both modules export: the
+// accumulators start at zero and the bias is added after the K loop, with a
+// separate multiply and add per step, so every output is the same sequence
+// of float32 operations as in the pure-Go GEMM and the results are the same
+// bit for bit. Training relies on that to give the same head on every
+// platform; the default entry point instead starts from the bias, which
+// saves the adds but rounds differently.
+func gemm4x8(relaxed, exact bool) *function {
+	name := "f32_gemm_4x8"
+	if exact {
+		name, relaxed = "f32_gemm_4x8_exact", false
+	}
+	f := &function{name: name, relaxed: relaxed}
 	m, n, k := f.param(tI32), f.param(tI32), f.param(tI32)
 	a, lda, b := f.param(tI32), f.param(tI32), f.param(tI32)
 	bias, c, ldc, act := f.param(tI32), f.param(tI32), f.param(tI32), f.param(tI32)
@@ -246,7 +259,11 @@ func gemm4x8(relaxed bool) *function {
 					f.set(ap[r], f.sel(f.add(g(ap[r-1]), g(lda)), g(ap[r-1]), f.gt(g(rows), f.c(int32(r)))))
 				}
 				for j := range acc {
-					f.set(acc[j], g([]loc{bv0, bv1}[j%2]))
+					if exact {
+						f.set(acc[j], f.vzero())
+					} else {
+						f.set(acc[j], g([]loc{bv0, bv1}[j%2]))
+					}
 				}
 				f.set(bptr, g(bp))
 				f.set(p, g(k))
@@ -267,6 +284,9 @@ func gemm4x8(relaxed bool) *function {
 					})
 				})
 				for j := range acc {
+					if exact {
+						f.set(acc[j], f.vadd(g(acc[j]), g([]loc{bv0, bv1}[j%2])))
+					}
 					lane{f, true, acc[j]}.act(act)
 				}
 				f.set(cr, f.add(f.add(g(c), f.mul(g(i), g(ldc))), f.x4(g(j0))))
