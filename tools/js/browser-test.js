@@ -313,6 +313,7 @@ async function main() {
     check("1,000 classifications give identical answers", mem.same);
     await page.close();
 
+    await classifierTest(server.url, site);
     await readmeExample(server.url, site);
     await demoPage(server.url);
   } finally {
@@ -320,6 +321,175 @@ async function main() {
     server.close();
     if (!process.argv.includes("--keep")) fs.rmSync(site, { recursive: true, force: true });
     else console.log(`site kept in ${site}`);
+  }
+}
+
+// classifierTest builds a classifier on the default backbone from the
+// photos and flipped and cropped copies of them, and holds it to the CLI:
+// `glimpse train` on the same pictures in class folders, with the same
+// head, seed, epochs and validation fraction, must give the same
+// probabilities (the head trains on the pure-Go kernels in both; only the
+// embeddings differ in their last bits between the SIMD kernels and the
+// native ones). The exported Blob, loaded back, must classify as predict()
+// does. Also times training on 2 x 100 cached samples.
+async function classifierTest(url, site) {
+  const classes = { animal: ["chelsea", "dog", "eagle", "horses"], thing: ["astronaut", "coffee", "fruits", "rocket"] };
+  const seed = 7;
+  const epochs = 30;
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    page.on("pageerror", (e) => check("no uncaught page error (classifier)", false, e.message));
+    await page.goto(`${url}t/blank.html`);
+    // The training pictures: each photo as it is, mirrored, and cropped
+    // to its centre, written by the browser as PNG (lossless, so the CLI
+    // reads the same pixels).
+    const made = await page.evaluate(async (classes) => {
+      const out = [];
+      for (const [label, names] of Object.entries(classes)) {
+        for (const n of names) {
+          const bmp = await createImageBitmap(await (await fetch(`img/${n}.png`)).blob());
+          for (const kind of ["flip", "crop"]) {
+            const c = new OffscreenCanvas(bmp.width, bmp.height);
+            const ctx = c.getContext("2d");
+            if (kind === "flip") {
+              ctx.translate(bmp.width, 0);
+              ctx.scale(-1, 1);
+              ctx.drawImage(bmp, 0, 0);
+            } else {
+              ctx.drawImage(bmp, bmp.width / 4, bmp.height / 4, bmp.width / 2, bmp.height / 2, 0, 0, bmp.width, bmp.height);
+            }
+            const b = new Uint8Array(await (await c.convertToBlob({ type: "image/png" })).arrayBuffer());
+            let s = "";
+            for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+            out.push({ label, file: `${n}_${kind}.png`, data: btoa(s) });
+          }
+        }
+      }
+      return out;
+    }, classes);
+    const data = path.join(site, "t", "train");
+    for (const [label, names] of Object.entries(classes)) {
+      fs.mkdirSync(path.join(data, label), { recursive: true });
+      for (const n of names) fs.copyFileSync(path.join(photos, `${n}.png`), path.join(data, label, `${n}.png`));
+    }
+    for (const m of made) fs.writeFileSync(path.join(data, m.label, m.file), Buffer.from(m.data, "base64"));
+    // Examples in the order `glimpse train` reads them: by class, then by file name.
+    const examples = [];
+    for (const label of Object.keys(classes).sort()) {
+      for (const f of fs.readdirSync(path.join(data, label)).sort()) examples.push({ label, url: `train/${label}/${f}`, file: path.join(data, label, f) });
+    }
+
+    const got = await page.evaluate(async ([modelURL, examples, seed, epochs]) => {
+      const { load } = await import("/glimpse.js");
+      const fetchBlob = async (u) => (await fetch(u)).blob();
+      const m = await load(modelURL);
+      const out = { errors: {} };
+      const attempt = async (name, f) => {
+        try {
+          await f();
+          out.errors[name] = null;
+        } catch (e) {
+          out.errors[name] = e.message;
+        }
+      };
+      const clf = m.classifier({ head: "tm" });
+      await attempt("train with no examples", () => clf.train({ seed }));
+      await attempt("predict before training", async () => clf.predict(await fetchBlob(examples[0].url)));
+      await attempt("export before training", () => clf.export());
+      await clf.addExample(await fetchBlob(examples[0].url), examples[0].label);
+      await attempt("train with one class", () => clf.train({ seed }));
+      await attempt("augment at train time", () => clf.train({ seed, augment: true }));
+      await attempt("bad epochs", () => clf.train({ seed, epochs: 1.5 }));
+      await attempt("unknown head", async () => m.classifier({ head: "huge" }));
+      for (const e of examples.slice(1)) out.counts = await clf.addExample(await fetchBlob(e.url), e.label);
+      const history = [];
+      let painted = 0;
+      const tick = () => { painted++; };
+      out.report = await clf.train({ seed, epochs, onEpoch: (e) => { history.push(e); setTimeout(tick, 0); } });
+      out.history = history;
+      out.painted = painted;
+      out.predict = [];
+      for (const e of examples) out.predict.push(await clf.predict(await fetchBlob(e.url)));
+      out.top1 = (await clf.predict(await fetchBlob(examples[0].url), { topk: 1 })).length;
+      const blob = await clf.export();
+      out.blobBytes = blob.size;
+      const back = await load(blob);
+      out.info = back.info();
+      out.classify = [];
+      for (const e of examples) out.classify.push(await back.classify(await fetchBlob(e.url), { topk: 0 }));
+      // Training stops when onEpoch returns false; a throwing onEpoch rejects.
+      out.stopped = (await clf.train({ seed, epochs, onEpoch: (e) => e.epoch < 3 })).history.length;
+      await attempt("onEpoch throws", () => clf.train({ seed, onEpoch: () => { throw new Error("chart broke"); } }));
+      out.after = (await clf.train({ seed, epochs: 2 })).history.length;
+      back.dispose();
+      clf.dispose();
+      m.dispose();
+      return out;
+    }, [`/${defaultModel}`, examples, seed, epochs]);
+
+    const expectErr = {
+      "train with no examples": /no examples/,
+      "predict before training": /not been trained/,
+      "export before training": /not been trained/,
+      "train with one class": /only 1 class/,
+      "augment at train time": /model\.classifier\(\{augment\}\)/,
+      "bad epochs": /epochs 1\.5/,
+      "unknown head": /unknown head "huge"/,
+      "onEpoch throws": /onEpoch threw.*chart broke/,
+    };
+    for (const [name, re] of Object.entries(expectErr)) {
+      check(`classifier: ${name} rejects with a clear message`, re.test(got.errors[name] || ""), got.errors[name]);
+    }
+    check("classifier: training goes on after a rejected train()", got.after === 2);
+    check("classifier: addExample counts the examples of each class", got.counts.animal === 12 && got.counts.thing === 12, JSON.stringify(got.counts));
+    const h = got.history;
+    check("classifier: onEpoch hears every epoch, with validation figures, and the page runs in between",
+      h.length === epochs && h.every((e, i) => e.epoch === i + 1 && e.epochs === epochs && e.loss > 0 && e.accuracy >= 0 && e.valLoss > 0 && e.valAccuracy >= 0) &&
+      got.painted >= epochs - 1, `${h.length} epochs, ${got.painted} timers ran, last ${JSON.stringify(h[h.length - 1])}`);
+    check("classifier: onEpoch returning false stops training", got.stopped === 3, `${got.stopped} epochs`);
+    let own = 0;
+    got.predict.forEach((p, i) => { if (p[0].className === examples[i].label) own++; });
+    check("classifier: each training picture's own class wins", own === examples.length, `${own} of ${examples.length}`);
+    check("classifier: predict({topk: 1}) gives one class, the default every class", got.top1 === 1 && got.predict[0].length === 2);
+    let dExport = 0;
+    got.predict.forEach((p, i) => { dExport = Math.max(dExport, maxDiff(got.classify[i], p)); });
+    check("classifier: export() loads back and classifies as predict() within 1e-5",
+      got.info.hasClassifier && got.info.labels.join() === "animal,thing" && dExport <= 1e-5,
+      `${(got.blobBytes / 2 ** 20).toFixed(1)} MB, max difference ${dExport.toExponential(2)}`);
+
+    // The same pictures, seed, head, epochs and validation natively.
+    const out = path.join(site, "t", "trained.glimpse");
+    execFileSync(bin, ["train", "-m", path.join(dist, defaultModel), "-d", data, "-o", out, "--head", "tm", "--seed", String(seed),
+      "--epochs", String(epochs), "--val", "0.15"], { stdio: "pipe" });
+    const native = cli("predict", "-m", out, "--json", "--top", "0", ...examples.map((e) => e.file)).results;
+    let dNative = 0;
+    native.forEach((r, i) => { dNative = Math.max(dNative, maxDiff(got.classify[i], r.predictions)); });
+    check("classifier: the same seed gives the CLI's head (glimpse train, then predict) within 1e-4", dNative <= 1e-4,
+      `max difference ${dNative.toExponential(2)} over ${examples.length} pictures`);
+
+    // Training time on 2 x 100 cached samples: 4 photos a class, each with
+    // 24 augmented views, the default head (tm, 50 epochs).
+    const timing = await page.evaluate(async ([modelURL, classes]) => {
+      const { load } = await import("/glimpse.js");
+      const m = await load(modelURL);
+      const clf = m.classifier({ augment: 24 });
+      let counts;
+      for (const [label, names] of Object.entries(classes)) {
+        for (const n of names) counts = await clf.addExample(await (await fetch(`img/${n}.png`)).blob(), label);
+      }
+      const t0 = performance.now();
+      const r = await clf.train({ seed: 1, onEpoch: () => {} });
+      const ms = performance.now() - t0;
+      clf.dispose();
+      m.dispose();
+      return { ms, counts, train: r.train, validation: r.validation, epochs: r.history.length };
+    }, [`/${defaultModel}`, classes]);
+    check("classifier: 2 x 100 cached samples train with the default head", timing.epochs === 50,
+      `${timing.train + timing.validation * 25} samples (${timing.train} trained on), ${timing.epochs} epochs in ${(timing.ms / 1000).toFixed(2)} s`);
+    await page.close();
+  } finally {
+    await browser.close();
   }
 }
 
