@@ -311,14 +311,16 @@ func (blk *InvertedResidual) Forward(kern kernels.Kernels, x mat.Tensor, n int) 
 	}
 	fail := &Errors{}
 	rows := n * pix
-	h := ag.NewOperator(&denseOp{fail: &fail.f, kern: kern, x: x, w: blk.ExpandW, b: blk.ExpandB,
-		rows: rows, in: blk.C, out: blk.Expand, act: kernels.ActReLU6}).Run()
+	// Layers without gradient buffers: the gradients go to the spago
+	// parameters, for whatever optimizer trains the block.
+	expand := &layer{in: blk.C, out: blk.Expand, w: blk.ExpandW, b: blk.ExpandB}
+	project := &layer{in: blk.Expand, out: blk.C, w: blk.ProjectW, b: blk.ProjectB}
+	h := ag.NewOperator(newDenseOp(&fail.f, kern, x, expand, rows, kernels.ActReLU6)).Run()
 	shape := kernels.ConvShape{InH: blk.H, InW: blk.W, InC: blk.Expand, OutH: blk.H, OutW: blk.W, OutC: blk.Expand,
 		KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}
 	h = ag.NewOperator(&dwConvOp{fail: &fail.f, kern: kern, x: h, w: blk.DWW, b: blk.DWB, batch: n, shape: shape,
 		act: kernels.ActReLU6}).Run()
-	h = ag.NewOperator(&denseOp{fail: &fail.f, kern: kern, x: h, w: blk.ProjectW, b: blk.ProjectB,
-		rows: rows, in: blk.Expand, out: blk.C, act: kernels.ActNone}).Run()
+	h = ag.NewOperator(newDenseOp(&fail.f, kern, h, project, rows, kernels.ActNone)).Run()
 	out := ag.NewOperator(&addOp{fail: &fail.f, kern: kern, a: h, b: x, rows: rows, cols: blk.C}).Run()
 	if err := fail.Err(); err != nil {
 		return nil, fail, err

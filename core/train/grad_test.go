@@ -80,10 +80,12 @@ func TestHeadGradientsMatchFiniteDifferences(t *testing.T) {
 	fail := &failures{}
 	kern := kernels.Go{}
 	xp := nn.NewParam(newMatrix(append([]float32(nil), x...), n, in))
-	p1, q1 := nn.NewParam(newMatrix(w1, in, hid)), nn.NewParam(newMatrix(b1, 1, hid))
-	p2, q2 := nn.NewParam(newMatrix(w2, hid, k)), nn.NewParam(newMatrix(b2, 1, k))
-	h := run(&denseOp{fail: fail, kern: kern, x: xp, w: p1, b: q1, rows: n, in: in, out: hid, act: kernels.ActReLU})
-	z := run(&denseOp{fail: fail, kern: kern, x: h, w: p2, b: q2, rows: n, in: hid, out: k})
+	l1 := newLayer(in, hid, true, append([]float32(nil), w1...))
+	copy(paramData(l1.b), b1)
+	l2 := newLayer(hid, k, true, append([]float32(nil), w2...))
+	copy(paramData(l2.b), b2)
+	h := run(newDenseOp(fail, kern, xp, l1, n, kernels.ActReLU))
+	z := run(newDenseOp(fail, kern, h, l2, n, kernels.ActNone))
 	loss := run(&softmaxCEOp{fail: fail, logits: z, target: target, weight: weight, rows: n, classes: k})
 	if err := ag.Backward(loss); err != nil {
 		t.Fatal(err)
@@ -99,8 +101,7 @@ func TestHeadGradientsMatchFiniteDifferences(t *testing.T) {
 	if got, want := float64(loss.Value().Item().F64()), lossAt(); math.Abs(got-want) > 1e-5*math.Max(1, math.Abs(want)) {
 		t.Fatalf("loss %v, float64 reference %v", got, want)
 	}
-	for pi, p := range []*nn.Param{xp, p1, q1, p2, q2} {
-		grad := mat.Data[float32](p.Grad())
+	for pi, grad := range [][]float32{mat.Data[float32](xp.Grad()), l1.gw, l1.gb, l2.gw, l2.gb} {
 		for i := range ref[pi] {
 			const eps = 1e-6
 			keep := ref[pi][i]
@@ -125,8 +126,9 @@ func TestOperatorErrorsAreRecorded(t *testing.T) {
 	fail := &failures{}
 	kern := kernels.Go{}
 	x := newMatrix(make([]float32, 6), 2, 3)
-	w := nn.NewParam(newMatrix(make([]float32, 8), 4, 2)) // wants 3 x 2
-	z := run(&denseOp{fail: fail, kern: kern, x: x, w: w, rows: 2, in: 3, out: 2})
+	bad := newLayer(3, 2, false, make([]float32, 6))
+	bad.w = nn.NewParam(newMatrix(make([]float32, 8), 4, 2)) // wants 3 x 2
+	z := run(newDenseOp(fail, kern, x, bad, 2, kernels.ActNone))
 	loss := run(&softmaxCEOp{fail: fail, logits: z, target: make([]float32, 4), rows: 2, classes: 2})
 	err := fail.Err()
 	if err == nil || loss.Value() != nil {
@@ -137,13 +139,13 @@ func TestOperatorErrorsAreRecorded(t *testing.T) {
 	// A panic inside a kernel is recorded too, in the forward pass and in
 	// the backward pass, which spago runs on goroutines of its own.
 	fail = &failures{}
-	w = nn.NewParam(newMatrix(make([]float32, 6), 3, 2))
-	op := &denseOp{fail: fail, kern: panicky{}, x: x, w: w, rows: 2, in: 3, out: 2}
+	l := newLayer(3, 2, false, make([]float32, 6))
+	op := newDenseOp(fail, panicky{}, x, l, 2, kernels.ActNone)
 	if v, err := op.Forward(); v != nil || err != nil || fail.Err() == nil {
 		t.Fatalf("Forward gave %v, %v and recorded %v: want nil, nil and the panic", v, err, fail.Err())
 	}
 	fail = &failures{}
-	op = &denseOp{fail: fail, kern: kern, x: x, w: w, rows: 2, in: 3, out: 2}
+	op = newDenseOp(fail, kern, x, l, 2, kernels.ActNone)
 	z = run(op)
 	op.kern = panicky{}
 	sum := run(&softmaxCEOp{fail: fail, logits: z, target: []float32{1, 0, 0, 1}, rows: 2, classes: 2})

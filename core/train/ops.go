@@ -123,14 +123,27 @@ func gemm(kern kernels.Kernels, m, n, k int, a, b, c []float32) {
 // spago AutoGradFunction whose forward and backward passes run on the
 // engine's GEMM (spago's own mat.Mul is several times slower under wasm).
 // x is rows x in, W is in x out (the IR's Dense layout), b is 1 x out or
-// nil; act is ActNone, ActReLU or ActReLU6.
+// nil; act is ActNone, ActReLU or ActReLU6. W and b are l's parameters.
+// Their gradients go to l's buffers gw and gb when it has them (the
+// trainer's layers, whose Adam reads them there) and through spago's
+// AccGrad otherwise (graphs that spago's optimizers train); every scratch
+// buffer is l's, reused from step to step.
 type denseOp struct {
 	fail          *failures
 	kern          kernels.Kernels
 	x, w, b       mat.Tensor
 	rows, in, out int
 	act           kernels.Act
-	y             []float32 // the forward output, kept for the activation's backward
+	l             *layer
+}
+
+// newDenseOp makes the operator of layer l on x (rows x l.in).
+func newDenseOp(fail *failures, kern kernels.Kernels, x mat.Tensor, l *layer, rows int, act kernels.Act) *denseOp {
+	op := &denseOp{fail: fail, kern: kern, x: x, w: l.w, rows: rows, in: l.in, out: l.out, act: act, l: l}
+	if l.b != nil { // a nil *nn.Param would be a non-nil mat.Tensor
+		op.b = l.b
+	}
+	return op
 }
 
 func (op *denseOp) Operands() []mat.Tensor {
@@ -157,9 +170,12 @@ func (op *denseOp) Forward() (mat.Tensor, error) {
 				return err
 			}
 		}
-		op.y = make([]float32, op.rows*op.out)
-		op.kern.GEMM(op.rows, op.out, op.in, x, op.in, op.kern.PackGEMMWeights(w, op.in, op.out), b, op.y, op.out, op.act)
-		y = newMatrix(op.y, op.rows, op.out)
+		// y is the next operator's input and, kept in l, the
+		// activation's backward input.
+		l := op.l
+		l.y = grow(l.y, op.rows*op.out)
+		op.kern.GEMM(op.rows, op.out, op.in, x, op.in, op.kern.PackGEMMWeights(w, op.in, op.out), b, l.y, op.out, op.act)
+		y = newMatrix(l.y, op.rows, op.out)
 		return nil
 	})
 	if y == nil {
@@ -174,8 +190,11 @@ func (op *denseOp) Backward(gy mat.Tensor) error {
 		if err != nil {
 			return err
 		}
-		g := append([]float32(nil), g0...)
-		if err := actGrad(op.act, op.y, g); err != nil {
+		l := op.l
+		l.g = grow(l.g, len(g0))
+		g := l.g
+		copy(g, g0)
+		if err := actGrad(op.act, l.y, g); err != nil {
 			return err
 		}
 		if needsGrad(op.w) {
@@ -184,32 +203,45 @@ func (op *denseOp) Backward(gy mat.Tensor) error {
 			if err != nil {
 				return err
 			}
-			xt := make([]float32, op.in*op.rows)
-			transpose(x, op.rows, op.in, xt)
-			dw := make([]float32, op.in*op.out)
-			gemm(op.kern, op.in, op.out, op.rows, xt, g, dw)
-			op.w.AccGrad(newMatrix(dw, op.in, op.out))
+			l.xt = grow(l.xt, op.in*op.rows)
+			transpose(x, op.rows, op.in, l.xt)
+			dw := l.gw
+			if l.gw == nil {
+				dw = make([]float32, op.in*op.out)
+			}
+			gemm(op.kern, op.in, op.out, op.rows, l.xt, g, dw)
+			if l.gw == nil {
+				op.w.AccGrad(newMatrix(dw, op.in, op.out))
+			}
 		}
 		if needsGrad(op.b) {
-			db := make([]float32, op.out)
+			db := l.gb
+			if l.gb == nil {
+				db = make([]float32, op.out)
+			}
+			clear(db)
 			for i := 0; i < op.rows; i++ {
 				for j, v := range g[i*op.out : (i+1)*op.out] {
 					db[j] += v
 				}
 			}
-			op.b.AccGrad(newMatrix(db, 1, op.out))
+			if l.gb == nil {
+				op.b.AccGrad(newMatrix(db, 1, op.out))
+			}
 		}
+		l.hasGrad = true
 		if needsGrad(op.x) {
-			// dx = g Wᵀ: (rows x out) * (out x in).
+			// dx = g Wᵀ: (rows x out) * (out x in). spago copies the
+			// gradient it is handed, so dx can be reused.
 			w, err := data32(op.w, op.in, op.out, "kernel")
 			if err != nil {
 				return err
 			}
-			wt := make([]float32, op.out*op.in)
-			transpose(w, op.in, op.out, wt)
-			dx := make([]float32, op.rows*op.in)
-			gemm(op.kern, op.rows, op.in, op.out, g, wt, dx)
-			op.x.AccGrad(newMatrix(dx, op.rows, op.in))
+			l.wt = grow(l.wt, op.out*op.in)
+			transpose(w, op.in, op.out, l.wt)
+			l.dx = grow(l.dx, op.rows*op.in)
+			gemm(op.kern, op.rows, op.in, op.out, g, l.wt, l.dx)
+			op.x.AccGrad(newMatrix(l.dx, op.rows, op.in))
 		}
 		return nil
 	})

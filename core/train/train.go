@@ -9,7 +9,6 @@ import (
 	"github.com/nlpodyssey/spago/ag"
 	"github.com/nlpodyssey/spago/mat"
 	"github.com/nlpodyssey/spago/nn"
-	"github.com/nlpodyssey/spago/optimizers/adam"
 
 	"github.com/glimpse-ml/glimpse/core/kernels"
 )
@@ -110,18 +109,46 @@ type Report struct {
 // before the first epoch finished: there is no head to keep.
 var ErrStopped = errors.New("training stopped before the first epoch finished")
 
-// layer is one dense layer's parameters.
+// layer is one dense layer's parameters, their gradients and Adam
+// moments, and the buffers its operator reuses from step to step: a run
+// of a few hundred steps would otherwise allocate every one of them anew
+// each step, and under wasm the garbage collector's time rivals the
+// arithmetic's.
 type layer struct {
 	in, out int
 	w, b    *nn.Param // b may be nil
+
+	// The gradients of w and b, written (not accumulated: each parameter
+	// feeds one operator once per step) by the operator's backward pass;
+	// hasGrad says the current step's backward pass wrote them.
+	gw, gb  []float32
+	hasGrad bool
+	// Adam's first and second moments of w and b.
+	mw, vw, mb, vb []float32
+
+	// Scratch of the operator: the output y (rows x out), the output
+	// gradient through the activation g (rows x out), the transposed input
+	// xt (in x rows), the transposed weights wt (out x in) and the input
+	// gradient dx (rows x in).
+	y, g, xt, wt, dx []float32
 }
 
-func newLayer(in, out int, bias bool, w []float32) layer {
-	l := layer{in: in, out: out, w: nn.NewParam(newMatrix(w, in, out))}
+func newLayer(in, out int, bias bool, w []float32) *layer {
+	l := &layer{in: in, out: out, w: nn.NewParam(newMatrix(w, in, out)),
+		gw: make([]float32, in*out), mw: make([]float32, in*out), vw: make([]float32, in*out)}
 	if bias {
 		l.b = nn.NewParam(newMatrix(make([]float32, out), 1, out))
+		l.gb, l.mb, l.vb = make([]float32, out), make([]float32, out), make([]float32, out)
 	}
 	return l
+}
+
+// grow returns buf resliced to n values, reallocated only when too short.
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
 }
 
 func paramData(p *nn.Param) []float32 {
@@ -136,8 +163,8 @@ type trainer struct {
 	cfg     Config
 	kern    kernels.Kernels
 	fail    *failures
-	layers  []layer
-	opt     *adam.Adam
+	layers  []*layer
+	adam    adam
 	classes int
 }
 
@@ -185,12 +212,8 @@ func Train(s *Samples, cfg Config, onEpoch func(Epoch) bool) (*Head, error) {
 		outW = lecunNormal(rng, in, k)
 	}
 	t.layers = append(t.layers, newLayer(in, k, cfg.OutputBias, outW))
-	if cfg.WeightDecay > 0 {
-		t.opt = adam.New(adam.NewAdamWConfig(cfg.LearningRate, 0.9, 0.999, 1e-7, cfg.WeightDecay))
-	} else {
-		// TF.js's Adam: epsilon 1e-7.
-		t.opt = adam.New(adam.NewConfig(cfg.LearningRate, 0.9, 0.999, 1e-7))
-	}
+	// TF.js's Adam: epsilon 1e-7.
+	t.adam = adam{lr: cfg.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-7, decay: cfg.WeightDecay}
 
 	target := targets(s, cfg.LabelSmoothing)
 	var weight []float32
@@ -306,11 +329,7 @@ func (t *trainer) step(bx, bt, bw []float32, n int) (float64, *softmaxCEOp, erro
 		if i == len(t.layers)-1 {
 			act = kernels.ActNone
 		}
-		op := &denseOp{fail: t.fail, kern: t.kern, x: h, w: l.w, rows: n, in: l.in, out: l.out, act: act}
-		if l.b != nil {
-			op.b = l.b
-		}
-		h = run(op)
+		h = run(newDenseOp(t.fail, t.kern, h, l, n, act))
 	}
 	ce := &softmaxCEOp{fail: t.fail, logits: h, target: bt, weight: bw, rows: n, classes: t.classes}
 	loss := run(ce)
@@ -327,20 +346,18 @@ func (t *trainer) step(bx, bt, bw []float32, n int) (float64, *softmaxCEOp, erro
 	if err := t.fail.Err(); err != nil {
 		return 0, nil, err
 	}
-	// One parameter at a time, in a fixed order: spago's Optimizer runs
-	// them on goroutines, where a panic could not be recovered.
 	ok := t.fail.guard("adam", func() error {
+		t.adam.step()
 		for _, l := range t.layers {
-			for _, p := range []*nn.Param{l.w, l.b} {
-				if p == nil || !p.HasGrad() {
-					continue
-				}
-				if err := t.opt.OptimizeParams(p); err != nil {
-					return err
-				}
+			if !l.hasGrad {
+				continue
 			}
+			t.adam.update(paramData(l.w), l.gw, l.mw, l.vw)
+			if l.b != nil {
+				t.adam.update(paramData(l.b), l.gb, l.mb, l.vb)
+			}
+			l.hasGrad = false
 		}
-		t.opt.IncExample()
 		return nil
 	})
 	if !ok {
