@@ -54,6 +54,13 @@ type Config struct {
 	// with the SIMD module's exact GEMM when a loader published it); the
 	// other SIMD kernels are faster still but round differently.
 	Kernels kernels.Kernels `json:"-"`
+	// OnBatch, if not nil, is called after every batch; returning false
+	// stops training, keeping the head of the last finished epoch as when
+	// the epoch callback stops it. Epochs over many samples take seconds,
+	// and a caller that shares its thread with a user interface (a browser
+	// page) needs it back more often than that to repaint and answer
+	// clicks.
+	OnBatch func() bool `json:"-"`
 }
 
 // Presets lists the preset names Preset knows, for usage messages.

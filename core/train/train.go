@@ -229,9 +229,15 @@ func Train(s *Samples, cfg Config, onEpoch func(Epoch) bool) (*Head, error) {
 		if cfg.Shuffle && epoch > 1 {
 			shuffle(trainRows, rng)
 		}
-		loss, acc, err := t.epoch(s, x, trainRows, target, weight)
+		loss, acc, stopped, err := t.epoch(s, x, trainRows, target, weight)
 		if err != nil {
 			return nil, err
+		}
+		if stopped {
+			if kept != nil {
+				report.Stopped = fmt.Sprintf("stopped during epoch %d; keeping the head of epoch %d", epoch, report.Kept)
+			}
+			break
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) || !t.finite() {
 			report.Diverged = true
@@ -278,8 +284,8 @@ func Train(s *Samples, cfg Config, onEpoch func(Epoch) bool) (*Head, error) {
 }
 
 // epoch runs one pass over rows in batches and returns the mean loss and
-// accuracy over its samples.
-func (t *trainer) epoch(s *Samples, x []float32, rows []int, target, weight []float32) (float64, float64, error) {
+// accuracy over its samples, or stopped when Config.OnBatch stopped it.
+func (t *trainer) epoch(s *Samples, x []float32, rows []int, target, weight []float32) (loss, acc float64, stopped bool, err error) {
 	bs := t.cfg.BatchSize
 	dim, k := s.Dim, t.classes
 	bx := make([]float32, bs*dim)
@@ -305,10 +311,10 @@ func (t *trainer) epoch(s *Samples, x []float32, rows []int, target, weight []fl
 		}
 		loss, ce, err := t.step(bx[:n*dim], bt[:n*k], w, n)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return loss, 0, nil
+			return loss, 0, false, nil
 		}
 		for i, r := range batch {
 			lossSum += ce.rowLoss[i]
@@ -316,8 +322,11 @@ func (t *trainer) epoch(s *Samples, x []float32, rows []int, target, weight []fl
 				correct++
 			}
 		}
+		if t.cfg.OnBatch != nil && !t.cfg.OnBatch() {
+			return 0, 0, true, nil
+		}
 	}
-	return lossSum / float64(len(rows)), float64(correct) / float64(len(rows)), nil
+	return lossSum / float64(len(rows)), float64(correct) / float64(len(rows)), false, nil
 }
 
 // step is one forward pass, backward pass and Adam update on a batch of

@@ -397,3 +397,54 @@ func TestBadSamplesAndConfigs(t *testing.T) {
 		t.Error("unknown preset accepted")
 	}
 }
+
+// TestOnBatch: the batch callback is heard once per batch, and stopping
+// in the middle of epoch 3 gives, to the bit, the head that two epochs
+// give; stopping in the first epoch leaves no head.
+func TestOnBatch(t *testing.T) {
+	s := blobs(6, 3, 20, 12, 0.6)
+	cfg, _ := Preset("tm")
+	cfg.Epochs, cfg.Hidden, cfg.BatchSize, cfg.Seed = 4, 8, 8, 3
+	calls := 0
+	cfg.OnBatch = func() bool { calls++; return true }
+	full, err := Train(s, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perEpoch := (full.Report.Train + cfg.BatchSize - 1) / cfg.BatchSize
+	if calls != perEpoch*cfg.Epochs {
+		t.Fatalf("OnBatch heard %d times, want %d batches x %d epochs", calls, perEpoch, cfg.Epochs)
+	}
+
+	calls = 0
+	cfg.OnBatch = func() bool { calls++; return calls <= 2*perEpoch }
+	stopped, err := Train(s, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two := cfg
+	two.Epochs, two.OnBatch = 2, nil
+	want, err := Train(s, two, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := stopped.Report; r.Kept != 2 || len(r.History) != 2 || r.Stopped == "" {
+		t.Fatalf("stopped in epoch 3: kept epoch %d, %d epochs of history, reason %q", r.Kept, len(r.History), r.Stopped)
+	}
+	for i := range want.W1 {
+		if stopped.W1[i] != want.W1[i] {
+			t.Fatalf("W1[%d] = %v, two epochs give %v", i, stopped.W1[i], want.W1[i])
+		}
+	}
+	for i := range want.W2 {
+		if stopped.W2[i] != want.W2[i] {
+			t.Fatalf("W2[%d] = %v, two epochs give %v", i, stopped.W2[i], want.W2[i])
+		}
+	}
+	t.Log(stopped.Report.Stopped)
+
+	cfg.OnBatch = func() bool { return false }
+	if _, err := Train(s, cfg, nil); err != ErrStopped {
+		t.Fatalf("stopped at the first batch: error %v, want ErrStopped", err)
+	}
+}

@@ -47,6 +47,17 @@ func (a *App) train() {
 	// exists to make native and browser heads agree to the bit, which
 	// the app does not need.
 	cfg.Kernels = kernels.Best()
+	// An epoch over many samples takes seconds: between batches, hand the
+	// page its thread back whenever ~50 ms of work have gone by, so it
+	// stays responsive within an epoch too.
+	lastYield := time.Now()
+	cfg.OnBatch = func() bool {
+		if time.Since(lastYield) >= 50*time.Millisecond {
+			sleep(0)
+			lastYield = time.Now()
+		}
+		return true
+	}
 	if err := cfg.Check(); err != nil {
 		a.fail(err)
 		return
@@ -79,6 +90,7 @@ func (a *App) train() {
 		// Give the page its thread back between epochs: the bar and the
 		// chart repaint, clicks are answered.
 		sleep(0)
+		lastYield = time.Now()
 		return true
 	})
 	elapsed := time.Since(start)
