@@ -101,7 +101,17 @@ func TestHeadGradientsMatchFiniteDifferences(t *testing.T) {
 	if got, want := float64(loss.Value().Item().F64()), lossAt(); math.Abs(got-want) > 1e-5*math.Max(1, math.Abs(want)) {
 		t.Fatalf("loss %v, float64 reference %v", got, want)
 	}
-	for pi, grad := range [][]float32{mat.Data[float32](xp.Grad()), l1.gw, l1.gb, l2.gw, l2.gb} {
+	// The layers hold Wᵀ and its gradient; the reference has W.
+	gradW := func(l *layer) []float32 {
+		g := make([]float32, l.in*l.out)
+		for j := 0; j < l.out; j++ {
+			for i := 0; i < l.in; i++ {
+				g[i*l.out+j] = l.gw[j*l.in+i]
+			}
+		}
+		return g
+	}
+	for pi, grad := range [][]float32{mat.Data[float32](xp.Grad()), gradW(l1), l1.gb, gradW(l2), l2.gb} {
 		for i := range ref[pi] {
 			const eps = 1e-6
 			keep := ref[pi][i]

@@ -153,6 +153,14 @@ func (op *denseOp) Operands() []mat.Tensor {
 	return []mat.Tensor{op.x, op.w, op.b}
 }
 
+// wShape is the shape of the weight matrix as l stores it.
+func (op *denseOp) wShape() (int, int) {
+	if op.l.transposed {
+		return op.out, op.in
+	}
+	return op.in, op.out
+}
+
 func (op *denseOp) Forward() (mat.Tensor, error) {
 	var y *mat.Dense[float32]
 	op.fail.guard("dense forward", func() error {
@@ -160,7 +168,8 @@ func (op *denseOp) Forward() (mat.Tensor, error) {
 		if err != nil {
 			return err
 		}
-		w, err := data32(op.w, op.in, op.out, "kernel")
+		wr, wc := op.wShape()
+		w, err := data32(op.w, wr, wc, "kernel")
 		if err != nil {
 			return err
 		}
@@ -174,7 +183,30 @@ func (op *denseOp) Forward() (mat.Tensor, error) {
 		// activation's backward input.
 		l := op.l
 		l.y = grow(l.y, op.rows*op.out)
-		op.kern.GEMM(op.rows, op.out, op.in, x, op.in, op.kern.PackGEMMWeights(w, op.in, op.out), b, l.y, op.out, op.act)
+		if !l.transposed {
+			op.kern.GEMM(op.rows, op.out, op.in, x, op.in, op.kern.PackGEMMWeights(w, op.in, op.out), b, l.y, op.out, op.act)
+			y = newMatrix(l.y, op.rows, op.out)
+			return nil
+		}
+		// yᵀ = Wᵀ xᵀ: Wᵀ is GEMM's left operand as it is, and only the
+		// batch's xᵀ (in x rows) is packed. Each sum runs over the same
+		// products in the same order as in x W, so the bits are those of
+		// the GEMM of x by packed W; the bias and the activation follow,
+		// as in the GEMM's own epilogue. xᵀ is kept for the backward pass.
+		l.xt = grow(l.xt, op.in*op.rows)
+		transpose(x, op.rows, op.in, l.xt)
+		l.yt = grow(l.yt, op.out*op.rows)
+		gemm(op.kern, op.out, op.rows, op.in, w, l.xt, l.yt)
+		transpose(l.yt, op.out, op.rows, l.y)
+		if b != nil {
+			for i := 0; i < op.rows; i++ {
+				row := l.y[i*op.out : (i+1)*op.out]
+				for j, v := range b {
+					row[j] += v
+				}
+			}
+		}
+		op.kern.Activate(l.y, op.act)
 		y = newMatrix(l.y, op.rows, op.out)
 		return nil
 	})
@@ -197,12 +229,25 @@ func (op *denseOp) Backward(gy mat.Tensor) error {
 		if err := actGrad(op.act, l.y, g); err != nil {
 			return err
 		}
-		if needsGrad(op.w) {
+		x, err := data32(op.x, op.rows, op.in, "input")
+		if err != nil {
+			return err
+		}
+		wr, wc := op.wShape()
+		w, err := data32(op.w, wr, wc, "kernel")
+		if err != nil {
+			return err
+		}
+		switch {
+		case !needsGrad(op.w):
+		case l.transposed:
+			// dWᵀ = gᵀ x: (out x rows) * (rows x in), in the stored
+			// layout; the same products summed in the same order as xᵀ g.
+			l.gt = grow(l.gt, op.out*op.rows)
+			transpose(g, op.rows, op.out, l.gt)
+			gemm(op.kern, op.out, op.in, op.rows, l.gt, x, l.gw)
+		default:
 			// dW = xᵀ g: (in x rows) * (rows x out).
-			x, err := data32(op.x, op.rows, op.in, "input")
-			if err != nil {
-				return err
-			}
 			l.xt = grow(l.xt, op.in*op.rows)
 			transpose(x, op.rows, op.in, l.xt)
 			dw := l.gw
@@ -233,14 +278,14 @@ func (op *denseOp) Backward(gy mat.Tensor) error {
 		if needsGrad(op.x) {
 			// dx = g Wᵀ: (rows x out) * (out x in). spago copies the
 			// gradient it is handed, so dx can be reused.
-			w, err := data32(op.w, op.in, op.out, "kernel")
-			if err != nil {
-				return err
+			wt := w
+			if !l.transposed {
+				l.wt = grow(l.wt, op.out*op.in)
+				transpose(w, op.in, op.out, l.wt)
+				wt = l.wt
 			}
-			l.wt = grow(l.wt, op.out*op.in)
-			transpose(w, op.in, op.out, l.wt)
 			l.dx = grow(l.dx, op.rows*op.in)
-			gemm(op.kern, op.rows, op.in, op.out, g, l.wt, l.dx)
+			gemm(op.kern, op.rows, op.in, op.out, g, wt, l.dx)
 			op.x.AccGrad(newMatrix(l.dx, op.rows, op.in))
 		}
 		return nil

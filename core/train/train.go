@@ -126,15 +126,25 @@ type layer struct {
 	// Adam's first and second moments of w and b.
 	mw, vw, mb, vb []float32
 
-	// Scratch of the operator: the output y (rows x out), the output
-	// gradient through the activation g (rows x out), the transposed input
-	// xt (in x rows), the transposed weights wt (out x in) and the input
-	// gradient dx (rows x in).
-	y, g, xt, wt, dx []float32
+	// transposed says w holds Wᵀ (out x in), and gw dWᵀ: the trainer's
+	// layers do, so that the forward pass need not repack the weights
+	// every step (see denseOp.Forward); the head has W (in x out).
+	transposed bool
+
+	// Scratch of the operator: the output y (rows x out) and its
+	// transpose yt, the output gradient through the activation g (rows x
+	// out) and its transpose gt, the transposed input xt (in x rows), the
+	// transposed weights wt (out x in) and the input gradient dx (rows x
+	// in).
+	y, yt, g, gt, xt, wt, dx []float32
 }
 
+// newLayer makes a trainer's layer with weights w (in x out), which it
+// stores transposed.
 func newLayer(in, out int, bias bool, w []float32) *layer {
-	l := &layer{in: in, out: out, w: nn.NewParam(newMatrix(w, in, out)),
+	wt := make([]float32, in*out)
+	transpose(w, in, out, wt)
+	l := &layer{in: in, out: out, w: nn.NewParam(newMatrix(wt, out, in)), transposed: true,
 		gw: make([]float32, in*out), mw: make([]float32, in*out), vw: make([]float32, in*out)}
 	if bias {
 		l.b = nn.NewParam(newMatrix(make([]float32, out), 1, out))
@@ -149,6 +159,17 @@ func grow(buf []float32, n int) []float32 {
 		return make([]float32, n)
 	}
 	return buf[:n]
+}
+
+// weights returns a copy of the weights in the IR's layout, in x out.
+func (l *layer) weights() []float32 {
+	w := make([]float32, l.in*l.out)
+	if l.transposed {
+		transpose(paramData(l.w), l.out, l.in, w)
+	} else {
+		copy(w, paramData(l.w))
+	}
+	return w
 }
 
 func paramData(p *nn.Param) []float32 {
@@ -251,7 +272,10 @@ func Train(s *Samples, cfg Config, onEpoch func(Epoch) bool) (*Head, error) {
 		e := Epoch{Epoch: epoch, Epochs: cfg.Epochs, Loss: loss, Accuracy: acc}
 		if len(valRows) > 0 {
 			e.HasValidation = true
-			e.ValLoss, e.ValAccuracy = t.evaluate(s, x, valRows)
+			var err error
+			if e.ValLoss, e.ValAccuracy, err = t.evaluate(s, x, valRows); err != nil {
+				return nil, err
+			}
 		}
 		report.History = append(report.History, e)
 		improved := !e.HasValidation || e.ValLoss < bestVal
@@ -376,19 +400,33 @@ func (t *trainer) step(bx, bt, bw []float32, n int) (float64, *softmaxCEOp, erro
 }
 
 // evaluate returns the plain cross-entropy and the accuracy on rows,
-// computed with the same kernels as training but outside any graph.
-func (t *trainer) evaluate(s *Samples, x []float32, rows []int) (float64, float64) {
-	h := t.head(s.Labels, s.Dim, t.cfg, Report{})
+// computed by the training graph's own operators, forward only: the same
+// arithmetic as the head's (see denseOp.Forward), without copying or
+// repacking the weights every epoch.
+func (t *trainer) evaluate(s *Samples, x []float32, rows []int) (float64, float64, error) {
 	dim, k := s.Dim, t.classes
 	const chunk = 256
-	buf := make([]float32, chunk*dim)
+	buf := make([]float32, min(chunk, len(rows))*dim)
 	loss, correct := 0.0, 0
 	for c0 := 0; c0 < len(rows); c0 += chunk {
 		part := rows[c0:min(c0+chunk, len(rows))]
+		n := len(part)
 		for i, r := range part {
 			copy(buf[i*dim:(i+1)*dim], x[r*dim:(r+1)*dim])
 		}
-		logits := h.logits(t.kern, buf[:len(part)*dim], len(part))
+		var h mat.Tensor = newMatrix(buf[:n*dim], n, dim)
+		for i, l := range t.layers {
+			act := kernels.ActReLU
+			if i == len(t.layers)-1 {
+				act = kernels.ActNone
+			}
+			y, _ := newDenseOp(t.fail, t.kern, h, l, n, act).Forward()
+			if y == nil {
+				return 0, 0, t.fail.Err()
+			}
+			h = y
+		}
+		logits := mat.Data[float32](h.Value())
 		for i, r := range part {
 			z := logits[i*k : (i+1)*k]
 			loss += crossEntropy(z, s.Y[r])
@@ -397,7 +435,7 @@ func (t *trainer) evaluate(s *Samples, x []float32, rows []int) (float64, float6
 			}
 		}
 	}
-	return loss / float64(len(rows)), float64(correct) / float64(len(rows))
+	return loss / float64(len(rows)), float64(correct) / float64(len(rows)), nil
 }
 
 // finite tells whether every parameter is a finite number.
@@ -440,10 +478,10 @@ func (t *trainer) head(labels []string, dim int, cfg Config, r Report) *Head {
 	last := t.layers[len(t.layers)-1]
 	if len(t.layers) == 2 {
 		h.Hidden = t.layers[0].out
-		h.W1 = append([]float32(nil), paramData(t.layers[0].w)...)
+		h.W1 = t.layers[0].weights()
 		h.B1 = append([]float32(nil), paramData(t.layers[0].b)...)
 	}
-	h.W2 = append([]float32(nil), paramData(last.w)...)
+	h.W2 = last.weights()
 	if last.b != nil {
 		h.B2 = append([]float32(nil), paramData(last.b)...)
 	}
