@@ -280,7 +280,7 @@ func Train(s *Samples, cfg Config, onEpoch func(Epoch) bool) (*Head, error) {
 		report.History = append(report.History, e)
 		improved := !e.HasValidation || e.ValLoss < bestVal
 		if improved || cfg.Patience == 0 {
-			kept, report.Kept = t.snapshot(), epoch
+			kept, report.Kept = t.snapshot(kept), epoch
 		}
 		if e.HasValidation && e.ValLoss < bestVal {
 			bestVal, sinceBest = e.ValLoss, 0
@@ -452,9 +452,10 @@ func (t *trainer) finite() bool {
 	return true
 }
 
-// snapshot copies every parameter, in layer order.
-func (t *trainer) snapshot() []float32 {
-	var all []float32
+// snapshot copies every parameter, in layer order, into dst's storage
+// (the previous snapshot, which it replaces) and returns it.
+func (t *trainer) snapshot(dst []float32) []float32 {
+	all := dst[:0]
 	for _, l := range t.layers {
 		all = append(all, paramData(l.w)...)
 		all = append(all, paramData(l.b)...)
