@@ -378,9 +378,20 @@ func dwconv(relaxed bool) *function {
 		tap[j] = f.i32()
 	}
 	accV, accS := f.v128(), f.local(tF32)
+	run, sb, op, j := f.i32(), f.i32(), f.i32(), f.i32()
+	var p [3]loc // row pointers of the pixel in the interior run
+	for j := range p {
+		p[j] = f.i32()
+	}
+	var wV, wS [9]loc // one channel block's weights, per tap
+	for t := range wV {
+		wV[t], wS[t] = f.v128(), f.local(tF32)
+	}
+	bV, bS := f.v128(), f.local(tF32)
 
 	f.chanBytes(g(s.inC), end, vecEnd)
 	f.set(rowb, f.mul(g(s.inW), g(s.cb)))
+	f.set(sb, f.mul(g(s.sw), g(s.cb)))
 	for j := range tap {
 		f.set(tap[j], f.mul(g(s.cb), f.c(int32(j))))
 	}
@@ -405,22 +416,49 @@ func dwconv(relaxed bool) *function {
 			inside := f.andB(f.andB(f.ge(g(oy), g(yLo)), f.lt(g(oy), g(yHi))),
 				f.andB(f.ge(g(ox), g(xLo)), f.lt(g(ox), g(xHi))))
 			f.ifElse(inside, func() {
+				// The first interior pixel of an interior row: walk the
+				// row's interior run [ox, xHi) a channel block at a time,
+				// with the block's nine weights and bias held in locals,
+				// so that each pixel loads only its nine inputs.
 				// r[j] is the window's row j at its left column.
 				f.set(r[0], f.add(g(in), f.mul(f.add(f.mul(f.sub(f.mul(g(oy), g(s.sh)), g(s.pt)), g(s.inW)),
 					f.sub(f.mul(g(ox), g(s.sw)), g(s.pl))), g(s.cb))))
 				f.set(r[1], f.add(g(r[0]), g(rowb)))
 				f.set(r[2], f.add(g(r[1]), g(rowb)))
+				f.set(run, f.sub(g(xHi), g(ox)))
 				f.chanLoop(cc, vecEnd, end, accV, accS, func(l lane) {
-					startAcc(l)
+					wl, bl := wS, bS
+					if l.vec {
+						wl, bl = wV, bV
+					}
 					f.set(wp, f.add(g(w), g(cc)))
 					for t := range 9 {
-						x := l.ld(f.add(f.add(g(r[t/3]), g(cc)), g(tap[t%3])))
-						wt := l.ld(f.add(g(wp), g(tap[t])))
-						f.set(l.acc, l.madd(x, wt, g(l.acc)))
+						f.set(wl[t], l.ld(f.add(g(wp), g(tap[t]))))
 					}
-					l.act(act)
-					l.st(f.add(g(o), g(cc)), g(l.acc))
+					f.ifElse(f.ne(g(bias), f.c(0)), func() {
+						f.set(bl, l.ld(f.add(g(bias), g(cc))))
+					}, func() { f.set(bl, l.k(0)) })
+					for j := range p {
+						f.set(p[j], f.add(g(r[j]), g(cc)))
+					}
+					f.set(op, f.add(g(o), g(cc)))
+					f.forUp(j, f.c(0), g(run), f.c(1), func() {
+						f.set(l.acc, g(bl))
+						for t := range 9 {
+							x := l.ld(f.add(g(p[t/3]), g(tap[t%3])))
+							f.set(l.acc, l.madd(x, g(wl[t]), g(l.acc)))
+						}
+						l.act(act)
+						l.st(g(op), g(l.acc))
+						f.set(op, f.add(g(op), g(s.cb)))
+						for j := range p {
+							f.set(p[j], f.add(g(p[j]), g(sb)))
+						}
+					})
 				})
+				// Skip to the run's last pixel; the loop steps past it.
+				f.set(o, f.add(g(o), f.mul(f.sub(g(run), f.c(1)), g(s.cb))))
+				f.set(ox, f.sub(g(xHi), f.c(1)))
 			}, func() {
 				f.chanLoop(cc, vecEnd, end, accV, accS, func(l lane) {
 					startAcc(l)
