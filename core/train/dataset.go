@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/glimpse-ml/glimpse/core/imageprep"
 	"github.com/glimpse-ml/glimpse/core/model"
@@ -150,38 +148,10 @@ func EmbedFolder(m *model.Model, f *Folder, opt EmbedOptions) (*Samples, []Unrea
 	x := make([]float32, len(jobs)*views*dim)
 	failed := make([]error, len(jobs))
 
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
-	}
-	workers = min(workers, max(1, len(jobs)))
-	queue := make(chan job)
-	done := make(chan struct{}, len(jobs))
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wm := m.Clone()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range queue {
-				failed[j.index] = embedFile(wm, f.Files[j.class][j.file], opt, j.index, views, x[j.index*views*dim:(j.index+1)*views*dim])
-				done <- struct{}{}
-			}
-		}()
-	}
-	go func() {
-		for _, j := range jobs {
-			queue <- j
-		}
-		close(queue)
-	}()
-	for i := range jobs {
-		<-done
-		if opt.Progress != nil {
-			opt.Progress(i+1, len(jobs))
-		}
-	}
-	wg.Wait()
+	forEachFile(m, len(jobs), opt.Workers, opt.Progress, func(wm *model.Model, i int) {
+		j := jobs[i]
+		failed[i] = embedFile(wm, f.Files[j.class][j.file], opt, i, views, x[i*views*dim:(i+1)*views*dim])
+	})
 
 	s := &Samples{Labels: append([]string(nil), f.Classes...), Dim: dim}
 	var bad []Unreadable

@@ -2,9 +2,7 @@ package train
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/glimpse-ml/glimpse/core/imageprep"
 	"github.com/glimpse-ml/glimpse/core/model"
@@ -97,37 +95,9 @@ func EvaluateFolder(m *model.Model, f *Folder, workers int, progress func(done, 
 	}
 	pred := make([]int, len(paths))
 	failed := make([]error, len(paths))
-	if workers <= 0 {
-		workers = runtime.NumCPU()
-	}
-	workers = min(workers, max(1, len(paths)))
-	queue := make(chan int)
-	done := make(chan struct{}, len(paths))
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wm := m.Clone()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range queue {
-				pred[i], failed[i] = classifyFile(wm, paths[i], index)
-				done <- struct{}{}
-			}
-		}()
-	}
-	go func() {
-		for i := range paths {
-			queue <- i
-		}
-		close(queue)
-	}()
-	for i := range paths {
-		<-done
-		if progress != nil {
-			progress(i+1, len(paths))
-		}
-	}
-	wg.Wait()
+	forEachFile(m, len(paths), workers, progress, func(wm *model.Model, i int) {
+		pred[i], failed[i] = classifyFile(wm, paths[i], index)
+	})
 	var bad []Unreadable
 	var t, p []int
 	for i := range paths {
