@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/glimpse-ml/glimpse/core/kernels"
 )
 
 // blobs makes n samples per class of k Gaussian clusters in dim
@@ -446,5 +448,65 @@ func TestOnBatch(t *testing.T) {
 	cfg.OnBatch = func() bool { return false }
 	if _, err := Train(s, cfg, nil); err != ErrStopped {
 		t.Fatalf("stopped at the first batch: error %v, want ErrStopped", err)
+	}
+}
+
+// TestArgmaxMatchesNaiveLoop: the batched argmax equals a float64 loop
+// over each row, on every kernel implementation, across a chunk edge,
+// with and without a hidden layer and an output bias.
+func TestArgmaxMatchesNaiveLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	randn := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	const in, k, n = 37, 5, 300
+	for _, hidden := range []int{0, 11} {
+		h := &Head{Labels: make([]string, k), In: in, Hidden: hidden}
+		first := in
+		if hidden > 0 {
+			h.W1, h.B1, first = randn(in*hidden), randn(hidden), hidden
+		}
+		h.W2, h.B2 = randn(first*k), randn(k)
+		x := randn(n * in)
+		for _, kern := range kernels.Available() {
+			got, err := h.Argmax(kern, x, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for r := range n {
+				a := make([]float64, first)
+				for j := range first {
+					if hidden == 0 {
+						a[j] = float64(x[r*in+j])
+						continue
+					}
+					s := float64(h.B1[j])
+					for i := range in {
+						s += float64(x[r*in+i]) * float64(h.W1[i*hidden+j])
+					}
+					a[j] = max(s, 0)
+				}
+				best, bestZ := 0, math.Inf(-1)
+				for c := range k {
+					z := float64(h.B2[c])
+					for j := range first {
+						z += a[j] * float64(h.W2[j*k+c])
+					}
+					if z > bestZ {
+						best, bestZ = c, z
+					}
+				}
+				if got[r] != best {
+					t.Fatalf("%s hidden %d row %d: argmax %d, naive %d", kern, hidden, r, got[r], best)
+				}
+			}
+		}
+	}
+	if _, err := (&Head{In: 3, W2: make([]float32, 6), Labels: []string{"a", "b"}}).Argmax(kernels.Go{}, make([]float32, 5), 2); err == nil {
+		t.Error("a short input was accepted")
 	}
 }

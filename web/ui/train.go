@@ -150,10 +150,17 @@ func (a *App) trainingSet() (*train.Samples, []int, error) {
 	if views {
 		s.Origin = make([]int, 0, rows)
 	}
+	// Copying thousands of embeddings takes a while under wasm: hand the
+	// page its thread back every ~50 ms.
+	lastYield := time.Now()
 	for y, c := range a.classes {
 		s.Labels = append(s.Labels, c.name)
 		ids = append(ids, c.id)
 		for _, smp := range c.samples {
+			if time.Since(lastYield) >= 50*time.Millisecond {
+				sleep(0)
+				lastYield = time.Now()
+			}
 			row := len(s.Y)
 			s.X = append(s.X, smp.emb...)
 			s.Y = append(s.Y, y)
@@ -239,22 +246,17 @@ func (a *App) showResults(s *train.Samples) {
 	for i := range conf {
 		conf[i] = make([]int, k)
 	}
-	for i := range s.Len() {
-		if s.Origin != nil && s.Origin[i] != i {
-			continue
+	// Thousands of samples: one batched pass on the SIMD kernels, not a
+	// product per sample, so the page does not freeze after training.
+	pred, err := a.head.Argmax(kernels.Best(), s.X, s.Len())
+	if err != nil {
+		a.fail(err)
+		return
+	}
+	for i, best := range pred {
+		if s.Origin == nil || s.Origin[i] == i {
+			conf[s.Y[i]][best]++
 		}
-		p, err := a.head.Probabilities(s.Row(i))
-		if err != nil {
-			a.fail(err)
-			return
-		}
-		best := 0
-		for j := range p {
-			if p[j] > p[best] {
-				best = j
-			}
-		}
-		conf[s.Y[i]][best]++
 	}
 	var b strings.Builder
 	b.WriteString(`<h3>Accuracy per class</h3><table><thead><tr><th scope="col">Class</th><th scope="col">Accuracy</th><th scope="col">Samples</th></tr></thead><tbody>`)
