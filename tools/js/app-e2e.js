@@ -8,9 +8,9 @@
 // @teachablemachine/image in a page (same top-1 and probabilities as the
 // CLI on the Glimpse model), re-imports the project; tries the bad inputs (a
 // non-image upload, a corrupt project file, a full storage quota, no
-// camera); stops the server and reloads offline. No console error and no
-// request outside the origin are allowed. Screenshots of each state go to
-// tools/js/artifacts/.
+// camera, a refused camera); stops the server and reloads offline. No
+// console error and no request outside the origin are allowed.
+// Screenshots of each state go to tools/js/artifacts/.
 //
 // usage: node tools/js/app-e2e.js [SITE_DIR]   (default dist)
 // Prints the figures (navigation to live predictions, embeddings per
@@ -147,10 +147,12 @@ async function main() {
 
   // One launch per stream on the same profile, as a user restarting the
   // browser with another camera view.
-  async function launch(stream, extra = []) {
+  // With deny set, the camera exists but the user refuses it.
+  async function launch(stream, extra = [], deny = false) {
     const args = [...FLAGS, ...extra];
     if (stream) {
-      args.push("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${stream}`);
+      args.push("--use-fake-device-for-media-stream", `--use-file-for-fake-video-capture=${stream}`,
+        deny ? "--deny-permission-prompts" : "--use-fake-ui-for-media-stream");
     }
     const ctx = await chromium.launchPersistentContext(profile, {
       executablePath: "/usr/bin/chromium", headless: true, args,
@@ -346,6 +348,20 @@ async function main() {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check("fits a phone's width", overflow <= 0, `${overflow}px too wide`);
   await shot(page, "11-phone");
+  await ctx.close();
+
+  // 7. A camera the user refuses: a clear message, uploads still work.
+  ({ ctx, page } = await launch(streamA, [], true));
+  await page.goto(origin + "/");
+  await ready(page);
+  await page.waitForFunction(() => /denied/i.test(document.getElementById("alert").textContent), null, { timeout: 20000 }).catch(() => {});
+  const deniedAlert = await page.locator("#alert").textContent();
+  check("a refused camera gives a clear message", /camera.*denied/i.test(deniedAlert), deniedAlert.slice(0, 120));
+  const k3 = await count(page, "Class 2");
+  await card(page, "Class 2").getByLabel("Upload images").setInputFiles(path.join(PHOTOS, "rocket.png"));
+  await page.waitForFunction((n) => parseInt(document.querySelectorAll(".card .count")[1].textContent, 10) === n, k3 + 1, { timeout: 20000 }).catch(() => {});
+  check("uploads work with the camera refused", await count(page, "Class 2") === k3 + 1);
+  await shot(page, "12-camera-denied");
   await ctx.close();
 
   check("no console error", consoleErrors.length === 0, consoleErrors.slice(0, 3).join(" | "));
