@@ -357,6 +357,8 @@ async function main() {
   await page.waitForFunction(() => /denied/i.test(document.getElementById("alert").textContent), null, { timeout: 20000 }).catch(() => {});
   const deniedAlert = await page.locator("#alert").textContent();
   check("a refused camera gives a clear message", /camera.*denied/i.test(deniedAlert), deniedAlert.slice(0, 120));
+  const deniedStatus = await page.locator("#camera-status").textContent();
+  check("the preview says the camera was refused", /denied/i.test(deniedStatus), deniedStatus);
   const k3 = await count(page, "Class 2");
   await card(page, "Class 2").getByLabel("Upload images").setInputFiles(path.join(PHOTOS, "rocket.png"));
   await page.waitForFunction((n) => parseInt(document.querySelectorAll(".card .count")[1].textContent, 10) === n, k3 + 1, { timeout: 20000 }).catch(() => {});

@@ -4,6 +4,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"syscall/js"
 	"time"
 
@@ -160,7 +161,10 @@ func (a *App) startCamera(deviceID string) {
 	}
 	if err != nil {
 		a.cam.err = cameraError(err)
-		status.SetTextContent("No camera")
+		// Say why on the preview itself: "denied" asks for a different
+		// remedy (the site's permissions) than "not found".
+		why := a.cam.err.Error()
+		status.SetTextContent(strings.ToUpper(why[:1]) + why[1:])
 		a.el("fps").SetTextContent("No camera: drop or pick images below to classify them.")
 		a.fail(fmt.Errorf("camera unavailable: %v. Uploading images still works", a.cam.err))
 		return
