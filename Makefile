@@ -190,6 +190,8 @@ study: bin/glimpse dist/models/mobilenet_v2_1.0_224.glimpse
 	$(SIMD) $(GO) run ./tools/study -model dist/models/mobilenet_v2_1.0_224.glimpse -cache build/study
 	bin/glimpse train -m dist/models/mobilenet_v2_1.0_224.glimpse -d build/study/fashion-train-200 -o build/study/fashion-tm.glimpse --head tm
 	bin/glimpse eval -m build/study/fashion-tm.glimpse -d build/study/fashion-test-2000
+	bin/glimpse train -m dist/models/mobilenet_v2_1.0_224.glimpse -d build/study/fashion-train-200 -o build/study/fashion-strong.glimpse --head strong
+	bin/glimpse eval -m build/study/fashion-strong.glimpse -d build/study/fashion-test-2000
 
 clean:
 	rm -rf bin dist build

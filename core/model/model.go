@@ -39,6 +39,7 @@ type Model struct {
 	input  []float32
 	output string // the classifier's output value, "" for a backbone cut at its embedding
 	embed  string // the embedding value, "" when the file names none
+	kern   kernels.Kernels
 }
 
 // ErrNoClassifier is returned by Classify on a backbone that was cut at
@@ -80,7 +81,7 @@ func (b byteReader) ReadAt(p []byte, off int64) (int, error) {
 // output unless that is the embedding; the embedding (g.Meta.Embedding)
 // is made an output too so Embed needs no second pass.
 func New(name string, g *ir.Graph, k kernels.Kernels) (*Model, error) {
-	m := &Model{Name: name, Graph: g, embed: g.Meta.Embedding}
+	m := &Model{Name: name, Graph: g, embed: g.Meta.Embedding, kern: k}
 	if len(g.Outputs) > 0 && g.Outputs[0] != m.embed {
 		m.output = g.Outputs[0]
 	}

@@ -106,6 +106,14 @@ func trainCommand(args []string, stdout, stderr io.Writer) error {
 	if m.EmbeddingSize() == 0 {
 		return fmt.Errorf("%s: the model names no embedding output (the backbone features a head reads); convert it again with glimpse convert", *modelPath)
 	}
+	if cfg.MultiLevel {
+		ml, tap, err := m.MultiLevel()
+		if err != nil {
+			return fmt.Errorf("--head %s reads multi-level features: %w", cfg.Head, err)
+		}
+		m = ml
+		fmt.Fprintf(stderr, "features: the embedding and the average of %s, %d values\n", tap, m.EmbeddingSize())
+	}
 	folder, err := train.ReadFolder(*dir)
 	if err != nil {
 		return err

@@ -475,6 +475,42 @@ async function classifierTest(url, site) {
     check("classifier: the same seed gives the CLI's head (glimpse train, then predict) within 1e-4", dNative <= 1e-4,
       `max difference ${dNative.toExponential(2)} over ${examples.length} pictures`);
 
+    // The strong head reads multi-level features: the browser computes
+    // them as the CLI does, and the exported file carries them.
+    const strongEpochs = 20;
+    const strong = await page.evaluate(async ([modelURL, examples, seed, epochs]) => {
+      const { load } = await import("/glimpse.js");
+      const fetchBlob = async (u) => (await fetch(u)).blob();
+      const m = await load(modelURL);
+      const clf = m.classifier({ head: "strong" });
+      for (const e of examples) await clf.addExample(await fetchBlob(e.url), e.label);
+      await clf.train({ seed, epochs });
+      const back = await load(await clf.export());
+      const out = { predict: [], classify: [] };
+      for (const e of examples) {
+        out.predict.push(await clf.predict(await fetchBlob(e.url)));
+        out.classify.push(await back.classify(await fetchBlob(e.url), { topk: 0 }));
+      }
+      back.dispose();
+      clf.dispose();
+      m.dispose();
+      return out;
+    }, [`/${defaultModel}`, examples, seed, strongEpochs]);
+    const strongOut = path.join(site, "t", "strong.glimpse");
+    execFileSync(bin, ["train", "-m", path.join(dist, defaultModel), "-d", data, "-o", strongOut, "--head", "strong", "--seed", String(seed),
+      "--epochs", String(strongEpochs)], { stdio: "pipe" });
+    const strongNative = cli("predict", "-m", strongOut, "--json", "--top", "0", ...examples.map((e) => e.file)).results;
+    let dStrong = 0, dStrongExport = 0;
+    strongNative.forEach((r, i) => {
+      dStrong = Math.max(dStrong, maxDiff(strong.classify[i], r.predictions));
+      dStrongExport = Math.max(dStrongExport, maxDiff(strong.classify[i], strong.predict[i]));
+    });
+    // The exported file stores the head in f16, as the backbone's file
+    // does; predict() uses the head in float32: 1,856 rounded weights a
+    // class move a probability by ~1e-5.
+    check("classifier: the strong head (multi-level features) gives the CLI's within 1e-4, and its export predicts as it does within 1e-4",
+      dStrong <= 1e-4 && dStrongExport <= 1e-4, `CLI ${dStrong.toExponential(2)}, export ${dStrongExport.toExponential(2)}`);
+
     // Training time on 2 x 100 cached samples: 4 photos a class, each with
     // 24 augmented views, the default head (tm, 50 epochs).
     const timing = await page.evaluate(async ([modelURL, classes]) => {

@@ -97,13 +97,19 @@ func run(modelPath, data, cache string, seeds int, export bool) error {
 	if err != nil {
 		return err
 	}
-	m, err := model.Open(modelPath)
+	plain, err := model.Open(modelPath)
 	if err != nil {
 		return err
 	}
-	key := fmt.Sprintf("%08x", info.DataCRC)
-	fmt.Printf("backbone %s (%s), embedding %d values, kernels %s, %d CPUs\n",
-		modelPath, m.Graph.Meta.Source, m.EmbeddingSize(), m.Engine().Kernels(), runtime.NumCPU())
+	// Every picture is embedded once, with multi-level features; the
+	// embedding proper is their tail, which the other heads read.
+	m, tap, err := plain.MultiLevel()
+	if err != nil {
+		return err
+	}
+	key := fmt.Sprintf("%08x-multilevel", info.DataCRC)
+	fmt.Printf("backbone %s (%s), embedding %d values (multi-level: %d, with the average of %s), kernels %s, %d CPUs\n",
+		modelPath, plain.Graph.Meta.Source, plain.EmbeddingSize(), m.EmbeddingSize(), tap, m.Engine().Kernels(), runtime.NumCPU())
 
 	var before runtime.MemStats
 	runtime.GC()
@@ -122,7 +128,7 @@ func run(modelPath, data, cache string, seeds int, export bool) error {
 	fmt.Printf("embeddings: 2,000 training images %s, 10,000 test images %s; heap held by the 12,000 cached embeddings %.1f MB (10,000: %.1f MB of float32)\n",
 		fmtTime(trainTime), fmtTime(testTime), float64(after.HeapAlloc-before.HeapAlloc)/1e6, float64(10000*m.EmbeddingSize()*4)/1e6)
 
-	dim := m.EmbeddingSize()
+	full := m.EmbeddingSize()
 	heads := []struct {
 		name  string
 		knn   bool
@@ -131,8 +137,14 @@ func run(modelPath, data, cache string, seeds int, export bool) error {
 	}{{"kNN (k=3, cosine)", true, "", 1}, {"tm", false, "tm", seeds}, {"linear", false, "linear", seeds}, {"strong", false, "strong", seeds}}
 	fmt.Printf("\n%-20s %-10s %-14s %-14s %s\n", "head", "per class", "test 2,000", "test 10,000", "seeds (2,000)")
 	for _, n := range []int{10, 50, 200} {
-		s := subset(train200, trainEmb, dim, n)
 		for _, h := range heads {
+			// Which columns of the cached features this head reads.
+			lo := full - plain.EmbeddingSize()
+			cfg, _ := train.Preset(h.cfg)
+			if cfg.MultiLevel {
+				lo = 0
+			}
+			s := subset(train200, trainEmb, full, lo, n)
 			var acc2k, acc10k []float64
 			var timeTrain time.Duration
 			for seed := 1; seed <= h.seeds; seed++ {
@@ -153,8 +165,8 @@ func run(modelPath, data, cache string, seeds int, export bool) error {
 						return slices.Index(p, slices.Max(p))
 					}
 				}
-				acc2k = append(acc2k, accuracy(predict, testEmb, testSet.labels, dim, 2000))
-				acc10k = append(acc10k, accuracy(predict, testEmb, testSet.labels, dim, 10000))
+				acc2k = append(acc2k, accuracy(predict, testEmb, testSet.labels, full, lo, 2000))
+				acc10k = append(acc10k, accuracy(predict, testEmb, testSet.labels, full, lo, 10000))
 			}
 			per := make([]string, len(acc2k))
 			for i, a := range acc2k {
@@ -178,14 +190,15 @@ func fmtTime(d time.Duration) string {
 }
 
 // subset returns the first n samples of each class of the 200-per-class
-// set (which is in file order) as training samples.
-func subset(s set, emb []float32, dim, n int) *train.Samples {
-	out := &train.Samples{Labels: classes, Dim: dim}
+// set (which is in file order) as training samples, each the columns lo
+// to dim of its cached features.
+func subset(s set, emb []float32, dim, lo, n int) *train.Samples {
+	out := &train.Samples{Labels: classes, Dim: dim - lo}
 	count := make([]int, len(classes))
 	for i, y := range s.labels {
 		if count[y] < n {
 			count[y]++
-			out.X = append(out.X, emb[i*dim:(i+1)*dim]...)
+			out.X = append(out.X, emb[i*dim+lo:(i+1)*dim]...)
 			out.Y = append(out.Y, y)
 		}
 	}
@@ -238,10 +251,10 @@ func norm(v []float32) float64 {
 	return math.Sqrt(s)
 }
 
-func accuracy(predict func([]float32) int, emb []float32, labels []int, dim, n int) float64 {
+func accuracy(predict func([]float32) int, emb []float32, labels []int, dim, lo, n int) float64 {
 	correct := 0
 	for i := 0; i < n; i++ {
-		if predict(emb[i*dim:(i+1)*dim]) == labels[i] {
+		if predict(emb[i*dim+lo:(i+1)*dim]) == labels[i] {
 			correct++
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"syscall/js"
 
+	"github.com/glimpse-ml/glimpse/core/model"
 	"github.com/glimpse-ml/glimpse/core/train"
 )
 
@@ -15,11 +16,13 @@ import (
 // --views does.
 const maxViews = 64
 
-// classifierNew(modelHandle) starts an empty classifier on the model's
-// embedding and returns its handle.
+// classifierNew(modelHandle, head) starts an empty classifier on the
+// model's features for the named head preset and returns its handle. A
+// head on multi-level features gets a model of its own that computes
+// them (same weights, planned once more).
 func (st *runtimeState) classifierNew(args []js.Value) (any, error) {
-	if len(args) != 1 || args[0].Type() != js.TypeNumber {
-		return nil, errors.New("classifierNew takes (modelHandle)")
+	if len(args) != 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeString {
+		return nil, errors.New("classifierNew takes (modelHandle, head)")
 	}
 	m := st.models[args[0].Int()]
 	if m == nil {
@@ -28,6 +31,17 @@ func (st *runtimeState) classifierNew(args []js.Value) (any, error) {
 	if m.EmbeddingSize() == 0 {
 		return nil, errors.New("this model has no embedding: a classifier trains on a backbone's features")
 	}
+	cfg, err := train.Preset(args[1].String())
+	if err != nil {
+		return nil, err
+	}
+	var ml *model.Model
+	if cfg.MultiLevel {
+		if ml, _, err = m.MultiLevel(); err != nil {
+			return nil, fmt.Errorf("head %q reads multi-level features: %w", cfg.Head, err)
+		}
+		m = ml
+	}
 	c, err := train.NewClassifier(m.EmbeddingSize())
 	if err != nil {
 		return nil, err
@@ -35,7 +49,19 @@ func (st *runtimeState) classifierNew(args []js.Value) (any, error) {
 	h := st.next
 	st.next++
 	st.classifiers[h] = c
+	if ml != nil {
+		st.features[h] = ml
+	}
 	return h, nil
+}
+
+// embedder is the model that embeds pictures for classifier h, whose
+// backbone is m.
+func (st *runtimeState) embedder(h int, m *model.Model) *model.Model {
+	if ml := st.features[h]; ml != nil {
+		return ml
+	}
+	return m
 }
 
 // classifier finds an idle classifier: one that is training must not
@@ -63,7 +89,7 @@ func (st *runtimeState) classifierAdd(args []js.Value) (any, error) {
 	if len(args) != 8 || args[5].Type() != js.TypeString || args[6].Type() != js.TypeNumber || args[7].Type() != js.TypeNumber {
 		return nil, errors.New("classifierAdd takes (classifier, model, rgba, width, height, label, views, seed)")
 	}
-	c, _, err := st.classifier(args[0])
+	c, h, err := st.classifier(args[0])
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +105,7 @@ func (st *runtimeState) classifierAdd(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	m = st.embedder(h, m)
 	e, err := m.Embed(img)
 	if err != nil {
 		return nil, err
@@ -309,7 +336,7 @@ func (st *runtimeState) classifierPredict(args []js.Value) (any, error) {
 	if len(args) != 6 || args[5].Type() != js.TypeNumber {
 		return nil, errors.New("classifierPredict takes (classifier, model, rgba, width, height, topk)")
 	}
-	c, _, err := st.classifier(args[0])
+	c, h, err := st.classifier(args[0])
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +347,7 @@ func (st *runtimeState) classifierPredict(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := m.Embed(img)
+	e, err := st.embedder(h, m).Embed(img)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +369,7 @@ func (st *runtimeState) classifierExport(args []js.Value) (any, error) {
 	if len(args) != 2 || args[1].Type() != js.TypeNumber {
 		return nil, errors.New("classifierExport takes (classifier, model)")
 	}
-	c, _, err := st.classifier(args[0])
+	c, h, err := st.classifier(args[0])
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +380,7 @@ func (st *runtimeState) classifierExport(args []js.Value) (any, error) {
 	if m == nil {
 		return nil, errors.New("this model was disposed")
 	}
-	b, err := c.Export(m.Graph, "f16")
+	b, err := c.Export(st.embedder(h, m).Graph, "f16")
 	if err != nil {
 		return nil, err
 	}
@@ -373,5 +400,6 @@ func (st *runtimeState) classifierDispose(args []js.Value) (any, error) {
 		return nil, errors.New("the classifier is training: wait for train() to finish")
 	}
 	delete(st.classifiers, h)
+	delete(st.features, h)
 	return nil, nil
 }

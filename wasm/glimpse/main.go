@@ -45,6 +45,10 @@ type runtimeState struct {
 	// not change or export what it trains on.
 	classifiers map[int]*train.Classifier
 	training    map[int]bool
+	// features holds, for a classifier whose head reads multi-level
+	// features (the "strong" preset), the model that embeds its pictures:
+	// its backbone with the level below the embedding pooled too.
+	features map[int]*model.Model
 
 	// The constructors isBytes tests against, looked up once: every
 	// js.Value made from a JavaScript object costs a finalizer.
@@ -60,6 +64,7 @@ func main() {
 		models:            map[int]*model.Model{},
 		classifiers:       map[int]*train.Classifier{},
 		training:          map[int]bool{},
+		features:          map[int]*model.Model{},
 		uint8Array:        js.Global().Get("Uint8Array"),
 		uint8ClampedArray: js.Global().Get("Uint8ClampedArray"),
 	}
