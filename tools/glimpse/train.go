@@ -109,7 +109,7 @@ func trainCommand(args []string, stdout, stderr io.Writer) error {
 	if cfg.MultiLevel {
 		ml, tap, err := m.MultiLevel()
 		if err != nil {
-			return fmt.Errorf("--head %s reads multi-level features: %w", cfg.Head, err)
+			return fmt.Errorf("%w (--head %s reads multi-level features; --head tm does not)", err, cfg.Head)
 		}
 		m = ml
 		fmt.Fprintf(stderr, "features: the embedding and the average of %s, %d values\n", tap, m.EmbeddingSize())

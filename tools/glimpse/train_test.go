@@ -182,6 +182,15 @@ func TestTrainBadInput(t *testing.T) {
 	if err := format.WriteFile(filepath.Join(tmp, "plain.glimpse"), plain, format.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	// A backbone whose embedding is a flattened max pool, as LeNet's,
+	// AlexNet's and VGG's are: no multi-level features.
+	flat := ir.New(ir.Shape{8, 8, 3})
+	x = flat.AddNode("pool", ir.MaxPool, []string{flat.Input}, nil, ir.Attrs{Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}})
+	flat.Meta.Embedding = flat.AddNode("flatten", ir.Flatten, []string{x}, nil, ir.Attrs{})
+	flat.Outputs = []string{flat.Meta.Embedding}
+	if err := format.WriteFile(filepath.Join(tmp, "flat.glimpse"), flat, format.Options{}); err != nil {
+		t.Fatal(err)
+	}
 	mk := func(files map[string]string) string {
 		dir := t.TempDir()
 		for p, content := range files {
@@ -205,6 +214,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"single class", backbone, mk(map[string]string{"a/x.png": good}), nil, "only one class folder"},
 		{"all unreadable", backbone, mk(map[string]string{"a/x.png": good, "b/y.png": "not a png"}), nil, `none of the 1 files of class "b"`},
 		{"no embedding", filepath.Join(tmp, "plain.glimpse"), mk(map[string]string{"a/x.png": good, "b/y.png": good}), nil, "plain.glimpse"},
+		{"strong without a global pool", filepath.Join(tmp, "flat.glimpse"), mk(map[string]string{"a/x.png": good, "b/y.png": good}), []string{"--head", "strong"}, "not a global average pool"},
 		{"bad preset", backbone, mk(map[string]string{"a/x.png": good, "b/y.png": good}), []string{"--head", "cnn"}, `unknown head "cnn"`},
 		{"bad epochs", backbone, mk(map[string]string{"a/x.png": good, "b/y.png": good}), []string{"--epochs", "0"}, "epochs 0"},
 		{"lr overflow", backbone, mk(map[string]string{"a/x.png": good, "b/y.png": good}), []string{"--lr", "1e38", "--batch", "1", "--val", "0"}, "turned"},
