@@ -23,12 +23,29 @@ const path = require("path");
 const net = require("net");
 const { spawn, execFileSync } = require("child_process");
 const { chromium } = require("playwright-core");
+const { PNG } = require("pngjs");
 const { writeY4M } = require("./y4m");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SITE = path.resolve(process.argv[2] || path.join(ROOT, "dist"));
 const ART = path.join(__dirname, "artifacts");
 const PHOTOS = path.join(ROOT, "tools", "convert", "testdata", "photos");
+const WIDE = path.join(ART, "wide.png");
+
+// writeWide writes a 336x224 picture: the cat in the middle, a strip of
+// the rocket on each side. Its centred square is the cat.
+function writeWide() {
+  const cat = PNG.sync.read(fs.readFileSync(path.join(PHOTOS, "chelsea.png")));
+  const rocket = PNG.sync.read(fs.readFileSync(path.join(PHOTOS, "rocket.png")));
+  const out = new PNG({ width: 336, height: 224 });
+  for (let y = 0; y < 224; y++) {
+    for (let x = 0; x < 336; x++) {
+      const [src, sx] = x < 56 ? [rocket, x] : x >= 280 ? [rocket, x - 112] : [cat, x - 56];
+      src.data.copy(out.data, 4 * (y * 336 + x), 4 * (y * src.width + sx), 4 * (y * src.width + sx) + 4);
+    }
+  }
+  fs.writeFileSync(WIDE, PNG.sync.write(out));
+}
 const GLIMPSE = path.join(ROOT, "bin", "glimpse");
 const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -70,9 +87,10 @@ let tmDiff = NaN;
 // Exports for Teachable Machine, unzips with Python's zipfile, and runs
 // the model in a page with @teachablemachine/image 0.8.5 and TF.js's CPU
 // backend, both served from a second local origin with the photos: its
-// top-1 and probabilities must be the CLI's on the Glimpse model (the
-// photos are 224x224, so Teachable Machine's centre crop is the whole
-// picture). Returns the largest probability difference.
+// top-1 and probabilities must be the CLI's on the Glimpse model, also
+// for a wide picture (the cat between strips of the rocket): Teachable
+// Machine crops its centred square, and so must the app and the model
+// it exports. Returns the largest probability difference.
 async function teachable(ctx, page, cli) {
   const dl = page.waitForEvent("download");
   await page.getByRole("button", { name: "Export for Teachable Machine" }).click();
@@ -88,6 +106,7 @@ async function teachable(ctx, page, cli) {
     fs.copyFileSync(path.join(mods, "@tensorflow", "tfjs", "dist", "tf.min.js"), path.join(dir, "tf.min.js"));
     fs.copyFileSync(path.join(mods, "@teachablemachine", "image", "dist", "teachablemachine-image.min.js"), path.join(dir, "tm.min.js"));
     for (const p of ["chelsea.png", "rocket.png"]) fs.copyFileSync(path.join(PHOTOS, p), path.join(dir, p));
+    fs.copyFileSync(WIDE, path.join(dir, "wide.png"));
     fs.writeFileSync(path.join(dir, "index.html"), "<!doctype html><meta charset=utf-8><link rel=icon href=data:,><title>TM</title><script src=tf.min.js></script><script src=tm.min.js></script>");
     const port = await freePort();
     const tmOrigin = `http://127.0.0.1:${port}`;
@@ -100,7 +119,7 @@ async function teachable(ctx, page, cli) {
       await tf.setBackend("cpu");
       const model = await tmImage.load("model.json", "metadata.json");
       const out = [];
-      for (const name of ["chelsea.png", "rocket.png"]) {
+      for (const name of ["chelsea.png", "rocket.png", "wide.png"]) {
         const img = new Image();
         img.src = name;
         await img.decode();
@@ -119,7 +138,7 @@ async function teachable(ctx, page, cli) {
         if (c) diff = Math.max(diff, Math.abs(c.probability - p.probability));
       }
     });
-    check("Teachable Machine's loader gives Glimpse's top-1 on both photos", same, JSON.stringify(res));
+    check("Teachable Machine's loader gives Glimpse's top-1 on the three pictures", same, JSON.stringify(res));
     check("... and its probabilities within 1e-3", diff <= 1e-3, `largest difference ${diff.toExponential(2)}`);
     return diff;
   } finally {
@@ -131,6 +150,7 @@ async function teachable(ctx, page, cli) {
 async function main() {
   fs.mkdirSync(ART, { recursive: true });
   const streamA = writeY4M(path.join(PHOTOS, "chelsea.png"), path.join(ART, "stream-a.y4m"));
+  writeWide();
   const streamB = writeY4M(path.join(PHOTOS, "rocket.png"), path.join(ART, "stream-b.y4m"));
   const notImage = path.join(ART, "notes.txt");
   fs.writeFileSync(notImage, "not an image\n");
@@ -262,10 +282,10 @@ async function main() {
   await (await dl).saveAs(modelFile);
   let cli = "";
   try {
-    cli = JSON.parse(execFileSync(GLIMPSE, ["predict", "-m", modelFile, "--json", "--top", "2", path.join(PHOTOS, "chelsea.png"), path.join(PHOTOS, "rocket.png")]).toString());
+    cli = JSON.parse(execFileSync(GLIMPSE, ["predict", "-m", modelFile, "--json", "--top", "2", path.join(PHOTOS, "chelsea.png"), path.join(PHOTOS, "rocket.png"), WIDE]).toString());
   } catch (e) { cli = String(e.message); }
   const top = (i) => cli.results && cli.results[i].predictions[0].className;
-  check("the exported model gives the same top-1 with the CLI", top(0) === "Class 1" && top(1) === "Class 2", JSON.stringify(cli).slice(0, 300));
+  check("the exported model gives the same top-1 with the CLI", top(0) === "Class 1" && top(1) === "Class 2" && top(2) === "Class 1", JSON.stringify(cli).slice(0, 300));
   tmDiff = await teachable(ctx, page, cli);
 
   await page.getByLabel("Predict images").setInputFiles(path.join(PHOTOS, "chelsea.png"));
