@@ -17,8 +17,9 @@ import (
 // network), the level below carries information the last layers have
 // already traded away. Appending that level's global average to the
 // embedding gives a head both. On Fashion-MNIST with 50 pictures a class
-// (tools/study) this lifts a softmax regression on MobileNetV2-1.0 from
-// 75.4% to 78.5%, for 576 more values an embedding.
+// (tools/study, MobileNetV2-1.0, nothing else changed) this lifts
+// Teachable Machine's head from 76.1% to 77.5% and a softmax regression
+// from 75.4% to 76.9%, for 576 more values an embedding.
 //
 // The level below is found by one rule that holds for every architecture
 // of the zoo: the last activation computed at a finer resolution than the

@@ -24,9 +24,10 @@ func seeded(g *ir.Graph) {
 }
 
 // TestMultiLevelFindsTheLevelBelow: in every architecture of the zoo
-// whose embedding is a global average pool, the pooled level is an activation computed at a finer resolution than the
-// final feature map, and in MobileNetV2 it is the one torchvision's
-// architecture says: block 13's expansion, 14x14 with 96*6 channels.
+// whose embedding is a global average pool, the pooled level is an
+// activation computed at a finer resolution than the final feature map,
+// and in MobileNetV2 it is the one torchvision's architecture says:
+// block 13's expansion, 14x14 with 96*6 channels. The others are refused.
 func TestMultiLevelFindsTheLevelBelow(t *testing.T) {
 	for _, arch := range models.Names() {
 		g, err := models.Build(arch, models.Options{})

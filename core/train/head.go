@@ -67,7 +67,7 @@ func (h *Head) Probabilities(x []float32) ([]float64, error) {
 // x (n x In), running the head on kern a chunk of rows at a time with its
 // weights packed once: a confusion matrix over thousands of samples is
 // then a few GEMMs, not thousands of one-row products. Ties go to the
-// lower class, as in Probabilities.
+// lower class.
 func (h *Head) Argmax(kern kernels.Kernels, x []float32, n int) ([]int, error) {
 	if len(x) != n*h.In {
 		return nil, fmt.Errorf("%d values for %d embeddings of %d", len(x), n, h.In)
