@@ -1,32 +1,18 @@
 package engine
 
 import (
-	"math/rand/v2"
 	"testing"
 
-	"github.com/glimpse-ml/glimpse/core/ir"
 	"github.com/glimpse-ml/glimpse/core/kernels"
 	"github.com/glimpse-ml/glimpse/models"
 )
-
-// randomWeights fills a shape-only zoo graph with small random weights;
-// latency does not depend on their values.
-func randomWeights(g *ir.Graph) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, t := range g.Tensors {
-		t.Data = make([]float32, t.Elements())
-		for i := range t.Data {
-			t.Data[i] = rng.Float32()*0.1 + 0.01
-		}
-	}
-}
 
 func benchmarkArch(b *testing.B, arch string, k kernels.Kernels) {
 	g, err := models.Build(arch, models.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	randomWeights(g)
+	models.FillRandom(g, 5)
 	e, err := New(g, k)
 	if err != nil {
 		b.Fatal(err)

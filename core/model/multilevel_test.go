@@ -12,17 +12,6 @@ import (
 	"github.com/glimpse-ml/glimpse/models"
 )
 
-// seeded fills a shape-only zoo graph with small positive weights.
-func seeded(g *ir.Graph) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, t := range g.Tensors {
-		t.Data = make([]float32, t.Elements())
-		for i := range t.Data {
-			t.Data[i] = rng.Float32()*0.1 + 0.01
-		}
-	}
-}
-
 // TestMultiLevelFindsTheLevelBelow: in every architecture of the zoo
 // whose embedding is a global average pool, the pooled level is an
 // activation computed at a finer resolution than the final feature map,
@@ -73,7 +62,7 @@ func TestMultiLevelValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seeded(g)
+	models.FillRandom(g, 5)
 	plain, err := model.New("v2", g, kernels.Go{})
 	if err != nil {
 		t.Fatal(err)
