@@ -64,37 +64,19 @@ func (h *Head) Probabilities(x []float32) ([]float64, error) {
 }
 
 // Argmax returns the most probable class of each of the n embeddings in
-// x (n x In), running the head on kern a chunk of rows at a time with its
+// x (n x In), running the head on kern over all rows at once with its
 // weights packed once: a confusion matrix over thousands of samples is
-// then a few GEMMs, not thousands of one-row products. Ties go to the
-// lower class.
+// then two GEMMs, not thousands of one-row products. Ties go to the lower
+// class.
 func (h *Head) Argmax(kern kernels.Kernels, x []float32, n int) ([]int, error) {
 	if len(x) != n*h.In {
 		return nil, fmt.Errorf("%d values for %d embeddings of %d", len(x), n, h.In)
 	}
 	k := h.Classes()
-	var w1 []float32
-	in := h.In
-	if h.Hidden > 0 {
-		w1 = kern.PackGEMMWeights(h.W1, h.In, h.Hidden)
-		in = h.Hidden
-	}
-	w2 := kern.PackGEMMWeights(h.W2, in, k)
-	const chunk = 256
-	hid := make([]float32, min(chunk, n)*h.Hidden)
-	z := make([]float32, min(chunk, n)*k)
+	z := h.logits(kern, x, n)
 	out := make([]int, n)
-	for r0 := 0; r0 < n; r0 += chunk {
-		m := min(chunk, n-r0)
-		rows := x[r0*h.In : (r0+m)*h.In]
-		if h.Hidden > 0 {
-			kern.GEMM(m, h.Hidden, h.In, rows, h.In, w1, h.B1, hid, h.Hidden, kernels.ActReLU)
-			rows = hid[:m*h.Hidden]
-		}
-		kern.GEMM(m, k, in, rows, in, w2, h.B2, z, k, kernels.ActNone)
-		for i := range m {
-			out[r0+i] = argmax32(z[i*k : (i+1)*k])
-		}
+	for i := range out {
+		out[i] = argmax32(z[i*k : (i+1)*k])
 	}
 	return out, nil
 }

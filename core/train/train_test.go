@@ -452,8 +452,8 @@ func TestOnBatch(t *testing.T) {
 }
 
 // TestArgmaxMatchesNaiveLoop: the batched argmax equals a float64 loop
-// over each row, on every kernel implementation, across a chunk edge,
-// with and without a hidden layer and an output bias.
+// over each row, on every kernel implementation, with and without a
+// hidden layer and an output bias.
 func TestArgmaxMatchesNaiveLoop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	randn := func(n int) []float32 {
