@@ -156,25 +156,3 @@ func (b *builder) shape(value string) (ir.Shape, error) {
 func (b *builder) add(name string, op ir.Op, inputs, weights []string, a ir.Attrs) string {
 	return b.g.AddNode(name, op, inputs, weights, a)
 }
-
-// samePads is TF's SAME padding of one axis: the output is ceil(in/stride)
-// long and the padding it needs is split with the extra cell after (at the
-// bottom or right), unlike torch's symmetric padding.
-func samePads(in, k, stride, dilation int) (before, after int) {
-	out := (in + stride - 1) / stride
-	total := (out-1)*stride + (k-1)*dilation + 1 - in
-	if total < 0 {
-		total = 0
-	}
-	return total / 2, total - total/2
-}
-
-// sameAttrs fills attrs' per-side padding for TF SAME on an input of shape
-// in, given the window and the attrs' stride and dilation.
-func sameAttrs(a *ir.Attrs, in ir.Shape, kh, kw int) {
-	sh, sw := a.Strides()
-	dh, dw := a.Dilations()
-	t, bt := samePads(in[0], kh, sh, dh)
-	l, r := samePads(in[1], kw, sw, dw)
-	a.Pads = ir.Pads{t, l, bt, r}
-}

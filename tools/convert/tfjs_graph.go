@@ -59,15 +59,42 @@ type tfShape struct {
 	UnknownRank bool `json:"unknownRank"`
 }
 
-// tfOps are the TensorFlow ops this front end converts.
-var tfOps = map[string]bool{
-	"Placeholder": true, "Const": true, "Identity": true, "StopGradient": true, "Snapshot": true,
-	"_FusedConv2D": true, "Conv2D": true, "FusedDepthwiseConv2dNative": true, "DepthwiseConv2dNative": true,
-	"BiasAdd": true, "Add": true, "AddV2": true, "Mul": true, "Sub": true, "RealDiv": true, "Div": true,
-	"Relu": true, "Relu6": true, "Sigmoid": true, "Softmax": true, "AvgPool": true, "MaxPool": true,
-	"Mean": true, "Squeeze": true, "Reshape": true, "_FusedMatMul": true, "MatMul": true,
-	"ConcatV2": true, "Pad": true, "PadV2": true,
-	"FusedBatchNorm": true, "FusedBatchNormV2": true, "FusedBatchNormV3": true,
+// tfOps dispatches each TensorFlow op this front end converts to its
+// lowering, one method per op below.
+var tfOps = map[string]func(c *graphConv, n *tfNode) (gval, error){
+	"Placeholder":                (*graphConv).placeholder,
+	"Const":                      (*graphConv).constant,
+	"Identity":                   (*graphConv).identity,
+	"StopGradient":               (*graphConv).identity,
+	"Snapshot":                   (*graphConv).identity,
+	"_FusedConv2D":               (*graphConv).conv,
+	"Conv2D":                     (*graphConv).conv,
+	"FusedDepthwiseConv2dNative": (*graphConv).conv,
+	"DepthwiseConv2dNative":      (*graphConv).conv,
+	"_FusedMatMul":               (*graphConv).matMul,
+	"MatMul":                     (*graphConv).matMul,
+	"BiasAdd":                    (*graphConv).add,
+	"Add":                        (*graphConv).add,
+	"AddV2":                      (*graphConv).add,
+	"Mul":                        (*graphConv).mul,
+	"Sub":                        (*graphConv).preprocessingOnly,
+	"RealDiv":                    (*graphConv).preprocessingOnly,
+	"Div":                        (*graphConv).preprocessingOnly,
+	"Relu":                       (*graphConv).activation,
+	"Relu6":                      (*graphConv).activation,
+	"Sigmoid":                    (*graphConv).activation,
+	"Softmax":                    (*graphConv).activation,
+	"AvgPool":                    (*graphConv).pool,
+	"MaxPool":                    (*graphConv).pool,
+	"Mean":                       (*graphConv).mean,
+	"Squeeze":                    (*graphConv).squeeze,
+	"Reshape":                    (*graphConv).reshape,
+	"ConcatV2":                   (*graphConv).concat,
+	"Pad":                        (*graphConv).pad,
+	"PadV2":                      (*graphConv).pad,
+	"FusedBatchNorm":             (*graphConv).batchNorm,
+	"FusedBatchNormV2":           (*graphConv).batchNorm,
+	"FusedBatchNormV3":           (*graphConv).batchNorm,
 }
 
 // gval is what a TF node's output is during lowering: an IR value, or a
@@ -129,7 +156,7 @@ func convertGraphModel(f *tfjsFile, weights map[string]*weight) (*ir.Graph, erro
 	var unknown []string
 	var placeholders []*tfNode
 	for _, n := range order {
-		if !tfOps[n.Op] {
+		if tfOps[n.Op] == nil {
 			unknown = append(unknown, fmt.Sprintf("%q (%s)", n.Name, n.Op))
 		}
 		if n.Op == "Placeholder" {
@@ -161,7 +188,7 @@ func convertGraphModel(f *tfjsFile, weights map[string]*weight) (*ir.Graph, erro
 		return nil, err
 	}
 	for _, n := range order {
-		if n.Op == "Placeholder" || folded[n.Name] {
+		if folded[n.Name] {
 			continue
 		}
 		v, err := c.lower(n)
@@ -666,35 +693,14 @@ func (c *graphConv) preprocess(input string) (map[string]bool, error) {
 	return folded, nil
 }
 
-// fusedAct maps a TF activation op name to the IR's.
-func fusedAct(op string) (ir.Activation, error) {
-	switch op {
-	case "Relu":
-		return ir.ActReLU, nil
-	case "Relu6":
-		return ir.ActReLU6, nil
-	case "Sigmoid":
-		return ir.ActSigmoid, nil
-	}
-	return ir.ActNone, fmt.Errorf("unsupported fused activation %q", op)
-}
-
-func actOp(a ir.Activation) ir.Op {
-	switch a {
-	case ir.ActReLU:
-		return ir.ReLU
-	case ir.ActReLU6:
-		return ir.ReLU6
-	}
-	return ir.Sigmoid
-}
-
 // fused reads _Fused*'s fused_ops: the op applied first (BiasAdd,
-// FusedBatchNorm or none) and the activation after it.
-func (n *tfNode) fused() (first string, act ir.Activation, err error) {
+// FusedBatchNorm or none) and the activation after it, which must be one
+// the IR can fuse.
+func (n *tfNode) fused() (first string, act tfjsActivation, err error) {
+	act = tfjsActivation{fusable: true}
 	ops, err := n.strs("fused_ops")
 	if err != nil {
-		return "", ir.ActNone, err
+		return "", act, err
 	}
 	if len(ops) > 0 && (ops[0] == "BiasAdd" || ops[0] == "FusedBatchNorm") {
 		first, ops = ops[0], ops[1:]
@@ -702,331 +708,368 @@ func (n *tfNode) fused() (first string, act ir.Activation, err error) {
 	switch len(ops) {
 	case 0:
 	case 1:
-		if act, err = fusedAct(ops[0]); err != nil {
-			return "", ir.ActNone, err
+		if act, err = lookupActivation(tfActivations, ops[0]); err != nil {
+			return "", act, err
+		}
+		if !act.fusable {
+			return "", act, fmt.Errorf("activation %q cannot be fused into a convolution or matrix product", ops[0])
 		}
 	default:
-		return "", ir.ActNone, fmt.Errorf("unsupported fused_ops %v", ops)
+		return "", act, fmt.Errorf("unsupported fused_ops %v", ops)
 	}
 	return first, act, nil
 }
 
+// lower lowers one node through the dispatch table.
 func (c *graphConv) lower(n *tfNode) (gval, error) {
-	node := func(op ir.Op, inputs, weights []string, a ir.Attrs) gval {
-		return gval{value: c.b.add(n.Name, op, inputs, weights, a)}
+	f, ok := tfOps[n.Op]
+	if !ok {
+		return gval{}, fmt.Errorf("unsupported op %s", n.Op) // convertGraphModel lets none through
 	}
-	switch n.Op {
-	case "Const":
-		w := c.weights[n.Name]
-		if w == nil {
-			return gval{}, errors.New("the constant's value is not in the weights manifest")
-		}
-		return gval{konst: w}, nil
+	return f(c, n)
+}
 
-	case "Identity", "StopGradient", "Snapshot":
-		return c.arg(n, 0)
+// node adds the IR node that n lowers to, named after it.
+func (c *graphConv) node(n *tfNode, op ir.Op, inputs, weights []string, a ir.Attrs) gval {
+	return gval{value: c.b.add(n.Name, op, inputs, weights, a)}
+}
 
-	case "_FusedConv2D", "Conv2D", "FusedDepthwiseConv2dNative", "DepthwiseConv2dNative":
-		return c.conv(n)
+// placeholder is the graph's input, set up by input.
+func (c *graphConv) placeholder(n *tfNode) (gval, error) {
+	return c.vals[n.Name], nil
+}
 
-	case "_FusedMatMul", "MatMul":
-		x, err := c.value(n, 0)
-		if err != nil {
-			return gval{}, err
-		}
-		s, err := c.b.shape(x)
-		if err != nil {
-			return gval{}, err
-		}
-		if s[0]*s[1] != 1 {
-			return gval{}, fmt.Errorf("multiplies a %v value (want a vector)", s)
-		}
-		if n.boolean("transpose_a") {
-			return gval{}, errors.New("transpose_a is not supported")
-		}
-		w, err := c.konst(n, 1)
-		if err != nil {
-			return gval{}, err
-		}
-		if len(w.shape) != 2 {
-			return gval{}, fmt.Errorf("weight %q has shape %v, want 2-D", w.name, w.shape)
-		}
-		kernel := w.name
-		if n.boolean("transpose_b") {
-			// TF's [Out, In] becomes the IR's [In, Out].
-			out, in := w.shape[0], w.shape[1]
-			if in != s[2] {
-				return gval{}, fmt.Errorf("weight %q has shape %v, want [Out %d]", w.name, w.shape, s[2])
-			}
-			t := make([]float32, len(w.data))
-			for o := range out {
-				for i := range in {
-					t[i*out+o] = w.data[o*in+i]
-				}
-			}
-			kernel = c.b.g.AddTensor(w.name+"/transposed", []int{in, out}, t)
-		} else {
-			if w.shape[0] != s[2] {
-				return gval{}, fmt.Errorf("weight %q has shape %v, want [%d Out]", w.name, w.shape, s[2])
-			}
-			c.b.g.AddTensor(w.name, w.shape, w.data)
-		}
-		outC := c.b.g.Tensors[kernel].Shape[1]
-		weights := []string{kernel}
-		first, act, err := n.fused()
-		if err != nil {
-			return gval{}, err
-		}
-		switch first {
-		case "BiasAdd":
-			bw, err := c.konst(n, 2)
-			if err != nil {
-				return gval{}, err
-			}
-			bias, err := c.tensor(bw, []int{outC}, nil)
-			if err != nil {
-				return gval{}, err
-			}
-			weights = append(weights, bias)
-		case "FusedBatchNorm":
-			return gval{}, errors.New("a MatMul fused with batch norm is not supported")
-		}
-		return node(ir.Dense, []string{x}, weights, ir.Attrs{Act: act}), nil
-
-	case "BiasAdd", "Add", "AddV2":
-		x, errX := c.arg(n, 0)
-		y, errY := c.arg(n, 1)
-		if errX != nil || errY != nil {
-			return gval{}, errors.Join(errX, errY)
-		}
-		if x.konst == nil && y.konst == nil {
-			return node(ir.Add, []string{x.value, y.value}, nil, ir.Attrs{}), nil
-		}
-		if x.konst != nil {
-			x, y = y, x
-		}
-		if x.konst != nil {
-			return gval{}, errors.New("adds two constants")
-		}
-		return c.addBias(n, x.value, y.konst)
-
-	case "Mul":
-		x, errX := c.arg(n, 0)
-		y, errY := c.arg(n, 1)
-		if errX != nil || errY != nil {
-			return gval{}, errors.Join(errX, errY)
-		}
-		if x.konst != nil || y.konst != nil {
-			return gval{}, errors.New("a product with a constant is supported only as input preprocessing")
-		}
-		return node(ir.Mul, []string{x.value, y.value}, nil, ir.Attrs{}), nil
-
-	case "Sub", "RealDiv", "Div":
-		return gval{}, fmt.Errorf("%s is supported only as input preprocessing (by a constant, right after the input)", n.Op)
-
-	case "Relu", "Relu6", "Sigmoid", "Softmax":
-		x, err := c.value(n, 0)
-		if err != nil {
-			return gval{}, err
-		}
-		op := map[string]ir.Op{"Relu": ir.ReLU, "Relu6": ir.ReLU6, "Sigmoid": ir.Sigmoid, "Softmax": ir.Softmax}[n.Op]
-		return node(op, []string{x}, nil, ir.Attrs{}), nil
-
-	case "AvgPool", "MaxPool":
-		x, err := c.value(n, 0)
-		if err != nil {
-			return gval{}, err
-		}
-		s, err := c.b.shape(x)
-		if err != nil {
-			return gval{}, err
-		}
-		k, err := n.nhwc("ksize")
-		if err != nil {
-			return gval{}, err
-		}
-		st, err := n.nhwc("strides")
-		if err != nil {
-			return gval{}, err
-		}
-		if k[0] == 0 {
-			return gval{}, errors.New("no ksize")
-		}
-		a := ir.Attrs{Kernel: k, Stride: st}
-		p, err := n.str("padding")
-		if err != nil {
-			return gval{}, err
-		}
-		if n.Op == "AvgPool" && p == "VALID" && k == [2]int{s[0], s[1]} {
-			// A window over the whole map is a global pool, which is
-			// what marks the embedding.
-			return node(ir.GlobalAvgPool, []string{x}, nil, ir.Attrs{}), nil
-		}
-		if p == "EXPLICIT" {
-			return gval{}, errors.New("explicit padding of a pool is not supported")
-		}
-		if err := n.padding(&a, s, k[0], k[1]); err != nil {
-			return gval{}, err
-		}
-		op := ir.AvgPool
-		if n.Op == "MaxPool" {
-			op = ir.MaxPool
-		}
-		return node(op, []string{x}, nil, a), nil
-
-	case "Mean":
-		x, err := c.value(n, 0)
-		if err != nil {
-			return gval{}, err
-		}
-		axes, err := c.konst(n, 1)
-		if err != nil {
-			return gval{}, err
-		}
-		set := map[float32]bool{}
-		for _, v := range axes.data {
-			set[v] = true
-		}
-		if len(set) != 2 || !(set[1] || set[-3]) || !(set[2] || set[-2]) {
-			return gval{}, fmt.Errorf("a mean over axes %v is not supported (only [1, 2], a global average pool)", axes.data)
-		}
-		return node(ir.GlobalAvgPool, []string{x}, nil, ir.Attrs{}), nil
-
-	case "Squeeze":
-		x, err := c.value(n, 0)
-		if err != nil {
-			return gval{}, err
-		}
-		s, err := c.b.shape(x)
-		if err != nil {
-			return gval{}, err
-		}
-		dims, err := n.ints("squeeze_dims")
-		if err != nil {
-			return gval{}, err
-		}
-		for _, d := range dims {
-			if d != 1 && d != 2 && d != 0 && d != -2 && d != -3 {
-				return gval{}, fmt.Errorf("squeezing axis %d is not supported", d)
-			}
-		}
-		if s[0]*s[1] != 1 {
-			return gval{}, fmt.Errorf("squeezing a %v value is not supported", s)
-		}
-		return gval{value: x}, nil // {1, 1, C} is the IR's vector
-
-	case "Reshape":
-		x, err := c.value(n, 0)
-		if err != nil {
-			return gval{}, err
-		}
-		s, err := c.b.shape(x)
-		if err != nil {
-			return gval{}, err
-		}
-		t, err := c.konst(n, 1)
-		if err != nil {
-			return gval{}, err
-		}
-		last := 0
-		if len(t.data) > 0 {
-			last = int(t.data[len(t.data)-1])
-		}
-		lead := 1
-		for _, d := range t.data[:max(len(t.data)-1, 0)] {
-			if d != 1 && d != -1 {
-				lead = 0
-			}
-		}
-		// Only reshapes that keep every element in place: to a vector
-		// (Flatten) or between vector forms.
-		if lead == 1 && (last == s.Size() || (last == -1 && len(t.data) > 1)) {
-			if s[0]*s[1] == 1 {
-				return gval{value: x}, nil
-			}
-			if len(t.data) == 2 {
-				return node(ir.Flatten, []string{x}, nil, ir.Attrs{}), nil
-			}
-		}
-		return gval{}, fmt.Errorf("reshape of %v to %v is not supported", s, t.data)
-
-	case "ConcatV2":
-		ins, err := dataInputs(n)
-		if err != nil {
-			return gval{}, err
-		}
-		if len(ins) < 2 {
-			return gval{}, errors.New("no axis input")
-		}
-		axis, err := c.konst(n, len(ins)-1)
-		if err != nil {
-			return gval{}, err
-		}
-		if len(axis.data) != 1 || (axis.data[0] != 3 && axis.data[0] != -1) {
-			return gval{}, fmt.Errorf("concatenation along axis %v is not supported (only channels)", axis.data)
-		}
-		var xs []string
-		for i := range len(ins) - 1 {
-			x, err := c.value(n, i)
-			if err != nil {
-				return gval{}, err
-			}
-			xs = append(xs, x)
-		}
-		return node(ir.Concat, xs, nil, ir.Attrs{}), nil
-
-	case "Pad", "PadV2":
-		x, err := c.value(n, 0)
-		if err != nil {
-			return gval{}, err
-		}
-		p, err := c.konst(n, 1)
-		if err != nil {
-			return gval{}, err
-		}
-		if n.Op == "PadV2" {
-			v, err := c.konst(n, 2)
-			if err != nil {
-				return gval{}, err
-			}
-			if len(v.data) != 1 || v.data[0] != 0 {
-				return gval{}, fmt.Errorf("padding with %v is not supported (only zeros)", v.data)
-			}
-		}
-		d := p.data
-		if len(d) != 8 || d[0] != 0 || d[1] != 0 || d[6] != 0 || d[7] != 0 {
-			return gval{}, fmt.Errorf("paddings %v do not pad only H and W", d)
-		}
-		for _, v := range d {
-			if v < 0 || v > 1<<20 || v != float32(math.Trunc(float64(v))) {
-				return gval{}, fmt.Errorf("bad paddings %v", d)
-			}
-		}
-		return node(ir.Pad, []string{x}, nil, ir.Attrs{Pads: ir.Pads{int(d[2]), int(d[4]), int(d[3]), int(d[5])}}), nil
-
-	case "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3":
-		x, err := c.value(n, 0)
-		if err != nil {
-			return gval{}, err
-		}
-		if n.boolean("is_training") {
-			return gval{}, errors.New("a batch norm in training mode is not supported")
-		}
-		s, err := c.b.shape(x)
-		if err != nil {
-			return gval{}, err
-		}
-		weights, err := c.bnWeights(n, 1, s[2])
-		if err != nil {
-			return gval{}, err
-		}
-		eps, err := n.float("epsilon", 1e-3)
-		if err != nil {
-			return gval{}, err
-		}
-		return node(ir.BatchNorm, []string{x}, weights, ir.Attrs{Epsilon: float32(eps)}), nil
+func (c *graphConv) constant(n *tfNode) (gval, error) {
+	w := c.weights[n.Name]
+	if w == nil {
+		return gval{}, errors.New("the constant's value is not in the weights manifest")
 	}
-	return gval{}, fmt.Errorf("unsupported op %s", n.Op)
+	return gval{konst: w}, nil
+}
+
+func (c *graphConv) identity(n *tfNode) (gval, error) {
+	return c.arg(n, 0)
+}
+
+// matMul lowers MatMul and _FusedMatMul on a vector to Dense.
+func (c *graphConv) matMul(n *tfNode) (gval, error) {
+	x, err := c.value(n, 0)
+	if err != nil {
+		return gval{}, err
+	}
+	s, err := c.b.shape(x)
+	if err != nil {
+		return gval{}, err
+	}
+	if s[0]*s[1] != 1 {
+		return gval{}, fmt.Errorf("multiplies a %v value (want a vector)", s)
+	}
+	if n.boolean("transpose_a") {
+		return gval{}, errors.New("transpose_a is not supported")
+	}
+	w, err := c.konst(n, 1)
+	if err != nil {
+		return gval{}, err
+	}
+	if len(w.shape) != 2 {
+		return gval{}, fmt.Errorf("weight %q has shape %v, want 2-D", w.name, w.shape)
+	}
+	kernel := w.name
+	if n.boolean("transpose_b") {
+		// TF's [Out, In] becomes the IR's [In, Out].
+		out, in := w.shape[0], w.shape[1]
+		if in != s[2] {
+			return gval{}, fmt.Errorf("weight %q has shape %v, want [Out %d]", w.name, w.shape, s[2])
+		}
+		t := make([]float32, len(w.data))
+		for o := range out {
+			for i := range in {
+				t[i*out+o] = w.data[o*in+i]
+			}
+		}
+		kernel = c.b.g.AddTensor(w.name+"/transposed", []int{in, out}, t)
+	} else {
+		if w.shape[0] != s[2] {
+			return gval{}, fmt.Errorf("weight %q has shape %v, want [%d Out]", w.name, w.shape, s[2])
+		}
+		c.b.g.AddTensor(w.name, w.shape, w.data)
+	}
+	outC := c.b.g.Tensors[kernel].Shape[1]
+	weights := []string{kernel}
+	first, act, err := n.fused()
+	if err != nil {
+		return gval{}, err
+	}
+	switch first {
+	case "BiasAdd":
+		bw, err := c.konst(n, 2)
+		if err != nil {
+			return gval{}, err
+		}
+		bias, err := c.tensor(bw, []int{outC}, nil)
+		if err != nil {
+			return gval{}, err
+		}
+		weights = append(weights, bias)
+	case "FusedBatchNorm":
+		return gval{}, errors.New("a MatMul fused with batch norm is not supported")
+	}
+	return c.node(n, ir.Dense, []string{x}, weights, ir.Attrs{Act: act.fused}), nil
+}
+
+// add lowers Add, AddV2 and BiasAdd: of two values, or of a value and a
+// constant that is a convolution's bias.
+func (c *graphConv) add(n *tfNode) (gval, error) {
+	x, errX := c.arg(n, 0)
+	y, errY := c.arg(n, 1)
+	if errX != nil || errY != nil {
+		return gval{}, errors.Join(errX, errY)
+	}
+	if x.konst == nil && y.konst == nil {
+		return c.node(n, ir.Add, []string{x.value, y.value}, nil, ir.Attrs{}), nil
+	}
+	if x.konst != nil {
+		x, y = y, x
+	}
+	if x.konst != nil {
+		return gval{}, errors.New("adds two constants")
+	}
+	return c.addBias(n, x.value, y.konst)
+}
+
+func (c *graphConv) mul(n *tfNode) (gval, error) {
+	x, errX := c.arg(n, 0)
+	y, errY := c.arg(n, 1)
+	if errX != nil || errY != nil {
+		return gval{}, errors.Join(errX, errY)
+	}
+	if x.konst != nil || y.konst != nil {
+		return gval{}, errors.New("a product with a constant is supported only as input preprocessing")
+	}
+	return c.node(n, ir.Mul, []string{x.value, y.value}, nil, ir.Attrs{}), nil
+}
+
+// preprocessingOnly refuses Sub, RealDiv and Div anywhere but in the
+// input's scaling, which preprocess has folded away.
+func (c *graphConv) preprocessingOnly(n *tfNode) (gval, error) {
+	return gval{}, fmt.Errorf("%s is supported only as input preprocessing (by a constant, right after the input)", n.Op)
+}
+
+// activation lowers the stand-alone activation ops.
+func (c *graphConv) activation(n *tfNode) (gval, error) {
+	x, err := c.value(n, 0)
+	if err != nil {
+		return gval{}, err
+	}
+	act, err := lookupActivation(tfActivations, n.Op)
+	if err != nil {
+		return gval{}, err
+	}
+	return c.node(n, act.op, []string{x}, nil, act.attrs), nil
+}
+
+// pool lowers AvgPool and MaxPool.
+func (c *graphConv) pool(n *tfNode) (gval, error) {
+	x, err := c.value(n, 0)
+	if err != nil {
+		return gval{}, err
+	}
+	s, err := c.b.shape(x)
+	if err != nil {
+		return gval{}, err
+	}
+	k, err := n.nhwc("ksize")
+	if err != nil {
+		return gval{}, err
+	}
+	st, err := n.nhwc("strides")
+	if err != nil {
+		return gval{}, err
+	}
+	if k[0] == 0 {
+		return gval{}, errors.New("no ksize")
+	}
+	a := ir.Attrs{Kernel: k, Stride: st}
+	p, err := n.str("padding")
+	if err != nil {
+		return gval{}, err
+	}
+	if n.Op == "AvgPool" && p == "VALID" && k == [2]int{s[0], s[1]} {
+		// A window over the whole map is a global pool, which is what
+		// marks the embedding.
+		return c.node(n, ir.GlobalAvgPool, []string{x}, nil, ir.Attrs{}), nil
+	}
+	if p == "EXPLICIT" {
+		return gval{}, errors.New("explicit padding of a pool is not supported")
+	}
+	if err := n.padding(&a, s, k[0], k[1]); err != nil {
+		return gval{}, err
+	}
+	op := ir.AvgPool
+	if n.Op == "MaxPool" {
+		op = ir.MaxPool
+	}
+	return c.node(n, op, []string{x}, nil, a), nil
+}
+
+// mean lowers a Mean over H and W: a global average pool.
+func (c *graphConv) mean(n *tfNode) (gval, error) {
+	x, err := c.value(n, 0)
+	if err != nil {
+		return gval{}, err
+	}
+	axes, err := c.konst(n, 1)
+	if err != nil {
+		return gval{}, err
+	}
+	set := map[float32]bool{}
+	for _, v := range axes.data {
+		set[v] = true
+	}
+	if len(set) != 2 || !(set[1] || set[-3]) || !(set[2] || set[-2]) {
+		return gval{}, fmt.Errorf("a mean over axes %v is not supported (only [1, 2], a global average pool)", axes.data)
+	}
+	return c.node(n, ir.GlobalAvgPool, []string{x}, nil, ir.Attrs{}), nil
+}
+
+func (c *graphConv) squeeze(n *tfNode) (gval, error) {
+	x, err := c.value(n, 0)
+	if err != nil {
+		return gval{}, err
+	}
+	s, err := c.b.shape(x)
+	if err != nil {
+		return gval{}, err
+	}
+	dims, err := n.ints("squeeze_dims")
+	if err != nil {
+		return gval{}, err
+	}
+	for _, d := range dims {
+		if d != 1 && d != 2 && d != 0 && d != -2 && d != -3 {
+			return gval{}, fmt.Errorf("squeezing axis %d is not supported", d)
+		}
+	}
+	if s[0]*s[1] != 1 {
+		return gval{}, fmt.Errorf("squeezing a %v value is not supported", s)
+	}
+	return gval{value: x}, nil // {1, 1, C} is the IR's vector
+}
+
+// reshape converts only reshapes that keep every element in place: to a
+// vector (Flatten) or between vector forms.
+func (c *graphConv) reshape(n *tfNode) (gval, error) {
+	x, err := c.value(n, 0)
+	if err != nil {
+		return gval{}, err
+	}
+	s, err := c.b.shape(x)
+	if err != nil {
+		return gval{}, err
+	}
+	t, err := c.konst(n, 1)
+	if err != nil {
+		return gval{}, err
+	}
+	last := 0
+	if len(t.data) > 0 {
+		last = int(t.data[len(t.data)-1])
+	}
+	lead := 1
+	for _, d := range t.data[:max(len(t.data)-1, 0)] {
+		if d != 1 && d != -1 {
+			lead = 0
+		}
+	}
+	if lead == 1 && (last == s.Size() || (last == -1 && len(t.data) > 1)) {
+		if s[0]*s[1] == 1 {
+			return gval{value: x}, nil
+		}
+		if len(t.data) == 2 {
+			return c.node(n, ir.Flatten, []string{x}, nil, ir.Attrs{}), nil
+		}
+	}
+	return gval{}, fmt.Errorf("reshape of %v to %v is not supported", s, t.data)
+}
+
+func (c *graphConv) concat(n *tfNode) (gval, error) {
+	ins, err := dataInputs(n)
+	if err != nil {
+		return gval{}, err
+	}
+	if len(ins) < 2 {
+		return gval{}, errors.New("no axis input")
+	}
+	axis, err := c.konst(n, len(ins)-1)
+	if err != nil {
+		return gval{}, err
+	}
+	if len(axis.data) != 1 || (axis.data[0] != 3 && axis.data[0] != -1) {
+		return gval{}, fmt.Errorf("concatenation along axis %v is not supported (only channels)", axis.data)
+	}
+	var xs []string
+	for i := range len(ins) - 1 {
+		x, err := c.value(n, i)
+		if err != nil {
+			return gval{}, err
+		}
+		xs = append(xs, x)
+	}
+	return c.node(n, ir.Concat, xs, nil, ir.Attrs{}), nil
+}
+
+// pad lowers Pad and PadV2 with zeros, of H and W only.
+func (c *graphConv) pad(n *tfNode) (gval, error) {
+	x, err := c.value(n, 0)
+	if err != nil {
+		return gval{}, err
+	}
+	p, err := c.konst(n, 1)
+	if err != nil {
+		return gval{}, err
+	}
+	if n.Op == "PadV2" {
+		v, err := c.konst(n, 2)
+		if err != nil {
+			return gval{}, err
+		}
+		if len(v.data) != 1 || v.data[0] != 0 {
+			return gval{}, fmt.Errorf("padding with %v is not supported (only zeros)", v.data)
+		}
+	}
+	d := p.data
+	if len(d) != 8 || d[0] != 0 || d[1] != 0 || d[6] != 0 || d[7] != 0 {
+		return gval{}, fmt.Errorf("paddings %v do not pad only H and W", d)
+	}
+	for _, v := range d {
+		if v < 0 || v > 1<<20 || v != float32(math.Trunc(float64(v))) {
+			return gval{}, fmt.Errorf("bad paddings %v", d)
+		}
+	}
+	return c.node(n, ir.Pad, []string{x}, nil, ir.Attrs{Pads: ir.Pads{int(d[2]), int(d[4]), int(d[3]), int(d[5])}}), nil
+}
+
+func (c *graphConv) batchNorm(n *tfNode) (gval, error) {
+	x, err := c.value(n, 0)
+	if err != nil {
+		return gval{}, err
+	}
+	if n.boolean("is_training") {
+		return gval{}, errors.New("a batch norm in training mode is not supported")
+	}
+	s, err := c.b.shape(x)
+	if err != nil {
+		return gval{}, err
+	}
+	weights, err := c.bnWeights(n, 1, s[2])
+	if err != nil {
+		return gval{}, err
+	}
+	eps, err := n.float("epsilon", 1e-3)
+	if err != nil {
+		return gval{}, err
+	}
+	return c.node(n, ir.BatchNorm, []string{x}, weights, ir.Attrs{Epsilon: float32(eps)}), nil
 }
 
 // bnWeights reads scale, offset, mean and variance from inputs first..+3.
@@ -1098,11 +1141,10 @@ func (c *graphConv) conv(n *tfNode) (gval, error) {
 		if cin != s[2] {
 			return gval{}, fmt.Errorf("depthwise filter %q has shape %v for %d input channels", f.name, f.shape, s[2])
 		}
-		// [KH, KW, Cin, mult] is HWIO [KH, KW, 1, Cin*mult] with Cin
-		// groups, value for value.
-		cout = cin * mult
-		kernel = c.b.g.AddTensor(f.name, []int{kh, kw, 1, cout}, f.data)
-		a.Groups = cin
+		var store []int
+		store, a.Groups = depthwiseAsGrouped(kh, kw, cin, mult)
+		cout = store[3]
+		kernel = c.b.g.AddTensor(f.name, store, f.data)
 	} else {
 		if f.shape[2] <= 0 || s[2]%f.shape[2] != 0 {
 			return gval{}, fmt.Errorf("filter %q has shape %v for %d input channels", f.name, f.shape, s[2])
@@ -1141,15 +1183,15 @@ func (c *graphConv) conv(n *tfNode) (gval, error) {
 		}
 		v := c.b.add(n.Name+"/conv", ir.Conv2D, []string{x}, weights, a)
 		name := n.Name
-		if act != ir.ActNone {
+		if act.op != "" {
 			name += "/bn"
 		}
 		v = c.b.add(name, ir.BatchNorm, []string{v}, bn, ir.Attrs{Epsilon: float32(eps)})
-		if act != ir.ActNone {
-			v = c.b.add(n.Name, actOp(act), []string{v}, nil, ir.Attrs{})
+		if act.op != "" {
+			v = c.b.add(n.Name, act.op, []string{v}, nil, act.attrs)
 		}
 		return gval{value: v}, nil
 	}
-	a.Act = act
+	a.Act = act.fused
 	return gval{value: c.b.add(n.Name, ir.Conv2D, []string{x}, weights, a)}, nil
 }

@@ -99,15 +99,44 @@ func (p *pair) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// kerasLayerTypes are the layer classes this front end converts.
-var kerasLayerTypes = map[string]bool{
-	"InputLayer": true, "Conv2D": true, "Convolution2D": true, "DepthwiseConv2D": true,
-	"BatchNormalization": true, "ReLU": true, "Activation": true, "Softmax": true,
-	"Add": true, "Multiply": true, "Concatenate": true, "ZeroPadding2D": true,
-	"AveragePooling2D": true, "AvgPool2D": true, "MaxPooling2D": true, "MaxPool2D": true,
-	"GlobalAveragePooling2D": true, "GlobalAvgPool2D": true, "Flatten": true, "Reshape": true,
-	"Dense": true, "Dropout": true, "SpatialDropout2D": true, "GaussianNoise": true,
-	"GaussianDropout": true, "AlphaDropout": true, "Rescaling": true,
+// kerasLowering lowers one class of Keras layer: it reads the IR values
+// of the layers feeding it (in) and returns the IR value it makes.
+type kerasLowering struct {
+	lower func(c *layersConv, l *kerasLayer, cfg *kerasConfig, in []string) (string, error)
+	unary bool // takes exactly one input
+}
+
+// kerasLayers dispatches each layer class this front end converts to its
+// lowering, one method per layer below.
+var kerasLayers = map[string]kerasLowering{
+	"InputLayer":             {lower: (*layersConv).secondInput},
+	"Conv2D":                 {(*layersConv).conv, true},
+	"Convolution2D":          {(*layersConv).conv, true},
+	"DepthwiseConv2D":        {(*layersConv).depthwiseConv, true},
+	"BatchNormalization":     {(*layersConv).batchNorm, true},
+	"ReLU":                   {(*layersConv).relu, true},
+	"Activation":             {(*layersConv).activation, true},
+	"Softmax":                {(*layersConv).softmax, true},
+	"Add":                    {lower: (*layersConv).add},
+	"Multiply":               {lower: (*layersConv).multiply},
+	"Concatenate":            {lower: (*layersConv).concatenate},
+	"ZeroPadding2D":          {(*layersConv).zeroPadding, true},
+	"AveragePooling2D":       {(*layersConv).pool, true},
+	"AvgPool2D":              {(*layersConv).pool, true},
+	"MaxPooling2D":           {(*layersConv).pool, true},
+	"MaxPool2D":              {(*layersConv).pool, true},
+	"GlobalAveragePooling2D": {(*layersConv).globalAvgPool, true},
+	"GlobalAvgPool2D":        {(*layersConv).globalAvgPool, true},
+	"Flatten":                {(*layersConv).flatten, true},
+	"Reshape":                {(*layersConv).reshape, true},
+	"Dense":                  {(*layersConv).dense, true},
+	"Rescaling":              {(*layersConv).rescaling, true},
+	// Identities at inference.
+	"Dropout":          {(*layersConv).identity, true},
+	"SpatialDropout2D": {(*layersConv).identity, true},
+	"GaussianNoise":    {(*layersConv).identity, true},
+	"GaussianDropout":  {(*layersConv).identity, true},
+	"AlphaDropout":     {(*layersConv).identity, true},
 }
 
 // layersConv is the state of one layers-model conversion.
@@ -134,7 +163,7 @@ func convertLayers(f *tfjsFile, weights map[string]*weight) (*ir.Graph, error) {
 	}
 	var unknown []string
 	for _, l := range fn.Layers {
-		if !kerasLayerTypes[l.ClassName] {
+		if _, ok := kerasLayers[l.ClassName]; !ok {
 			unknown = append(unknown, fmt.Sprintf("%q (%s)", l.Name, l.ClassName))
 		}
 	}
@@ -189,8 +218,6 @@ func convertLayers(f *tfjsFile, weights map[string]*weight) (*ir.Graph, error) {
 			if l.ClassName == "InputLayer" {
 				continue
 			}
-		} else if l.ClassName == "InputLayer" {
-			return nil, fmt.Errorf("layer %q: a second input (multi-input models are not supported)", l.Name)
 		}
 		var in []string
 		for _, name := range inbound[l.Name] {
@@ -515,60 +542,33 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
-// kerasAct maps a Keras activation name to a fused IR activation, or says
-// which stand-alone node computes it (Softmax, HardSigmoid).
-func kerasAct(raw json.RawMessage) (name string, err error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "linear", nil
+// kerasActivation reads a layer's `activation` config: absent or null is
+// linear; a name the IR cannot compute is an error that spells it as the
+// file does.
+func kerasActivation(raw json.RawMessage) (tfjsActivation, error) {
+	name := "linear"
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &name); err != nil {
+			return tfjsActivation{}, fmt.Errorf("activation %s is not a name", raw)
+		}
 	}
-	if err := json.Unmarshal(raw, &name); err != nil {
-		return "", fmt.Errorf("activation %s is not a name", raw)
-	}
-	switch name {
-	case "linear", "relu", "relu6", "sigmoid", "softmax", "hard_sigmoid":
-		return name, nil
-	}
-	return "", fmt.Errorf("unsupported activation %q", name)
+	return lookupActivation(kerasActivations, name)
 }
 
-// activate applies a Keras activation to value as its own node named name,
-// or returns value for "linear".
-func (c *layersConv) activate(name, act, value string) string {
-	switch act {
-	case "relu":
-		return c.b.add(name, ir.ReLU, []string{value}, nil, ir.Attrs{})
-	case "relu6":
-		return c.b.add(name, ir.ReLU6, []string{value}, nil, ir.Attrs{})
-	case "sigmoid":
-		return c.b.add(name, ir.Sigmoid, []string{value}, nil, ir.Attrs{})
-	case "softmax":
-		return c.b.add(name, ir.Softmax, []string{value}, nil, ir.Attrs{})
-	case "hard_sigmoid": // TF.js's and Keras 2's: clip(0.2x + 0.5, 0, 1)
-		return c.b.add(name, ir.HardSigmoid, []string{value}, nil, ir.Attrs{Alpha: 0.2, Beta: 0.5})
+// activate applies act to value as its own node named name, or returns
+// value for linear.
+func (c *layersConv) activate(name string, act tfjsActivation, value string) string {
+	if act.op == "" {
+		return value
 	}
-	return value
-}
-
-// fusable says whether a Keras activation can ride on a Conv2D or Dense.
-func fusable(act string) (ir.Activation, bool) {
-	switch act {
-	case "linear":
-		return ir.ActNone, true
-	case "relu":
-		return ir.ActReLU, true
-	case "relu6":
-		return ir.ActReLU6, true
-	case "sigmoid":
-		return ir.ActSigmoid, true
-	}
-	return ir.ActNone, false
+	return c.b.add(name, act.op, []string{value}, nil, act.attrs)
 }
 
 // withAct adds a Conv2D or Dense named after the layer with its activation
 // fused when the IR can fuse it, or followed by an activation node.
-func (c *layersConv) withAct(name string, op ir.Op, in string, weights []string, a ir.Attrs, act string) string {
-	if f, ok := fusable(act); ok {
-		a.Act = f
+func (c *layersConv) withAct(name string, op ir.Op, in string, weights []string, a ir.Attrs, act tfjsActivation) string {
+	if act.fusable {
+		a.Act = act.fused
 		return c.b.add(name, op, []string{in}, weights, a)
 	}
 	v := c.b.add(name+"/linear", op, []string{in}, weights, a)
@@ -612,350 +612,341 @@ func channelAxis(raw json.RawMessage) error {
 	return nil
 }
 
+// layer lowers one layer through the dispatch table.
 func (c *layersConv) layer(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
-	name := l.Name
-	one := func() error {
-		if len(in) != 1 {
-			return fmt.Errorf("takes one input, has %d", len(in))
-		}
-		return nil
+	k, ok := kerasLayers[l.ClassName]
+	if !ok {
+		return "", fmt.Errorf("unsupported layer type %s", l.ClassName) // convertLayers lets none through
 	}
-	switch l.ClassName {
-	case "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "AlphaDropout":
-		// Identity at inference.
-		if err := one(); err != nil {
-			return "", err
-		}
-		return in[0], nil
+	if k.unary && len(in) != 1 {
+		return "", fmt.Errorf("takes one input, has %d", len(in))
+	}
+	return k.lower(c, l, cfg, in)
+}
 
-	case "Conv2D", "Convolution2D", "DepthwiseConv2D":
-		if err := one(); err != nil {
-			return "", err
-		}
-		if err := channelsLast(cfg); err != nil {
-			return "", err
-		}
-		if cfg.KernelSize == nil {
-			return "", errors.New("no kernel_size")
-		}
-		kh, kw := cfg.KernelSize[0], cfg.KernelSize[1]
-		if kh <= 0 || kw <= 0 {
-			return "", fmt.Errorf("bad kernel_size %v", *cfg.KernelSize)
-		}
-		var a ir.Attrs
-		if cfg.Strides != nil {
-			a.Stride = *cfg.Strides
-		}
-		if cfg.DilationRate != nil {
-			a.Dilation = *cfg.DilationRate
-		}
-		if a.Stride[0] < 0 || a.Stride[1] < 0 || a.Dilation[0] < 0 || a.Dilation[1] < 0 {
-			return "", fmt.Errorf("negative stride %v or dilation %v", a.Stride, a.Dilation)
-		}
-		inShape, err := c.b.shape(in[0])
-		if err != nil {
-			return "", err
-		}
-		var kernel string
-		var cout int
-		if l.ClassName == "DepthwiseConv2D" {
-			// [KH, KW, Cin, mult] holds output channel c*mult+m at the
-			// same offset as HWIO [KH, KW, 1, Cin*mult] with Cin groups.
-			mult := max(cfg.DepthMultiplier, 1)
-			cin := inShape[2]
-			cout = cin * mult
-			if kernel, err = c.weight(name, "depthwise_kernel", []int{kh, kw, cin, mult}, []int{kh, kw, 1, cout}); err != nil {
-				return "", err
-			}
-			a.Groups = cin
-		} else {
-			groups := max(cfg.Groups, 1)
-			if inShape[2]%groups != 0 {
-				return "", fmt.Errorf("%d groups do not divide %d input channels", groups, inShape[2])
-			}
-			cout = cfg.Filters
-			if kernel, err = c.weight(name, "kernel", []int{kh, kw, inShape[2] / groups, cout}, nil); err != nil {
-				return "", err
-			}
-			a.Groups = groups
-		}
-		weights := []string{kernel}
-		if cfg.UseBias == nil || *cfg.UseBias {
-			bias, err := c.weight(name, "bias", []int{cout}, nil)
-			if err != nil {
-				return "", err
-			}
-			weights = append(weights, bias)
-		}
-		pad, err := windowPadding(cfg.Padding)
-		if err != nil {
-			return "", err
-		}
-		if pad == "same" {
-			sameAttrs(&a, inShape, kh, kw)
-		}
-		act, err := kerasAct(cfg.Activation)
-		if err != nil {
-			return "", err
-		}
-		return c.withAct(name, ir.Conv2D, in[0], weights, a, act), nil
+// secondInput refuses an InputLayer after the first: the IR has one input.
+func (c *layersConv) secondInput(l *kerasLayer, _ *kerasConfig, _ []string) (string, error) {
+	return "", errors.New("a second input (multi-input models are not supported)")
+}
 
-	case "BatchNormalization":
-		if err := one(); err != nil {
-			return "", err
-		}
-		if err := channelAxis(cfg.Axis); err != nil {
-			return "", err
-		}
-		s, err := c.b.shape(in[0])
+func (c *layersConv) identity(_ *kerasLayer, _ *kerasConfig, in []string) (string, error) {
+	return in[0], nil
+}
+
+// window reads what Conv2D and DepthwiseConv2D share: the kernel size,
+// strides and dilation, and the shape of the input x.
+func (c *layersConv) window(cfg *kerasConfig, x string) (a ir.Attrs, k pair, s ir.Shape, err error) {
+	if err := channelsLast(cfg); err != nil {
+		return a, k, s, err
+	}
+	if cfg.KernelSize == nil {
+		return a, k, s, errors.New("no kernel_size")
+	}
+	k = *cfg.KernelSize
+	if k[0] <= 0 || k[1] <= 0 {
+		return a, k, s, fmt.Errorf("bad kernel_size %v", k)
+	}
+	if cfg.Strides != nil {
+		a.Stride = *cfg.Strides
+	}
+	if cfg.DilationRate != nil {
+		a.Dilation = *cfg.DilationRate
+	}
+	if a.Stride[0] < 0 || a.Stride[1] < 0 || a.Dilation[0] < 0 || a.Dilation[1] < 0 {
+		return a, k, s, fmt.Errorf("negative stride %v or dilation %v", a.Stride, a.Dilation)
+	}
+	s, err = c.b.shape(x)
+	return a, k, s, err
+}
+
+// convOut finishes a convolution: its bias, padding and activation.
+func (c *layersConv) convOut(name string, cfg *kerasConfig, x, kernel string, cout int, a ir.Attrs, k pair, s ir.Shape) (string, error) {
+	weights := []string{kernel}
+	if cfg.UseBias == nil || *cfg.UseBias {
+		bias, err := c.weight(name, "bias", []int{cout}, nil)
 		if err != nil {
 			return "", err
 		}
-		ch := s[2]
-		eps := 1e-3
-		if cfg.Epsilon != nil {
-			eps = *cfg.Epsilon
+		weights = append(weights, bias)
+	}
+	pad, err := windowPadding(cfg.Padding)
+	if err != nil {
+		return "", err
+	}
+	if pad == "same" {
+		sameAttrs(&a, s, k[0], k[1])
+	}
+	act, err := kerasActivation(cfg.Activation)
+	if err != nil {
+		return "", err
+	}
+	return c.withAct(name, ir.Conv2D, x, weights, a, act), nil
+}
+
+func (c *layersConv) conv(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	a, k, s, err := c.window(cfg, in[0])
+	if err != nil {
+		return "", err
+	}
+	a.Groups = max(cfg.Groups, 1)
+	if s[2]%a.Groups != 0 {
+		return "", fmt.Errorf("%d groups do not divide %d input channels", a.Groups, s[2])
+	}
+	kernel, err := c.weight(l.Name, "kernel", []int{k[0], k[1], s[2] / a.Groups, cfg.Filters}, nil)
+	if err != nil {
+		return "", err
+	}
+	return c.convOut(l.Name, cfg, in[0], kernel, cfg.Filters, a, k, s)
+}
+
+func (c *layersConv) depthwiseConv(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	a, k, s, err := c.window(cfg, in[0])
+	if err != nil {
+		return "", err
+	}
+	mult := max(cfg.DepthMultiplier, 1)
+	store, groups := depthwiseAsGrouped(k[0], k[1], s[2], mult)
+	kernel, err := c.weight(l.Name, "depthwise_kernel", []int{k[0], k[1], s[2], mult}, store)
+	if err != nil {
+		return "", err
+	}
+	a.Groups = groups
+	return c.convOut(l.Name, cfg, in[0], kernel, store[3], a, k, s)
+}
+
+func (c *layersConv) batchNorm(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	if err := channelAxis(cfg.Axis); err != nil {
+		return "", err
+	}
+	s, err := c.b.shape(in[0])
+	if err != nil {
+		return "", err
+	}
+	ch := s[2]
+	eps := 1e-3
+	if cfg.Epsilon != nil {
+		eps = *cfg.Epsilon
+	}
+	scale := true
+	if len(cfg.Scale) > 0 && string(cfg.Scale) != "null" {
+		if err := json.Unmarshal(cfg.Scale, &scale); err != nil {
+			return "", fmt.Errorf("scale %s is not a bool", cfg.Scale)
 		}
-		var scale bool = true
-		if len(cfg.Scale) > 0 && string(cfg.Scale) != "null" {
-			if err := json.Unmarshal(cfg.Scale, &scale); err != nil {
-				return "", fmt.Errorf("scale %s is not a bool", cfg.Scale)
-			}
-		}
-		center := cfg.Center == nil || *cfg.Center
-		param := func(p string, use bool, fill float32) (string, error) {
-			if use {
-				return c.weight(name, p, []int{ch}, nil)
-			}
-			data := make([]float32, ch)
-			for i := range data {
-				data[i] = fill
-			}
-			return c.b.g.AddTensor(name+"/"+p, []int{ch}, data), nil
-		}
-		var weights []string
-		for _, p := range []struct {
-			name string
-			use  bool
-			fill float32
-		}{{"gamma", scale, 1}, {"beta", center, 0}, {"moving_mean", true, 0}, {"moving_variance", true, 1}} {
-			w, err := param(p.name, p.use, p.fill)
+	}
+	center := cfg.Center == nil || *cfg.Center
+	var weights []string
+	for _, p := range []struct {
+		name string
+		use  bool
+		fill float32
+	}{{"gamma", scale, 1}, {"beta", center, 0}, {"moving_mean", true, 0}, {"moving_variance", true, 1}} {
+		if p.use {
+			w, err := c.weight(l.Name, p.name, []int{ch}, nil)
 			if err != nil {
 				return "", err
 			}
 			weights = append(weights, w)
+			continue
 		}
-		return c.b.add(name, ir.BatchNorm, in, weights, ir.Attrs{Epsilon: float32(eps)}), nil
-
-	case "ReLU":
-		if err := one(); err != nil {
-			return "", err
+		data := make([]float32, ch)
+		for i := range data {
+			data[i] = p.fill
 		}
-		if (cfg.NegativeSlope != nil && *cfg.NegativeSlope != 0) || (cfg.Threshold != nil && *cfg.Threshold != 0) {
-			return "", errors.New("a ReLU with negative_slope or threshold is not supported")
-		}
-		switch {
-		case cfg.MaxValue == nil:
-			return c.activate(name, "relu", in[0]), nil
-		case *cfg.MaxValue == 6:
-			return c.activate(name, "relu6", in[0]), nil
-		}
-		return "", fmt.Errorf("max_value %v is not supported (only none and 6)", *cfg.MaxValue)
-
-	case "Activation":
-		if err := one(); err != nil {
-			return "", err
-		}
-		act, err := kerasAct(cfg.Activation)
-		if err != nil {
-			return "", err
-		}
-		return c.activate(name, act, in[0]), nil
-
-	case "Softmax":
-		if err := one(); err != nil {
-			return "", err
-		}
-		if err := channelAxis(cfg.Axis); err != nil {
-			return "", err
-		}
-		return c.activate(name, "softmax", in[0]), nil
-
-	case "Add":
-		if len(in) < 2 {
-			return "", fmt.Errorf("adds %d inputs", len(in))
-		}
-		v := in[0]
-		for i, x := range in[1:] {
-			n := name
-			if i < len(in)-2 {
-				n = fmt.Sprintf("%s/%d", name, i+1)
-			}
-			v = c.b.add(n, ir.Add, []string{v, x}, nil, ir.Attrs{})
-		}
-		return v, nil
-
-	case "Multiply":
-		if len(in) != 2 {
-			return "", fmt.Errorf("multiplies %d inputs (only 2 are supported)", len(in))
-		}
-		return c.b.add(name, ir.Mul, in, nil, ir.Attrs{}), nil
-
-	case "Concatenate":
-		if err := channelAxis(cfg.Axis); err != nil {
-			return "", err
-		}
-		return c.b.add(name, ir.Concat, in, nil, ir.Attrs{}), nil
-
-	case "ZeroPadding2D":
-		if err := one(); err != nil {
-			return "", err
-		}
-		if err := channelsLast(cfg); err != nil {
-			return "", err
-		}
-		p, err := zeroPadding(cfg.Padding)
-		if err != nil {
-			return "", err
-		}
-		return c.b.add(name, ir.Pad, in, nil, ir.Attrs{Pads: p}), nil
-
-	case "AveragePooling2D", "AvgPool2D", "MaxPooling2D", "MaxPool2D":
-		if err := one(); err != nil {
-			return "", err
-		}
-		if err := channelsLast(cfg); err != nil {
-			return "", err
-		}
-		a := ir.Attrs{Kernel: [2]int{2, 2}}
-		if cfg.PoolSize != nil {
-			a.Kernel = *cfg.PoolSize
-		}
-		a.Stride = a.Kernel
-		if cfg.Strides != nil {
-			a.Stride = *cfg.Strides
-		}
-		if a.Kernel[0] <= 0 || a.Kernel[1] <= 0 || a.Stride[0] <= 0 || a.Stride[1] <= 0 {
-			return "", fmt.Errorf("bad pool_size %v or strides %v", a.Kernel, a.Stride)
-		}
-		pad, err := windowPadding(cfg.Padding)
-		if err != nil {
-			return "", err
-		}
-		s, err := c.b.shape(in[0])
-		if err != nil {
-			return "", err
-		}
-		op := ir.MaxPool
-		if strings.HasPrefix(l.ClassName, "Av") {
-			op = ir.AvgPool
-			// A window over the whole map is a global pool, which is
-			// what marks the embedding.
-			if pad == "valid" && a.Kernel == [2]int{s[0], s[1]} {
-				return c.b.add(name, ir.GlobalAvgPool, in, nil, ir.Attrs{}), nil
-			}
-		}
-		if pad == "same" {
-			sameAttrs(&a, s, a.Kernel[0], a.Kernel[1])
-		}
-		return c.b.add(name, op, in, nil, a), nil
-
-	case "GlobalAveragePooling2D", "GlobalAvgPool2D":
-		if err := one(); err != nil {
-			return "", err
-		}
-		if err := channelsLast(cfg); err != nil {
-			return "", err
-		}
-		return c.b.add(name, ir.GlobalAvgPool, in, nil, ir.Attrs{}), nil
-
-	case "Flatten":
-		if err := one(); err != nil {
-			return "", err
-		}
-		return c.b.add(name, ir.Flatten, in, nil, ir.Attrs{}), nil
-
-	case "Reshape":
-		if err := one(); err != nil {
-			return "", err
-		}
-		s, err := c.b.shape(in[0])
-		if err != nil {
-			return "", err
-		}
-		t := cfg.TargetShape
-		n := 1
-		for _, d := range t {
-			n *= d
-		}
-		// Only reshapes that keep HWC order and change no element's
-		// place are layout changes the IR can express.
-		switch {
-		case n == s.Size() && len(t) == 3 && t[0] == 1 && t[1] == 1 && s[0]*s[1] == 1:
-			return in[0], nil
-		case n == s.Size() && len(t) == 1:
-			return c.b.add(name, ir.Flatten, in, nil, ir.Attrs{}), nil
-		}
-		return "", fmt.Errorf("reshape of %v to %v is not supported", s, t)
-
-	case "Dense":
-		if err := one(); err != nil {
-			return "", err
-		}
-		s, err := c.b.shape(in[0])
-		if err != nil {
-			return "", err
-		}
-		if cfg.Units <= 0 {
-			return "", fmt.Errorf("bad units %d", cfg.Units)
-		}
-		act, err := kerasAct(cfg.Activation)
-		if err != nil {
-			return "", err
-		}
-		op, store := ir.Dense, []int(nil)
-		if s[0]*s[1] != 1 {
-			// Keras applies Dense to the last axis, pixel by pixel:
-			// a 1x1 convolution.
-			op, store = ir.Conv2D, []int{1, 1, s[2], cfg.Units}
-		}
-		kernel, err := c.weight(name, "kernel", []int{s[2], cfg.Units}, store)
-		if err != nil {
-			return "", err
-		}
-		weights := []string{kernel}
-		if cfg.UseBias == nil || *cfg.UseBias {
-			bias, err := c.weight(name, "bias", []int{cfg.Units}, nil)
-			if err != nil {
-				return "", err
-			}
-			weights = append(weights, bias)
-		}
-		return c.withAct(name, op, in[0], weights, ir.Attrs{}, act), nil
-
-	case "Rescaling":
-		// A Rescaling straight after the input is preprocessing: fold it
-		// into the model file's pixel transform.
-		if err := one(); err != nil {
-			return "", err
-		}
-		if in[0] != c.b.g.Input || len(c.b.g.Nodes) > 0 || c.inputReaders() != 1 {
-			return "", errors.New("a Rescaling layer is supported only as the first layer after the input")
-		}
-		var scale, offset float64 = 1, 0
-		if len(cfg.Scale) > 0 && json.Unmarshal(cfg.Scale, &scale) != nil {
-			return "", fmt.Errorf("scale %s is not a number", cfg.Scale)
-		}
-		if len(cfg.Offset) > 0 && json.Unmarshal(cfg.Offset, &offset) != nil {
-			return "", fmt.Errorf("offset %s is not a number", cfg.Offset)
-		}
-		for i := range 3 {
-			c.pre.Scale[i] = float32(float64(c.pre.Scale[i]) * scale)
-			c.pre.Offset[i] = float32(float64(c.pre.Offset[i])*scale + offset)
-		}
-		return in[0], nil
+		weights = append(weights, c.b.g.AddTensor(l.Name+"/"+p.name, []int{ch}, data))
 	}
-	return "", fmt.Errorf("unsupported layer type %s", l.ClassName)
+	return c.b.add(l.Name, ir.BatchNorm, in, weights, ir.Attrs{Epsilon: float32(eps)}), nil
+}
+
+func (c *layersConv) relu(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	if (cfg.NegativeSlope != nil && *cfg.NegativeSlope != 0) || (cfg.Threshold != nil && *cfg.Threshold != 0) {
+		return "", errors.New("a ReLU with negative_slope or threshold is not supported")
+	}
+	switch {
+	case cfg.MaxValue == nil:
+		return c.activate(l.Name, kerasActivations["relu"], in[0]), nil
+	case *cfg.MaxValue == 6:
+		return c.activate(l.Name, kerasActivations["relu6"], in[0]), nil
+	}
+	return "", fmt.Errorf("max_value %v is not supported (only none and 6)", *cfg.MaxValue)
+}
+
+func (c *layersConv) activation(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	act, err := kerasActivation(cfg.Activation)
+	if err != nil {
+		return "", err
+	}
+	return c.activate(l.Name, act, in[0]), nil
+}
+
+func (c *layersConv) softmax(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	if err := channelAxis(cfg.Axis); err != nil {
+		return "", err
+	}
+	return c.activate(l.Name, kerasActivations["softmax"], in[0]), nil
+}
+
+func (c *layersConv) add(l *kerasLayer, _ *kerasConfig, in []string) (string, error) {
+	if len(in) < 2 {
+		return "", fmt.Errorf("adds %d inputs", len(in))
+	}
+	v := in[0]
+	for i, x := range in[1:] {
+		n := l.Name
+		if i < len(in)-2 {
+			n = fmt.Sprintf("%s/%d", l.Name, i+1)
+		}
+		v = c.b.add(n, ir.Add, []string{v, x}, nil, ir.Attrs{})
+	}
+	return v, nil
+}
+
+func (c *layersConv) multiply(l *kerasLayer, _ *kerasConfig, in []string) (string, error) {
+	if len(in) != 2 {
+		return "", fmt.Errorf("multiplies %d inputs (only 2 are supported)", len(in))
+	}
+	return c.b.add(l.Name, ir.Mul, in, nil, ir.Attrs{}), nil
+}
+
+func (c *layersConv) concatenate(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	if err := channelAxis(cfg.Axis); err != nil {
+		return "", err
+	}
+	return c.b.add(l.Name, ir.Concat, in, nil, ir.Attrs{}), nil
+}
+
+func (c *layersConv) zeroPadding(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	if err := channelsLast(cfg); err != nil {
+		return "", err
+	}
+	p, err := zeroPadding(cfg.Padding)
+	if err != nil {
+		return "", err
+	}
+	return c.b.add(l.Name, ir.Pad, in, nil, ir.Attrs{Pads: p}), nil
+}
+
+// pool lowers AveragePooling2D and MaxPooling2D.
+func (c *layersConv) pool(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	if err := channelsLast(cfg); err != nil {
+		return "", err
+	}
+	a := ir.Attrs{Kernel: [2]int{2, 2}}
+	if cfg.PoolSize != nil {
+		a.Kernel = *cfg.PoolSize
+	}
+	a.Stride = a.Kernel
+	if cfg.Strides != nil {
+		a.Stride = *cfg.Strides
+	}
+	if a.Kernel[0] <= 0 || a.Kernel[1] <= 0 || a.Stride[0] <= 0 || a.Stride[1] <= 0 {
+		return "", fmt.Errorf("bad pool_size %v or strides %v", a.Kernel, a.Stride)
+	}
+	pad, err := windowPadding(cfg.Padding)
+	if err != nil {
+		return "", err
+	}
+	s, err := c.b.shape(in[0])
+	if err != nil {
+		return "", err
+	}
+	op := ir.MaxPool
+	if strings.HasPrefix(l.ClassName, "Av") {
+		op = ir.AvgPool
+		// A window over the whole map is a global pool, which is what
+		// marks the embedding.
+		if pad == "valid" && a.Kernel == [2]int{s[0], s[1]} {
+			return c.b.add(l.Name, ir.GlobalAvgPool, in, nil, ir.Attrs{}), nil
+		}
+	}
+	if pad == "same" {
+		sameAttrs(&a, s, a.Kernel[0], a.Kernel[1])
+	}
+	return c.b.add(l.Name, op, in, nil, a), nil
+}
+
+func (c *layersConv) globalAvgPool(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	if err := channelsLast(cfg); err != nil {
+		return "", err
+	}
+	return c.b.add(l.Name, ir.GlobalAvgPool, in, nil, ir.Attrs{}), nil
+}
+
+func (c *layersConv) flatten(l *kerasLayer, _ *kerasConfig, in []string) (string, error) {
+	return c.b.add(l.Name, ir.Flatten, in, nil, ir.Attrs{}), nil
+}
+
+// reshape converts only reshapes that keep HWC order and change no
+// element's place: those are layout changes the IR can express.
+func (c *layersConv) reshape(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	s, err := c.b.shape(in[0])
+	if err != nil {
+		return "", err
+	}
+	t := cfg.TargetShape
+	n := 1
+	for _, d := range t {
+		n *= d
+	}
+	switch {
+	case n == s.Size() && len(t) == 3 && t[0] == 1 && t[1] == 1 && s[0]*s[1] == 1:
+		return in[0], nil
+	case n == s.Size() && len(t) == 1:
+		return c.b.add(l.Name, ir.Flatten, in, nil, ir.Attrs{}), nil
+	}
+	return "", fmt.Errorf("reshape of %v to %v is not supported", s, t)
+}
+
+func (c *layersConv) dense(l *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	s, err := c.b.shape(in[0])
+	if err != nil {
+		return "", err
+	}
+	if cfg.Units <= 0 {
+		return "", fmt.Errorf("bad units %d", cfg.Units)
+	}
+	act, err := kerasActivation(cfg.Activation)
+	if err != nil {
+		return "", err
+	}
+	op, store := ir.Dense, []int(nil)
+	if s[0]*s[1] != 1 {
+		// Keras applies Dense to the last axis, pixel by pixel: a 1x1
+		// convolution.
+		op, store = ir.Conv2D, []int{1, 1, s[2], cfg.Units}
+	}
+	kernel, err := c.weight(l.Name, "kernel", []int{s[2], cfg.Units}, store)
+	if err != nil {
+		return "", err
+	}
+	weights := []string{kernel}
+	if cfg.UseBias == nil || *cfg.UseBias {
+		bias, err := c.weight(l.Name, "bias", []int{cfg.Units}, nil)
+		if err != nil {
+			return "", err
+		}
+		weights = append(weights, bias)
+	}
+	return c.withAct(l.Name, op, in[0], weights, ir.Attrs{}, act), nil
+}
+
+// rescaling folds a Rescaling straight after the input into the model
+// file's pixel transform: it is preprocessing.
+func (c *layersConv) rescaling(_ *kerasLayer, cfg *kerasConfig, in []string) (string, error) {
+	if in[0] != c.b.g.Input || len(c.b.g.Nodes) > 0 || c.inputReaders() != 1 {
+		return "", errors.New("a Rescaling layer is supported only as the first layer after the input")
+	}
+	var scale, offset float64 = 1, 0
+	if len(cfg.Scale) > 0 && json.Unmarshal(cfg.Scale, &scale) != nil {
+		return "", fmt.Errorf("scale %s is not a number", cfg.Scale)
+	}
+	if len(cfg.Offset) > 0 && json.Unmarshal(cfg.Offset, &offset) != nil {
+		return "", fmt.Errorf("offset %s is not a number", cfg.Offset)
+	}
+	for i := range 3 {
+		c.pre.Scale[i] = float32(float64(c.pre.Scale[i]) * scale)
+		c.pre.Offset[i] = float32(float64(c.pre.Offset[i])*scale + offset)
+	}
+	return in[0], nil
 }
 
 // inputReaders counts the layers reading the model's input.
