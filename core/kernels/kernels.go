@@ -143,4 +143,30 @@ type Kernels interface {
 	HardSigmoid(x []float32, alpha, beta float32)
 	// Softmax normalises each of the hw rows of c values in place.
 	Softmax(hw, c int, x []float32)
+
+	// The gradient kernels, for training (grad.go composes them into a
+	// convolution's backward passes).
+
+	// GEMMAtB computes c[i*ldc+j] = sum_p a[p*lda+i]*b[p*ldb+j] for i < m,
+	// j < n: the product of aᵀ (a is k x m) and b (k x n), both row-major
+	// and unpacked, summed over p in order. It is the weight gradient of a
+	// dense layer or a convolution (xᵀ·dy over a batch's rows), where
+	// packing or transposing an operand of k rows every step would cost as
+	// much as the product.
+	GEMMAtB(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int)
+	// Col2Im is Im2Col's adjoint: it overwrites channels [c0, c0+cin) of
+	// the NHWC dx with the sum, over every row of cols (an output pixel's
+	// window in (kh, kw, c) order), of the values read from each input
+	// cell; cells in the padding are dropped. Other channels are left as
+	// they are, so the groups of a grouped convolution fill dx in turn.
+	Col2Im(s *ConvShape, cols []float32, c0, cin int, dx []float32)
+	// MaxPoolGrad overwrites dx (the input's shape) with MaxPool's input
+	// gradient: each output's gradient dy goes to the first cell of its
+	// window, in row-major order, holding the window's maximum of x (the
+	// cell torch and TF pick), and nothing to padding.
+	MaxPoolGrad(s *ConvShape, x, dy, dx []float32)
+	// AvgPoolGrad overwrites dx with AvgPool's input gradient: each
+	// output's gradient spread evenly, with AvgPool's divisor, over the
+	// window's cells inside the input.
+	AvgPoolGrad(s *ConvShape, dy, dx []float32, countPad bool)
 }
