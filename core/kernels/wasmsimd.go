@@ -36,6 +36,12 @@ type wasmSIMDModule struct {
 	name                                string
 	gemm, dwconv, maxpool, avgpool      js.Value
 	gavgpool, vadd, vmulc, vact, im2col js.Value
+	gemmAtB, col2im                     js.Value
+	// atbPanel is GEMMAtB's staging buffer for one chunk of one panel of
+	// b (see grad_wasmsimd.go). Under js/wasm one goroutine runs at a time
+	// and GEMMAtB does not yield while it uses the buffer, so one per
+	// module serves every caller.
+	atbPanel []float32
 }
 
 // The module reads a ConvShape in place as sixteen 8-byte ints in
@@ -65,12 +71,14 @@ func NewWasmSIMD() (WasmSIMD, bool) {
 		{&m.gemm, "f32_gemm_4x8"}, {&m.dwconv, "f32_dwconv"}, {&m.maxpool, "f32_maxpool"},
 		{&m.avgpool, "f32_avgpool"}, {&m.gavgpool, "f32_gavgpool"}, {&m.vadd, "f32_vadd"},
 		{&m.vmulc, "f32_vmulc"}, {&m.vact, "f32_vact"}, {&m.im2col, "f32_im2col"},
+		{&m.gemmAtB, "f32_gemm_atb_4x8"}, {&m.col2im, "f32_col2im"},
 	} {
 		*e.dst = v.Get(e.name)
 		if e.dst.Type() != js.TypeFunction {
 			return WasmSIMD{}, false
 		}
 	}
+	m.atbPanel = make([]float32, wasmATBChunk*goGEMMNR)
 	return WasmSIMD{m: m}, true
 }
 

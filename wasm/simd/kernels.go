@@ -52,6 +52,8 @@ func kernelFuncs(relaxed bool) []*function {
 		vact(),
 		im2col(),
 		gemm4x8(false, true),
+		gemmAtB(relaxed),
+		col2im(),
 	}
 }
 
