@@ -23,6 +23,7 @@ const (
 	kConcat
 	kActivate
 	kHardSigmoid
+	kTanh
 	kSoftmax
 	kPad
 )

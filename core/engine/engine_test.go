@@ -113,6 +113,8 @@ func testNets() map[string]*ir.Graph {
 		x = b.op(ir.Mul, ir.Attrs{}, x, se)
 		y := b.op(ir.HardSigmoid, ir.Attrs{Alpha: 0.2, Beta: 0.5}, x)
 		z := b.op(ir.Sigmoid, ir.Attrs{}, x)
+		// LeNet-5's scaled tanh, and a plain one.
+		z = b.op(ir.Tanh, ir.Attrs{Alpha: 1.7159, Beta: 2.0 / 3}, b.op(ir.Tanh, ir.Attrs{}, z))
 		b.g.Outputs = []string{b.op(ir.Mul, ir.Attrs{}, y, z)}
 		nets["mobilenet_v3_like"] = b.g
 	}

@@ -150,6 +150,11 @@ func naiveRun(g *ir.Graph, input []float32) map[string][]float64 {
 			for i, v := range src {
 				res[i] = math.Min(math.Max(v*float64(a.Alpha)+float64(a.Beta), 0), 1)
 			}
+		case ir.Tanh:
+			alpha, beta := a.TanhScales()
+			for i, v := range src {
+				res[i] = float64(alpha) * math.Tanh(float64(beta)*v)
+			}
 		case ir.Softmax:
 			for p := 0; p < in[0]*in[1]; p++ {
 				row := src[p*in[2] : (p+1)*in[2]]

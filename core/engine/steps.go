@@ -91,6 +91,9 @@ func (e *Engine) makeStep(n *node) (step, int, error) {
 	case ir.HardSigmoid:
 		st.kind = kHardSigmoid
 		st.alpha, st.beta = a.Alpha, a.Beta
+	case ir.Tanh:
+		st.kind = kTanh
+		st.alpha, st.beta = a.TanhScales()
 	case ir.Softmax:
 		st.kind = kSoftmax
 	default:
@@ -160,6 +163,9 @@ func (e *Engine) Run(input []float32) error {
 		case kHardSigmoid:
 			copy(out, e.view(st.in[0]))
 			k.HardSigmoid(out, st.alpha, st.beta)
+		case kTanh:
+			copy(out, e.view(st.in[0]))
+			k.Tanh(out, st.alpha, st.beta)
 		case kSoftmax:
 			copy(out, e.view(st.in[0]))
 			s := st.outSh

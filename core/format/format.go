@@ -17,14 +17,29 @@ package format
 import (
 	"fmt"
 	"hash/crc32"
+
+	"github.com/glimpse-ml/glimpse/core/ir"
 )
 
 // Magic is the first four bytes of every model file.
 const Magic = "GLMP"
 
-// Version is the format version this package writes and the newest it
-// reads. See the version history in FORMAT.md.
-const Version = 1
+// Version is the newest format version this package reads and writes.
+// A file is written with the oldest version that can hold its graph
+// (versionFor), so readers that predate a feature still read every file
+// without it. See the version history in FORMAT.md.
+const Version = 2
+
+// versionFor is the oldest format version whose op set holds every node
+// of g: 2 for a graph with Tanh, 1 otherwise.
+func versionFor(g *ir.Graph) uint32 {
+	for _, n := range g.Nodes {
+		if n.Op == ir.Tanh {
+			return 2
+		}
+	}
+	return 1
+}
 
 // DefaultAlignment is the alignment of the data section and of every
 // tensor in it, recorded in the file as general.alignment. 32 bytes lets a

@@ -99,7 +99,7 @@ func FuzzGraph(f *testing.F) {
 				edited[i].Value = []uint32{h, w, c}
 			}
 		}
-		header, data := assemble(edited, tensors, DefaultAlignment)
+		header, data := assemble(edited, tensors, DefaultAlignment, Version)
 		b := append(header, data...)
 		g, err := Read(bytes.NewReader(b), int64(len(b)), name)
 		if err != nil {

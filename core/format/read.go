@@ -597,6 +597,9 @@ func Read(r io.ReaderAt, size int64, name string) (*ir.Graph, error) {
 	if err := validate(g); err != nil {
 		return nil, errorf(name, "%v", err)
 	}
+	if v := versionFor(g); v > info.Version {
+		return nil, errorf(name, "the graph uses an op of format version %d in a version %d file", v, info.Version)
+	}
 	return g, nil
 }
 

@@ -164,13 +164,13 @@ func encode(g *ir.Graph, opt Options) (header, data []byte, err error) {
 		return nil, nil, err
 	}
 
-	header, data = assemble(kvs, tensors, align)
+	header, data = assemble(kvs, tensors, align, versionFor(g))
 	return header, data, nil
 }
 
 // assemble lays out a file from its metadata and encoded tensors, without
 // checking them: header (alignment padding included) and data section.
-func assemble(kvs []KV, tensors []encoded, align int) (header, data []byte) {
+func assemble(kvs []KV, tensors []encoded, align int, version uint32) (header, data []byte) {
 	// The data section: each tensor at the next multiple of the alignment.
 	offsets := make([]int64, len(tensors))
 	for i, e := range tensors {
@@ -181,7 +181,7 @@ func assemble(kvs []KV, tensors []encoded, align int) (header, data []byte) {
 
 	le := binary.LittleEndian
 	h := []byte(Magic)
-	h = le.AppendUint32(h, Version)
+	h = le.AppendUint32(h, version)
 	h = le.AppendUint64(h, uint64(len(tensors)))
 	h = le.AppendUint64(h, uint64(len(kvs)))
 	for _, kv := range kvs {

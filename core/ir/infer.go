@@ -19,6 +19,18 @@ func (a *Attrs) Dilations() (int, int) { return one(a.Dilation[0]), one(a.Dilati
 // GroupCount returns the number of convolution groups, zero read as 1.
 func (a *Attrs) GroupCount() int { return one(a.Groups) }
 
+// TanhScales returns Tanh's Alpha and Beta with zeros read as 1.
+func (a *Attrs) TanhScales() (alpha, beta float32) {
+	alpha, beta = a.Alpha, a.Beta
+	if alpha == 0 {
+		alpha = 1
+	}
+	if beta == 0 {
+		beta = 1
+	}
+	return alpha, beta
+}
+
 // ConvOutSize is the output length of a convolution or pool along one axis:
 // floor((in + padBefore + padAfter - dilation*(k-1) - 1) / stride) + 1, the
 // course's (W − F + 2P)/S + 1 with the padding given per side. With ceil
@@ -238,7 +250,7 @@ func (g *Graph) inferNode(n *Node, in []Shape) (Shape, error) {
 			out[2] += s[2]
 		}
 		return out, nil
-	case ReLU, ReLU6, HardSwish, HardSigmoid, Sigmoid, Softmax:
+	case ReLU, ReLU6, HardSwish, HardSigmoid, Sigmoid, Tanh, Softmax:
 		if err := want(1); err != nil {
 			return Shape{}, err
 		}

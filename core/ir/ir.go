@@ -41,6 +41,7 @@ const (
 	HardSwish     Op = "HardSwish"
 	HardSigmoid   Op = "HardSigmoid" // x*Alpha + Beta clipped to [0, 1]; torch: 1/6, 0.5
 	Sigmoid       Op = "Sigmoid"
+	Tanh          Op = "Tanh"    // Alpha * tanh(Beta * x), each 0 meaning 1; LeNet-5's scaled tanh is 1.7159, 2/3
 	Softmax       Op = "Softmax" // over channels
 	Flatten       Op = "Flatten" // {H, W, C} -> {1, 1, H*W*C} in HWC order
 	Pad           Op = "Pad"     // constant padding per side of H and W
@@ -48,7 +49,7 @@ const (
 
 // Ops lists the closed op set in a stable order.
 var Ops = []Op{Conv2D, BatchNorm, Dense, MaxPool, AvgPool, GlobalAvgPool, Add, Mul, Concat,
-	ReLU, ReLU6, HardSwish, HardSigmoid, Sigmoid, Softmax, Flatten, Pad}
+	ReLU, ReLU6, HardSwish, HardSigmoid, Sigmoid, Tanh, Softmax, Flatten, Pad}
 
 // Activation is an element-wise function that Conv2D, Dense and Add apply to
 // their output, and that stand-alone activation ops name.
@@ -106,7 +107,8 @@ type Attrs struct {
 	// inside the input (TF and Keras).
 	CountPad bool    `json:"countPad,omitempty"`
 	Epsilon  float32 `json:"epsilon,omitempty"` // BatchNorm
-	// Alpha and Beta parameterise HardSigmoid: clip(x*Alpha+Beta, 0, 1).
+	// Alpha and Beta parameterise HardSigmoid, clip(x*Alpha+Beta, 0, 1),
+	// and Tanh, Alpha*tanh(Beta*x) (there a zero means 1).
 	Alpha float32 `json:"alpha,omitempty"`
 	Beta  float32 `json:"beta,omitempty"`
 }

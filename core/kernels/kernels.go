@@ -141,6 +141,9 @@ type Kernels interface {
 	// HardSigmoid computes clip(x*alpha+beta, 0, 1) in place (TF's 0.2,
 	// 0.5 and torch's 1/6, 0.5 differ).
 	HardSigmoid(x []float32, alpha, beta float32)
+	// Tanh computes alpha*tanh(beta*x) in place (LeNet-5's scaled tanh:
+	// 1.7159, 2/3).
+	Tanh(x []float32, alpha, beta float32)
 	// Softmax normalises each of the hw rows of c values in place.
 	Softmax(hw, c int, x []float32)
 

@@ -263,6 +263,20 @@ func Write(g *ir.Graph, opt Options) (*Layers, error) {
 			act := map[ir.Op]string{ir.ReLU: "relu", ir.ReLU6: "relu6", ir.Sigmoid: "sigmoid", ir.Softmax: "softmax"}[n.Op]
 			k := w.keras[n.Inputs[0]]
 			w.keras[n.Output] = w.add(n.Name, "Activation", map[string]any{"activation": act}, w.flat[k], k)
+		case ir.Tanh:
+			// alpha*tanh(beta*x): TF.js's tanh between two Rescaling
+			// layers, each left out when its scale is 1.
+			k := w.keras[n.Inputs[0]]
+			flat := w.flat[k]
+			alpha, beta := n.Attrs.TanhScales()
+			if beta != 1 {
+				k = w.add(n.Name+"_scale_in", "Rescaling", map[string]any{"scale": beta, "offset": 0}, flat, k)
+			}
+			k = w.add(n.Name, "Activation", map[string]any{"activation": "tanh"}, flat, k)
+			if alpha != 1 {
+				k = w.add(n.Name+"_scale_out", "Rescaling", map[string]any{"scale": alpha, "offset": 0}, flat, k)
+			}
+			w.keras[n.Output] = k
 		case ir.Flatten:
 			w.keras[n.Output] = w.flatten(n.Inputs[0])
 		case ir.Pad:

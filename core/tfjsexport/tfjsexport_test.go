@@ -248,3 +248,44 @@ func TestTeachableRefusesBadModels(t *testing.T) {
 		t.Errorf("labels: %v", err)
 	}
 }
+
+// TestTanhMatchesEngine exports LeNet-5's 1998 pieces, the scaled tanh
+// (before and after a flatten) and the trainable subsampling (an average
+// pool, then a per-channel coefficient and bias as a 1x1 depthwise
+// convolution), and runs them in TF.js.
+func TestTanhMatchesEngine(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	g := ir.New(ir.Shape{8, 8, 1})
+	w := func(name string, shape []int) string {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		data := make([]float32, n)
+		for i := range data {
+			data[i] = 2*r.Float32() - 1
+		}
+		return g.AddTensor(name, shape, data)
+	}
+	x := g.AddNode("c1", ir.Conv2D, []string{g.Input}, []string{w("c1/w", []int{3, 3, 1, 4}), w("c1/b", []int{4})}, ir.Attrs{})
+	x = g.AddNode("c1/tanh", ir.Tanh, []string{x}, nil, ir.Attrs{Alpha: 1.7159, Beta: 2.0 / 3})
+	x = g.AddNode("s2/pool", ir.AvgPool, []string{x}, nil, ir.Attrs{Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}})
+	x = g.AddNode("s2", ir.Conv2D, []string{x}, []string{w("s2/w", []int{1, 1, 1, 4}), w("s2/b", []int{4})}, ir.Attrs{Groups: 4})
+	x = g.AddNode("s2/tanh", ir.Tanh, []string{x}, nil, ir.Attrs{Alpha: 1.7159, Beta: 2.0 / 3})
+	x = g.AddNode("flat", ir.Flatten, []string{x}, nil, ir.Attrs{})
+	x = g.AddNode("fc", ir.Dense, []string{x}, []string{w("fc/w", []int{36, 5})}, ir.Attrs{})
+	x = g.AddNode("fc/tanh", ir.Tanh, []string{x}, nil, ir.Attrs{})
+	g.Outputs = []string{x}
+	m, err := Write(g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "model.json"), m.ModelJSON, 0o644)
+	os.WriteFile(filepath.Join(dir, WeightsFile), m.Weights, 0o644)
+	input := make([]float32, g.InputShape.Size())
+	for i := range input {
+		input[i] = 2*r.Float32() - 1
+	}
+	compare(t, runTFJS(t, dir, input), runEngine(t, g, input), 1e-5)
+}
