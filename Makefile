@@ -20,7 +20,7 @@ GO_SOURCES := $(shell find core models tools wasm web -name '*.go' -not -path '*
 STATIC     := $(wildcard web/static/*)
 MODELS     := dist/models/mobilenet_v2_1.0_224.glimpse dist/models/mobilenet_v2_1.4_224.glimpse
 
-.PHONY: all site serve test test-go test-wasm test-browser test-app bench-browser fuzz vet bench bench-wasm simd quant-study study clean
+.PHONY: all site serve test tidy test-go test-wasm test-browser test-app bench-browser fuzz vet bench bench-wasm simd quant-study study clean
 .DELETE_ON_ERROR:
 
 all: bin/glimpse site
@@ -112,7 +112,12 @@ vet:
 
 # Unit, reference and golden tests, natively with the pure-Go and the
 # AVX2/FMA kernels; then the fuzzers for a short while each.
-test: vet test-go test-wasm test-browser test-app fuzz
+test: vet tidy test-go test-wasm test-browser test-app fuzz
+
+# go.mod and go.sum list exactly what the code imports: `go mod tidy` would
+# change nothing (it prints the diff and fails otherwise).
+tidy:
+	$(GO) mod tidy -diff
 
 test-go: $(NSFWJS)/.decoded bin/glimpse
 	$(GO) test ./...

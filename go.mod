@@ -2,12 +2,12 @@ module github.com/glimpse-ml/glimpse
 
 go 1.26
 
-require github.com/x448/float16 v0.8.4
-
 require (
-	github.com/google/flatbuffers v23.5.26+incompatible // indirect
-	github.com/nlpodyssey/gopickle v0.2.0 // indirect
-	github.com/nlpodyssey/spago v1.1.0 // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
-	honnef.co/go/js/dom/v2 v2.0.0-20231112215516-51f43a291193 // indirect
+	github.com/nlpodyssey/gopickle v0.2.0
+	github.com/nlpodyssey/spago v1.1.0
+	github.com/x448/float16 v0.8.4
+	google.golang.org/protobuf v1.36.12
+	honnef.co/go/js/dom/v2 v2.0.0-20231112215516-51f43a291193
 )
+
+require github.com/google/flatbuffers v23.5.26+incompatible // indirect
