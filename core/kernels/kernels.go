@@ -25,8 +25,9 @@
 // for example f32_gemm_4x8__go (a 4-row by 8-column register tile of the
 // GEMM in pure Go), f32_gemm_4x16__avx2fma, f32_dwconv_3x3s2__wasmsimd
 // (depthwise 3x3, stride 2). The Go identifiers spell the same names in
-// CamelCase: F32GEMM4x8Go, F32DWConv3x3s2AVX2FMA. Name reports which
-// implementation an engine runs.
+// camelCase: f32GEMM4x8Go, f32GEMM4x16AVX2FMA, f32DWConv3x3s2Go (a test
+// holds every identifier named here to one the package declares). Name
+// reports which implementation an engine runs.
 //
 // # Conventions
 //
