@@ -105,7 +105,7 @@ type Attrs struct {
 	// CountPad makes AvgPool divide by the full window, padded cells
 	// included (torch's count_include_pad=True); false divides by the cells
 	// inside the input (TF and Keras).
-	CountPad bool    `json:"countPad,omitempty"`
+	CountPad bool    `json:"count_pad,omitempty"`
 	Epsilon  float32 `json:"epsilon,omitempty"` // BatchNorm
 	// Alpha and Beta parameterise HardSigmoid, clip(x*Alpha+Beta, 0, 1),
 	// and Tanh, Alpha*tanh(Beta*x) (there a zero means 1).
