@@ -69,10 +69,12 @@ dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs: dist/%: wasm/simd/%
 	@mkdir -p $(@D)
 	cp $< $@
 
-# Regenerate the SIMD kernel module byte for byte (go test ./wasm/simd
-# fails when the committed one is stale).
+# Regenerate the generated kernels byte for byte: the WebAssembly SIMD
+# module and the AVX-512 GEMM assembly (go test ./wasm/simd and
+# ./core/kernels/avx512gen fail when the committed files are stale).
 simd:
 	$(GO) run ./wasm/simd -o wasm/simd
+	$(GO) run ./core/kernels/avx512gen -o core/kernels
 
 # The library's demo page (web/static): the JavaScript API at work, at
 # dist/demo.html beside glimpse.js.

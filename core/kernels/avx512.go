@@ -13,7 +13,7 @@ import (
 // AVX2FMA (and, through it, Go).
 //
 // The GEMM microkernels are Go assembly (avx512_gemm_amd64.s, written by
-// avx512_gen.go) rather than simd/archsimd: the
+// the generator in avx512gen) rather than simd/archsimd: the
 // compiler's register allocator only hands out Z0-Z14 (X15 is its zero
 // register and Z16-Z31 are not allocatable), and archsimd's MulAdd is the
 // 213 form that overwrites a multiplicand, so a 512-bit tile written with
@@ -35,7 +35,7 @@ const (
 	avx512GEMMNR = 32
 )
 
-//go:generate go run avx512_gen.go
+//go:generate go run ./avx512gen -o .
 
 // PackGEMMWeights implements Kernels: panels of 32 columns, as
 // packGEMMPanels lays them out, except that a last panel of at most 16
