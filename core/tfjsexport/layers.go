@@ -173,7 +173,9 @@ func Write(g *ir.Graph, opt Options) (*Layers, error) {
 	if len(g.Outputs) == 0 {
 		return nil, fmt.Errorf("the model has no output")
 	}
-	w := &writer{names: map[string]bool{}, keras: map[string]string{}, flat: map[string]bool{}, shapes: shapes}
+	// specs starts empty, not nil: a network without weights (a lone pool)
+	// still needs "weights": [], which TF.js reads; null it cannot.
+	w := &writer{names: map[string]bool{}, keras: map[string]string{}, flat: map[string]bool{}, shapes: shapes, specs: []weightSpec{}}
 	in := g.InputShape
 	inName := w.name(g.Input)
 	w.layers = append(w.layers, layer{Name: inName, ClassName: "InputLayer", InboundNodes: [][][]any{},
