@@ -20,7 +20,7 @@ func runConvert(args []string, stdout io.Writer) error {
 	labelsFile := fs.String("labels", "", "file with one class name per line")
 	dropHead := fs.Bool("drop-head", false, "cut the network at its embedding (the last pooling layer before the classifier)")
 	arch := fs.String("arch", "", "architecture of a PyTorch state_dict (.pth, .pt): "+strings.Join(convert.PyTorchArchs(), ", "))
-	width := fs.Float64("width", 0, "width multiplier of a MobileNet state_dict (default 1)")
+	width := fs.Float64("width", 0, "width multiplier of a MobileNet state_dict (default: 1)")
 	preprocess := fs.String("preprocess", "", "preprocessing spec overriding the source's, e.g. torchvision or resize=stretch,range=-1:1 (see FORMAT.md)")
 	srcs, err := parse(fs, args)
 	if err != nil {

@@ -26,8 +26,8 @@ type archReport struct {
 
 func runInspect(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	width := fs.Float64("width", 0, "width multiplier (MobileNets)")
-	input := fs.Int("input", 0, "input image side")
+	width := fs.Float64("width", 0, "width multiplier of a MobileNet (default: 1)")
+	input := fs.Int("input", 0, "input image side (default: the architecture's, 224 for most)")
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	pos, err := parse(fs, args)
 	if err != nil {

@@ -8,7 +8,11 @@
 //	glimpse eval -m MODEL -d DIR [--json]
 //	glimpse bench -m MODEL
 //	glimpse serve [DIR] [--addr HOST:PORT]
+//	glimpse help COMMAND
+//	glimpse --version
 //
+// `glimpse help COMMAND`, `glimpse COMMAND -h` and `glimpse COMMAND --help`
+// print the command's usage and every flag with its default to stdout.
 // Every failure exits non-zero with one plain line on stderr.
 package main
 
@@ -18,7 +22,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
+
+	"github.com/glimpse-ml/glimpse/core/version"
 )
 
 // command is one subcommand: it parses its own flags and does its work,
@@ -45,13 +52,16 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintln(w, "  glimpse "+c.usage)
 	}
+	fmt.Fprintln(w, "  glimpse help COMMAND      (or glimpse COMMAND --help) the command's flags and their defaults")
+	fmt.Fprintln(w, "  glimpse --version")
 }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run is main without the process: it returns the exit status.
+// run is main without the process: it returns the exit status (0, 1 for
+// a failure, 2 for a command line that names no command or a bad flag).
 func run(args []string, stdout, stderr io.Writer) (status int) {
 	defer func() {
 		// A bug must still end in one plain line, not a trace.
@@ -60,44 +70,79 @@ func run(args []string, stdout, stderr io.Writer) (status int) {
 			status = 2
 		}
 	}()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(stdout)
+		return 0
+	case "-version", "--version":
+		fmt.Fprintf(stdout, "glimpse %s (%s %s/%s)\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return 0
+	case "help":
+		switch len(args) {
+		case 1:
+			usage(stdout)
+			return 0
+		case 2:
+			// The command's own -h: its flag set prints itself.
+			args = []string{args[1], "-h"}
+		default:
+			fmt.Fprintf(stderr, "glimpse help: want one COMMAND, got %d arguments\n", len(args)-1)
 			return 2
 		}
-		return 0
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
 			err := c.run(args[1:], stdout)
-			if errors.Is(err, flag.ErrHelp) {
+			var help *helpError
+			var bad *flagError
+			switch {
+			case errors.As(err, &help):
+				printHelp(stdout, c, help.fs)
 				return 0
-			}
-			if err != nil {
+			case errors.As(err, &bad):
+				fmt.Fprintf(stderr, "glimpse %s: %s (glimpse help %s lists its flags)\n", c.name, oneLine(bad.msg), c.name)
+				return 2
+			case err != nil:
 				fmt.Fprintf(stderr, "glimpse %s: %s\n", c.name, oneLine(err.Error()))
 				return 1
 			}
 			return 0
 		}
 	}
-	fmt.Fprintf(stderr, "glimpse: unknown command %q (commands: convert, inspect, predict, train, eval, bench, serve)\n", args[0])
+	fmt.Fprintf(stderr, "glimpse: unknown command %q (commands: %s; glimpse help lists them)\n", args[0], strings.Join(commandNames(), ", "))
 	return 2
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // parse parses flags that may stand before, between or after the
 // positional arguments (`glimpse inspect mobilenet_v2 --json`), which the
-// standard flag package alone does not allow.
+// standard flag package alone does not allow. -h, -help and --help give a
+// *helpError, which run answers with the command's usage; a flag the
+// command lacks, or a bad value, gives a *flagError naming the flag as the
+// user spelled it.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
+	all := args
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				return nil, &helpError{fs}
 			}
-			return nil, fmt.Errorf("%v", err)
+			return nil, &flagError{flagMessage(err.Error(), all, fs)}
 		}
 		args = fs.Args()
 		if len(args) == 0 {
