@@ -70,6 +70,9 @@ func opCases() map[ir.Op]opCase {
 		ir.HardSigmoid: {ir.Shape{4, 3, 5}, func(b *net, x string) string {
 			return b.op(ir.HardSigmoid, ir.Attrs{Alpha: 0.2, Beta: 0.5}, x)
 		}, ir.Shape{4, 3, 5}, "no TF.js layers equivalent"},
+		ir.Tanh: {ir.Shape{4, 3, 5}, func(b *net, x string) string {
+			return b.op(ir.Tanh, ir.Attrs{Alpha: 1.7159, Beta: 2.0 / 3}, x)
+		}, ir.Shape{4, 3, 5}, ""},
 		ir.Sigmoid: {ir.Shape{4, 3, 5}, func(b *net, x string) string { return b.op(ir.Sigmoid, ir.Attrs{}, x) }, ir.Shape{4, 3, 5}, ""},
 		ir.Softmax: {ir.Shape{4, 3, 5}, func(b *net, x string) string { return b.op(ir.Softmax, ir.Attrs{}, x) }, ir.Shape{4, 3, 5}, ""},
 		ir.Flatten: {ir.Shape{3, 2, 4}, func(b *net, x string) string { return b.op(ir.Flatten, ir.Attrs{}, x) }, ir.Shape{1, 1, 24}, ""},
