@@ -20,7 +20,7 @@ GO_SOURCES := $(shell find core models tools wasm web -name '*.go' -not -path '*
 STATIC     := $(wildcard web/static/*)
 MODELS     := dist/models/mobilenet_v2_1.0_224.glimpse dist/models/mobilenet_v2_1.4_224.glimpse
 
-.PHONY: all site serve test tidy test-go test-wasm test-browser test-app bench-browser fuzz vet bench bench-wasm simd quant-study study clean
+.PHONY: all site serve test tidy test-go test-wasm test-browser test-app bench-browser fuzz vet bench bench-wasm simd imagenet-labels quant-study study clean
 .DELETE_ON_ERROR:
 
 all: bin/glimpse site
@@ -75,6 +75,12 @@ dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs: dist/%: wasm/simd/%
 simd:
 	$(GO) run ./wasm/simd -o wasm/simd
 	$(GO) run ./core/kernels/avx512gen -o core/kernels
+
+# Regenerate ImageNet's class names, which convert attaches to 1000- and
+# 1001-output classifiers, from torchvision's own list (Debian
+# python3-torchvision; go test ./tools/convert fails when they differ).
+imagenet-labels:
+	/usr/bin/python3 -c 'from torchvision.models._meta import _IMAGENET_CATEGORIES as c; print("\n".join(c))' > tools/convert/imagenet_classes.txt
 
 # The library's demo page (web/static): the JavaScript API at work, at
 # dist/demo.html beside glimpse.js.

@@ -26,10 +26,32 @@ type Options struct {
 	// a new head on that embedding.
 	DropHead bool
 	// Labels name the classes of the final output, one per channel.
+	// Without them, a classifier with 1000 outputs (1001: TF-slim's
+	// leading background class) gets ImageNet's class names, unless
+	// NoLabels is set.
 	Labels []string
+	// LabelsFrom names where Labels came from (the labels file), for
+	// messages and the Report.
+	LabelsFrom string
+	// NoLabels leaves the output's classes unnamed.
+	NoLabels bool
 	// Source says where the weights came from; a default naming the front
 	// end and the model's folder is used when empty.
 	Source string
+	// Report, when not nil, receives what the conversion chose that the
+	// graph does not say.
+	Report *Report
+
+	// headDropped tells finish that a front end has cut the head itself.
+	headDropped bool
+}
+
+// Report tells the user what a conversion chose on its own.
+type Report struct {
+	// Labels says where the output's class names came from: a file, the
+	// source's own metadata, ImageNet's (by the number of outputs), or
+	// "none".
+	Labels string
 }
 
 // finish applies what every front end does last: it records the
@@ -56,12 +78,24 @@ func finish(g *ir.Graph, opt Options) error {
 	if err != nil {
 		return err
 	}
-	if len(opt.Labels) > 0 {
-		out := shapes[g.Outputs[0]]
-		if len(opt.Labels) != out[2] || out[0]*out[1] != 1 {
-			return fmt.Errorf("%d labels given, but the output %q has shape %v (%d classes)", len(opt.Labels), g.Outputs[0], out, out[2])
+	labels, from := opt.Labels, opt.LabelsFrom
+	out := shapes[g.Outputs[0]]
+	if len(labels) > 0 {
+		if from == "" {
+			from = "the labels given"
 		}
-		g.Meta.Labels = append([]string(nil), opt.Labels...)
+		if len(labels) != out[2] || out[0]*out[1] != 1 {
+			return fmt.Errorf("%s: %d labels, but the output %q has shape %v (%d classes)", from, len(labels), g.Outputs[0], out, out[2])
+		}
+	} else if !opt.NoLabels && !opt.DropHead && !opt.headDropped && out[0]*out[1] == 1 {
+		labels, from = imageNetFor(out[2])
+	}
+	g.Meta.Labels = append([]string(nil), labels...)
+	if opt.Report != nil {
+		opt.Report.Labels = "none"
+		if len(labels) > 0 {
+			opt.Report.Labels = fmt.Sprintf("%s (%d)", from, len(labels))
+		}
 	}
 	if g.Meta.Architecture == "mobilenet_v2" {
 		g.Meta.Width = mobileNetV2Width(g, shapes)

@@ -489,7 +489,7 @@ func (l *onnxLowering) finish(name string, gp *onnxpb.GraphProto, opt Options) e
 		g.Prune()
 	}
 	o := opt
-	o.DropHead = false
+	o.DropHead, o.headDropped = false, opt.DropHead
 	if err := finish(g, o); err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ func runConvert(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
 	out := fs.String("o", "", "output model file (.glimpse)")
 	dtype := fs.String("dtype", "f32", "weight storage: f32, f16 or int8 (per output channel)")
-	labelsFile := fs.String("labels", "", "file with one class name per line")
+	labelsFile := fs.String("labels", "", "file with one class name per line (default: ImageNet's class names for 1000 or 1001 outputs; none: no names)")
 	dropHead := fs.Bool("drop-head", false, "cut the network at its embedding (the last pooling layer before the classifier)")
 	arch := fs.String("arch", "", "architecture of a PyTorch state_dict (.pth, .pt): "+strings.Join(convert.PyTorchArchs(), ", "))
 	width := fs.Float64("width", 0, "width multiplier of a MobileNet state_dict (default: 1)")
@@ -37,11 +37,17 @@ func runConvert(args []string, stdout io.Writer) error {
 		return err
 	}
 	src := srcs[0]
-	opt := convert.Options{DropHead: *dropHead}
-	if *labelsFile != "" {
+	var report convert.Report
+	opt := convert.Options{DropHead: *dropHead, Report: &report}
+	switch *labelsFile {
+	case "":
+	case "none":
+		opt.NoLabels = true
+	default:
 		if opt.Labels, err = readLabels(*labelsFile); err != nil {
 			return err
 		}
+		opt.LabelsFrom = *labelsFile
 	}
 	var g *ir.Graph
 	ext := strings.ToLower(filepath.Ext(src))
@@ -81,7 +87,7 @@ func runConvert(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %s, %s params, %s, %s bytes, from %s\n", *out, g.Meta.Architecture, thousands(totals.Params), dt, thousands(st.Size()), g.Meta.Source)
+	fmt.Fprintf(stdout, "%s: %s, %s params, %s, %s bytes, from %s, labels: %s\n", *out, g.Meta.Architecture, thousands(totals.Params), dt, thousands(st.Size()), g.Meta.Source, report.Labels)
 	return nil
 }
 
