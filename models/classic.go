@@ -33,6 +33,40 @@ func leNet5(b *builder, _ float64, classes int) error {
 	return nil
 }
 
+// leNet5_1998 is LeNet-5 in the form of the paper (LeCun et al. 1998) as
+// the course describes it: the scaled tanh 1.7159·tanh(2x/3) after every
+// layer, and trainable subsampling: each 2x2 average times a learned
+// coefficient plus a learned bias, per channel, which the IR spells as an
+// average pool then a 1x1 depthwise convolution. Two simplifications, as
+// most courses make them: C3 reads all six S2 maps (the paper's partial
+// connection table is left out) and the output is a dense layer rather
+// than Euclidean RBF units. Module names are the paper's layer names (c1,
+// s2, c3, s4, c5, f6), as in testdata/torchvision_layers.py.
+func leNet5_1998(b *builder, _ float64, classes int) error {
+	squash := func(name, in string) string {
+		return b.g.AddNode(name, ir.Tanh, []string{in}, nil, ir.Attrs{Alpha: 1.7159, Beta: 2.0 / 3})
+	}
+	subsample := func(name, in string, c int) string {
+		x := b.pool(name+"_pool", in, ir.AvgPool, 2, 2, 0, false)
+		x = b.conv(name, x, c, c, 1, 1, 0, c, true)
+		return squash(name+"_act", x)
+	}
+	x := squash("c1_act", b.conv("c1", b.g.Input, 1, 6, 5, 1, 0, 1, true))
+	x = subsample("s2", x, 6)
+	x = squash("c3_act", b.conv("c3", x, 6, 16, 5, 1, 0, 1, true))
+	x = subsample("s4", x, 16)
+	b.g.Meta.Embedding = x
+	s, err := b.shape(x)
+	if err != nil {
+		return err
+	}
+	x = b.node("flatten", ir.Flatten, x)
+	x = squash("c5_act", b.dense("c5", x, s.Size(), 120))
+	x = squash("f6_act", b.dense("f6", x, 120, 84))
+	b.g.Outputs = []string{b.dense("output", x, 84, classes)}
+	return nil
+}
+
 // alexNet is torchvision's AlexNet (the single-GPU variant of Krizhevsky
 // et al. 2012 from "One weird trick", with 64-192-384-256-256 channels).
 func alexNet(b *builder, _ float64, classes int) error {

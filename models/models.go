@@ -49,6 +49,7 @@ func archs() []arch {
 		{"mobilenet_v3_small", true, 224, 1000, 3, mobileNetV3Small},
 		{"mobilenet_v3_large", true, 224, 1000, 3, mobileNetV3Large},
 		{"lenet5", false, 32, 10, 1, leNet5},
+		{"lenet5_1998", false, 32, 10, 1, leNet5_1998},
 		{"alexnet", false, 224, 1000, 3, alexNet},
 		{"vgg16", false, 224, 1000, 3, vgg16},
 		{"googlenet", false, 224, 1000, 3, googLeNet},
@@ -129,7 +130,7 @@ func Build(name string, opt Options) (*ir.Graph, error) {
 			g.Meta.Preprocess.Scale[c] = 2.0 / 255
 			g.Meta.Preprocess.Offset[c] = -1
 		}
-	case "lenet5":
+	case "lenet5", "lenet5_1998":
 		// A grey ("L", as PIL calls 8-bit grey) image stretched to the
 		// input size, scaled to [0, 1]: what a network trained from
 		// scratch on MNIST-like data expects. Only channel 0 is used.

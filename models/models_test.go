@@ -82,6 +82,8 @@ func torchOp(op string, out ir.Shape) ir.Op {
 		return ir.HardSigmoid
 	case "Sigmoid":
 		return ir.Sigmoid
+	case "ScaledTanh":
+		return ir.Tanh
 	case "InvertedResidual":
 		return ir.Add
 	case "SqueezeExcitation":
@@ -225,6 +227,7 @@ func TestTorchvisionTotals(t *testing.T) {
 		"vgg16":              138357544,
 		"googlenet":          6624904,
 		"lenet5":             61706,
+		"lenet5_1998":        61750,
 		// Keras's MobileNet (alpha 1.0) has 4,231,976 trainable parameters.
 		"mobilenet_v1": 4231976,
 	}

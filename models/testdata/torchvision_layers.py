@@ -76,6 +76,48 @@ class LeNet5(nn.Module):
         return self.fc3(x)
 
 
+class ScaledTanh(nn.Module):
+    """LeCun's squashing function, 1.7159 tanh(2x/3) (LeCun et al. 1998,
+    appendix A)."""
+
+    def forward(self, x):
+        return 1.7159 * torch.tanh(x * (2.0 / 3.0))
+
+
+class LeNet5_1998(nn.Module):
+    """LeNet-5 in the paper's form as the course teaches it: the scaled tanh
+    after every layer, and trainable subsampling (each 2x2 average times a
+    learned coefficient plus a learned bias, per channel: a 1x1 depthwise
+    convolution after an average pool). C3 reads every S2 map, and the
+    output is a linear layer in place of the RBF units (61,750 parameters)."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 6, 5)
+        self.c1_act = ScaledTanh()
+        self.s2_pool = nn.AvgPool2d(2)
+        self.s2 = nn.Conv2d(6, 6, 1, groups=6)
+        self.s2_act = ScaledTanh()
+        self.c3 = nn.Conv2d(6, 16, 5)
+        self.c3_act = ScaledTanh()
+        self.s4_pool = nn.AvgPool2d(2)
+        self.s4 = nn.Conv2d(16, 16, 1, groups=16)
+        self.s4_act = ScaledTanh()
+        self.c5 = nn.Linear(16 * 5 * 5, 120)
+        self.c5_act = ScaledTanh()
+        self.f6 = nn.Linear(120, 84)
+        self.f6_act = ScaledTanh()
+        self.output = nn.Linear(84, num_classes)
+
+    def forward(self, x):
+        x = self.s2_act(self.s2(self.s2_pool(self.c1_act(self.c1(x)))))
+        x = self.s4_act(self.s4(self.s4_pool(self.c3_act(self.c3(x)))))
+        x = torch.flatten(x, 1)
+        x = self.c5_act(self.c5(x))
+        x = self.f6_act(self.f6(x))
+        return self.output(x)
+
+
 class MobileNetV1(nn.Module):
     """MobileNet v1 as in Howard et al. 2017, Table 1: a full 3x3 convolution,
     then 13 depthwise separable blocks (3x3 depthwise conv-bn-relu, 1x1
@@ -115,6 +157,7 @@ def mobilenet_v3(arch, width):
 # case name -> (arch, width, input, constructor)
 CASES = {
     "lenet5": ("lenet5", 1.0, 32, lambda: LeNet5()),
+    "lenet5_1998": ("lenet5_1998", 1.0, 32, lambda: LeNet5_1998()),
     "alexnet": ("alexnet", 1.0, 224, lambda: alexnet(weights=None)),
     # At 415 the features end at 12x12, so AdaptiveAvgPool2d((6, 6)) is a
     # 2x2 stride-2 average pool rather than the identity it is at 224.
@@ -140,7 +183,7 @@ CASES = {
 }
 
 LEAVES = (nn.Conv2d, nn.BatchNorm2d, nn.Linear, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d,
-          nn.ReLU, nn.ReLU6, nn.Hardswish, nn.Hardsigmoid, nn.Sigmoid)
+          nn.ReLU, nn.ReLU6, nn.Hardswish, nn.Hardsigmoid, nn.Sigmoid, ScaledTanh)
 
 
 def pair(v):
@@ -241,8 +284,8 @@ def main():
         if only and case not in only:
             continue
         model = make()
-        channels = 1 if arch == "lenet5" else 3
-        classes = 10 if arch == "lenet5" else 1000
+        channels = 1 if arch.startswith("lenet5") else 3
+        classes = 10 if arch.startswith("lenet5") else 1000
         layers, totals = report(model, channels, size)
         doc = {"arch": arch, "width": width, "input": size, "classes": classes,
                "torch": torch.__version__, "torchvision": torchvision.__version__,
