@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -161,8 +162,13 @@ func convertLayers(f *tfjsFile, weights map[string]*weight) (*ir.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
+	flat := &kerasFlat{byName: map[string]*kerasLayer{}, inbound: map[string][]string{}}
+	outs, err := flat.model(fn, "", 0)
+	if err != nil {
+		return nil, err
+	}
 	var unknown []string
-	for _, l := range fn.Layers {
+	for _, l := range flat.layers {
 		if _, ok := kerasLayers[l.ClassName]; !ok {
 			unknown = append(unknown, fmt.Sprintf("%q (%s)", l.Name, l.ClassName))
 		}
@@ -170,30 +176,8 @@ func convertLayers(f *tfjsFile, weights map[string]*weight) (*ir.Graph, error) {
 	if len(unknown) > 0 {
 		return nil, fmt.Errorf("unsupported Keras layers: %s", strings.Join(unknown, ", "))
 	}
-	inbound := map[string][]string{}
-	byName := map[string]*kerasLayer{}
-	for i := range fn.Layers {
-		l := &fn.Layers[i]
-		if l.Name == "" {
-			return nil, fmt.Errorf("layer %d (%s) has no name", i, l.ClassName)
-		}
-		if byName[l.Name] != nil {
-			return nil, fmt.Errorf("two layers are named %q", l.Name)
-		}
-		byName[l.Name] = l
-		if fn.sequential {
-			if i > 0 {
-				inbound[l.Name] = []string{fn.Layers[i-1].Name}
-			}
-			continue
-		}
-		in, err := inboundLayers(l.InboundNodes)
-		if err != nil {
-			return nil, fmt.Errorf("layer %q: inbound_nodes: %v", l.Name, err)
-		}
-		inbound[l.Name] = in
-	}
-	order, err := kerasOrder(fn.Layers, inbound, byName)
+	inbound, byName := flat.inbound, flat.byName
+	order, err := kerasOrder(flat.layers, inbound, byName)
 	if err != nil {
 		return nil, err
 	}
@@ -236,10 +220,6 @@ func convertLayers(f *tfjsFile, weights map[string]*weight) (*ir.Graph, error) {
 		return nil, errors.New("the model has no layers")
 	}
 	g := c.b.g
-	outs := fn.outputs
-	if fn.sequential {
-		outs = []string{fn.Layers[len(fn.Layers)-1].Name}
-	}
 	if len(outs) == 0 {
 		return nil, errors.New("the model names no output layers")
 	}
@@ -260,6 +240,142 @@ func convertLayers(f *tfjsFile, weights map[string]*weight) (*ir.Graph, error) {
 		g.Meta.Architecture = fn.Name
 	}
 	return g, nil
+}
+
+// kerasFlat is a layers model with its nested models inlined: the layers
+// that compute something, in definition order, each with the names of the
+// layers it reads. A model nested in another (Sequential or Functional,
+// inside either) is a layer of the outer model whose own layers read what
+// feeds it; inlining makes the whole a single graph of plain layers.
+type kerasFlat struct {
+	layers  []*kerasLayer
+	byName  map[string]*kerasLayer
+	inbound map[string][]string
+}
+
+// maxKerasNesting bounds how deep models may nest (Teachable Machine's
+// exports nest three deep).
+const maxKerasNesting = 16
+
+// isKerasModel says whether a layer class is a model nested as a layer.
+func isKerasModel(class string) bool {
+	return class == "Model" || class == "Functional" || class == "Sequential"
+}
+
+// model inlines def, whose input is the flat layer named from ("" for the
+// outermost model, which brings its own input), and returns the flat
+// layers that give its outputs.
+func (f *kerasFlat) model(def *kerasGraphDef, from string, depth int) ([]string, error) {
+	if depth > maxKerasNesting {
+		return nil, fmt.Errorf("models nest more than %d deep", maxKerasNesting)
+	}
+	order := make([]*kerasLayer, len(def.Layers))
+	refs := map[string][]string{}
+	calls := map[string][]kerasRef{}
+	own := map[string]*kerasLayer{}
+	for i := range def.Layers {
+		l := &def.Layers[i]
+		order[i] = l
+		if l.Name == "" {
+			return nil, fmt.Errorf("layer %d (%s) has no name", i, l.ClassName)
+		}
+		if own[l.Name] != nil {
+			return nil, fmt.Errorf("two layers are named %q", l.Name)
+		}
+		own[l.Name] = l
+		if def.sequential {
+			continue
+		}
+		in, err := inboundLayers(l.InboundNodes)
+		if err != nil {
+			return nil, fmt.Errorf("layer %q: inbound_nodes: %v", l.Name, err)
+		}
+		calls[l.Name] = in
+		for _, r := range in {
+			refs[l.Name] = append(refs[l.Name], r.layer)
+		}
+	}
+	// Every layer is called once (inboundLayers refuses more), so a
+	// reference names that call: node 0 of a plain layer; node 1 of a
+	// nested model built on its own input, whose node 0 is that input's.
+	for name, in := range calls {
+		for _, r := range in {
+			src := own[r.layer]
+			last := 0
+			if src != nil && isKerasModel(src.ClassName) {
+				last = 1
+			}
+			if r.node < 0 || r.node > last {
+				return nil, fmt.Errorf("layer %q reads call %d of layer %q (shared layers are not supported)", name, r.node, r.layer)
+			}
+		}
+	}
+	if !def.sequential {
+		var err error
+		if order, err = kerasOrder(order, refs, own); err != nil {
+			return nil, err
+		}
+	}
+	local := map[string]string{} // this model's layer name -> the flat layer giving its output
+	prev := from
+	for _, l := range order {
+		var in []string
+		if def.sequential {
+			if prev != "" {
+				in = []string{prev}
+			}
+		} else {
+			for _, r := range refs[l.Name] {
+				in = append(in, local[r])
+			}
+		}
+		switch {
+		case l.ClassName == "InputLayer" && from != "":
+			// A nested model's input is whatever feeds the model.
+			local[l.Name] = from
+		case isKerasModel(l.ClassName):
+			sub, err := kerasGraph(&kerasModel{ClassName: l.ClassName, Config: l.Config})
+			if err != nil {
+				return nil, fmt.Errorf("nested model %q: %v", l.Name, err)
+			}
+			if len(in) > 1 {
+				return nil, fmt.Errorf("nested model %q reads %d inputs (only one is supported)", l.Name, len(in))
+			}
+			src := ""
+			if len(in) == 1 {
+				src = in[0]
+			}
+			outs, err := f.model(sub, src, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("nested model %q: %v", l.Name, err)
+			}
+			if len(outs) != 1 {
+				return nil, fmt.Errorf("nested model %q has %d outputs (only one is supported)", l.Name, len(outs))
+			}
+			local[l.Name] = outs[0]
+		default:
+			if f.byName[l.Name] != nil {
+				return nil, fmt.Errorf("two layers are named %q (in different nested models)", l.Name)
+			}
+			f.layers = append(f.layers, l)
+			f.byName[l.Name] = l
+			f.inbound[l.Name] = in
+			local[l.Name] = l.Name
+		}
+		prev = local[l.Name]
+	}
+	if def.sequential {
+		return []string{prev}, nil
+	}
+	var outs []string
+	for _, name := range def.outputs {
+		v, ok := local[name]
+		if !ok {
+			return nil, fmt.Errorf("output layer %q does not exist", name)
+		}
+		outs = append(outs, v)
+	}
+	return outs, nil
 }
 
 // kerasGraph reads a functional model's layers and its input and output
@@ -337,10 +453,19 @@ func layerRefs(raw json.RawMessage) ([]string, error) {
 	return names, nil
 }
 
-// inboundLayers reads the names of the layers feeding a layer, from Keras
-// 2's [[["name", node, tensor, {kwargs}], ...]] or Keras 3's
+// kerasRef is one tensor a layer reads: the layer making it and which
+// call of that layer (the node index).
+type kerasRef struct {
+	layer string
+	node  int
+}
+
+// inboundLayers reads the tensors feeding a layer, from Keras 2's
+// [[["name", node, tensor, {kwargs}], ...]] or Keras 3's
 // [{"args": [...{"config": {"keras_history": ["name", node, tensor]}}]}].
-func inboundLayers(raw json.RawMessage) ([]string, error) {
+// A layer called more than once is shared and refused; so is a tensor
+// other than a layer's first output.
+func inboundLayers(raw json.RawMessage) ([]kerasRef, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
@@ -355,20 +480,20 @@ func inboundLayers(raw json.RawMessage) ([]string, error) {
 		return nil, fmt.Errorf("the layer is called %d times (shared layers are not supported)", len(calls))
 	}
 	call := calls[0]
-	var names []string
+	var refs []kerasRef
 	if jsonIs(call, '[') {
 		var tensors [][]json.RawMessage
 		if err := json.Unmarshal(call, &tensors); err != nil {
 			return nil, err
 		}
 		for _, t := range tensors {
-			name, err := tensorRef(t)
+			r, err := tensorRef(t)
 			if err != nil {
 				return nil, err
 			}
-			names = append(names, name)
+			refs = append(refs, r)
 		}
-		return names, nil
+		return refs, nil
 	}
 	var v any
 	if err := json.Unmarshal(call, &v); err != nil {
@@ -383,10 +508,11 @@ func inboundLayers(raw json.RawMessage) ([]string, error) {
 					return fmt.Errorf("bad keras_history %v", h)
 				}
 				name, ok := h[0].(string)
-				if !ok || h[1] != float64(0) || h[2] != float64(0) {
+				node, okNode := h[1].(float64)
+				if !ok || !okNode || node != math.Trunc(node) || node < 0 || node > 1<<20 || h[2] != float64(0) {
 					return fmt.Errorf("unsupported keras_history %v (only a layer's first output)", h)
 				}
-				names = append(names, name)
+				refs = append(refs, kerasRef{name, int(node)})
 				return nil
 			}
 			keys := make([]string, 0, len(x))
@@ -408,27 +534,27 @@ func inboundLayers(raw json.RawMessage) ([]string, error) {
 		}
 		return nil
 	}
-	return names, walk(v)
+	return refs, walk(v)
 }
 
-func tensorRef(t []json.RawMessage) (string, error) {
+func tensorRef(t []json.RawMessage) (kerasRef, error) {
 	if len(t) < 3 {
-		return "", fmt.Errorf("bad inbound tensor %v", t)
+		return kerasRef{}, fmt.Errorf("bad inbound tensor %v", t)
 	}
-	var name string
-	var node, tensor int
-	if json.Unmarshal(t[0], &name) != nil || json.Unmarshal(t[1], &node) != nil || json.Unmarshal(t[2], &tensor) != nil {
-		return "", fmt.Errorf("bad inbound tensor [%s, %s, %s]", t[0], t[1], t[2])
+	var r kerasRef
+	var tensor int
+	if json.Unmarshal(t[0], &r.layer) != nil || json.Unmarshal(t[1], &r.node) != nil || json.Unmarshal(t[2], &tensor) != nil {
+		return kerasRef{}, fmt.Errorf("bad inbound tensor [%s, %s, %s]", t[0], t[1], t[2])
 	}
-	if node != 0 || tensor != 0 {
-		return "", fmt.Errorf("reads output %d of call %d of layer %q (only a layer's single output is supported)", tensor, node, name)
+	if tensor != 0 {
+		return kerasRef{}, fmt.Errorf("reads output %d of layer %q (only a layer's single output is supported)", tensor, r.layer)
 	}
-	return name, nil
+	return r, nil
 }
 
 // kerasOrder sorts the layers so that each comes after the layers it
 // reads, and rejects references to missing layers and cycles.
-func kerasOrder(layers []kerasLayer, inbound map[string][]string, byName map[string]*kerasLayer) ([]*kerasLayer, error) {
+func kerasOrder(layers []*kerasLayer, inbound map[string][]string, byName map[string]*kerasLayer) ([]*kerasLayer, error) {
 	for _, l := range layers {
 		for _, in := range inbound[l.Name] {
 			if byName[in] == nil {
@@ -440,8 +566,7 @@ func kerasOrder(layers []kerasLayer, inbound map[string][]string, byName map[str
 	var order []*kerasLayer
 	for len(order) < len(layers) {
 		progress := false
-		for i := range layers {
-			l := &layers[i]
+		for _, l := range layers {
 			if done[l.Name] {
 				continue
 			}

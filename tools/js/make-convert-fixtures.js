@@ -172,6 +172,78 @@ async function layersFixture(dir) {
 }
 
 // Graph-model node helpers in protobuf's JSON mapping.
+// randomTensors gives every weight of model seeded random values, stored
+// in a mix of quantizations as layersFixture's are.
+function randomTensors(model, seed) {
+  const r = rng(seed);
+  const tensors = [];
+  for (const w of model.weights) {
+    const n = w.shape.reduce((p, d) => p * d, 1);
+    const isVar = /moving_variance/.test(w.name);
+    const values = Array.from({ length: n }, () => (isVar ? 0.2 + r() : (r() - 0.5) * (/gamma/.test(w.name) ? 1 : 1.6)));
+    const store = /kernel/.test(w.name) ? 'uint8' : /moving/.test(w.name) ? 'uint16' : 'float32';
+    tensors.push({ name: w.originalName || w.name, shape: w.shape, values, store });
+  }
+  return tensors;
+}
+
+// nestedFunctionalFixture: a functional model that calls a functional
+// model (a residual block) and a Sequential (pooling and a dense head) as
+// layers.
+async function nestedFunctionalFixture(dir) {
+  const L = tf.layers;
+  const bx = L.input({ shape: [5, 4, 6], name: 'block_in' });
+  let by = L.depthwiseConv2d({ kernelSize: 3, padding: 'same', name: 'block_dw' }).apply(bx);
+  by = L.batchNormalization({ name: 'block_bn' }).apply(by);
+  by = L.reLU({ maxValue: 6, name: 'block_relu' }).apply(by);
+  by = L.conv2d({ filters: 6, kernelSize: 1, name: 'block_project' }).apply(by);
+  by = L.add({ name: 'block_add' }).apply([bx, by]);
+  const block = tf.model({ inputs: bx, outputs: by, name: 'block' });
+  const head = tf.sequential({ name: 'head', layers: [
+    L.globalAveragePooling2d({ inputShape: [5, 4, 6], name: 'head_gap' }),
+    L.dense({ units: 4, activation: 'softmax', name: 'head_fc' }),
+  ] });
+  const x = L.input({ shape: [H, W, 3], name: 'image' });
+  let y = L.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'stem' }).apply(x); // 5x4
+  y = block.apply(y);
+  y = head.apply(y);
+  const model = tf.model({ inputs: x, outputs: y, name: 'nested' });
+  return saveAndRun(dir, model, randomTensors(model, 31));
+}
+
+// nestedSequentialFixture is shaped like a Teachable Machine export: a
+// Sequential of a Sequential (a truncated functional backbone, then global
+// pooling) and a Sequential head (Dense relu, Dense softmax without bias).
+async function nestedSequentialFixture(dir) {
+  const L = tf.layers;
+  const x = L.input({ shape: [H, W, 3], name: 'input_1' });
+  let y = L.conv2d({ filters: 8, kernelSize: 3, strides: 2, useBias: false, name: 'Conv1' }).apply(x);
+  y = L.batchNormalization({ name: 'bn_Conv1' }).apply(y);
+  y = L.reLU({ maxValue: 6, name: 'out_relu' }).apply(y);
+  const backbone = tf.model({ inputs: x, outputs: y, name: 'model_1' });
+  const truncated = tf.sequential({ name: 'sequential_1' });
+  truncated.add(backbone);
+  truncated.add(L.globalAveragePooling2d({}));
+  const head = tf.sequential({ name: 'sequential_3', layers: [
+    L.dense({ inputShape: [8], units: 5, activation: 'relu', name: 'dense_Dense1' }),
+    L.dense({ units: 3, activation: 'softmax', useBias: false, name: 'dense_Dense2' }),
+  ] });
+  const model = tf.sequential({ name: 'sequential_4' });
+  model.add(truncated);
+  model.add(head);
+  return saveAndRun(dir, model, randomTensors(model, 37));
+}
+
+// saveAndRun writes model with the given weights, loads the files back
+// into TF.js and returns its output on the fixture's pixels.
+async function saveAndRun(dir, model, tensors) {
+  writeModel(dir, { format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`, convertedBy: null, modelTopology: model.toJSON(null, false) }, tensors);
+  const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifactsFrom(dir)));
+  const px = pixels();
+  const out = loaded.predict(input(px));
+  return { input: px, outputs: { output: Array.from(await out.data()) } };
+}
+
 const b64 = (s) => Buffer.from(s).toString('base64');
 const ints = (l) => ({ list: { i: l.map(String) } });
 const T = { T: { type: 'DT_FLOAT' } };
@@ -253,7 +325,8 @@ async function main() {
     process.exit(2);
   }
   await tf.setBackend('cpu');
-  for (const [name, make] of [['layers_small', layersFixture], ['graph_small', graphFixture]]) {
+  for (const [name, make] of [['layers_small', layersFixture], ['graph_small', graphFixture],
+    ['nested_functional', nestedFunctionalFixture], ['nested_sequential', nestedSequentialFixture]]) {
     const dir = path.join(out, name);
     const expected = await make(dir);
     expected.generator = `tools/js/make-convert-fixtures.js, @tensorflow/tfjs ${tf.version.tfjs}, backend cpu; input is pixel values v, fed to TF.js as v/255`;
