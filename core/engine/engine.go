@@ -34,6 +34,7 @@ type span struct{ off, len int }
 // step is one kernel call with everything it needs precomputed.
 type step struct {
 	name    string
+	op      ir.Op // the lowered node's op, for Profile
 	kind    kind
 	in      []span
 	out     span

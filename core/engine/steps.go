@@ -10,7 +10,7 @@ import (
 // makeStep prepares one lowered node for Run: it picks the kernel, packs
 // the weights for it and returns how many scratch floats it needs.
 func (e *Engine) makeStep(n *node) (step, int, error) {
-	st := step{name: n.name, out: e.values[n.output], outSh: e.shapes[n.output], act: acts[n.attrs.Act]}
+	st := step{name: n.name, op: n.op, out: e.values[n.output], outSh: e.shapes[n.output], act: acts[n.attrs.Act]}
 	for _, in := range n.inputs {
 		st.in = append(st.in, e.values[in])
 		st.inShape = append(st.inShape, e.shapes[in])
@@ -112,67 +112,71 @@ func (e *Engine) Run(input []float32) error {
 		return fmt.Errorf("input has %d values, the model takes %v = %d", len(input), e.inShape, e.input.len)
 	}
 	copy(e.view(e.input), input)
-	k := e.k
 	for i := range e.steps {
-		st := &e.steps[i]
-		out := e.view(st.out)
-		switch st.kind {
-		case kGEMM:
-			m := st.outSh[0] * st.outSh[1]
-			k.GEMM(m, st.outSh[2], st.gemmK, e.view(st.in[0]), st.gemmK, st.packed[0], st.bias, out, st.outSh[2], st.act)
-		case kConvIm2Col:
-			m := st.outSh[0] * st.outSh[1]
-			cout := st.outSh[2]
-			coutG, cinG := cout/st.groups, st.inShape[0][2]/st.groups
-			cols := e.arena[e.scratch.off : e.scratch.off+m*st.gemmK]
-			in := e.view(st.in[0])
-			for g := 0; g < st.groups; g++ {
-				k.Im2Col(&st.conv, in, g*cinG, cinG, cols)
-				var bias []float32
-				if st.bias != nil {
-					bias = st.bias[g*coutG : (g+1)*coutG]
-				}
-				k.GEMM(m, coutG, st.gemmK, cols, st.gemmK, st.packed[g], bias, out[g*coutG:], cout, st.act)
-			}
-		case kDWConv:
-			k.DWConv(&st.conv, e.view(st.in[0]), st.packed[0], st.bias, out, st.act)
-		case kMaxPool:
-			k.MaxPool(&st.conv, e.view(st.in[0]), out)
-		case kAvgPool:
-			k.AvgPool(&st.conv, e.view(st.in[0]), out, st.countPd)
-		case kGlobalAvgPool:
-			s := st.inShape[0]
-			k.GlobalAvgPool(s[0]*s[1], s[2], e.view(st.in[0]), out)
-		case kAdd:
-			k.Add(e.view(st.in[0]), e.view(st.in[1]), out, st.act)
-		case kMul:
-			x, y := e.view(st.in[st.mulBig]), e.view(st.in[1-st.mulBig])
-			if len(x) == len(y) {
-				k.MulChannels(1, len(x), x, y, out)
-			} else {
-				s := st.outSh
-				k.MulChannels(s[0]*s[1], s[2], x, y, out)
-			}
-		case kConcat:
-			e.concat(st, out)
-		case kPad:
-			e.pad(st, out)
-		case kActivate:
-			copy(out, e.view(st.in[0]))
-			k.Activate(out, st.act)
-		case kHardSigmoid:
-			copy(out, e.view(st.in[0]))
-			k.HardSigmoid(out, st.alpha, st.beta)
-		case kTanh:
-			copy(out, e.view(st.in[0]))
-			k.Tanh(out, st.alpha, st.beta)
-		case kSoftmax:
-			copy(out, e.view(st.in[0]))
-			s := st.outSh
-			k.Softmax(s[0]*s[1], s[2], out)
-		}
+		e.runStep(&e.steps[i])
 	}
 	return nil
+}
+
+// runStep runs one step's kernels.
+func (e *Engine) runStep(st *step) {
+	k := e.k
+	out := e.view(st.out)
+	switch st.kind {
+	case kGEMM:
+		m := st.outSh[0] * st.outSh[1]
+		k.GEMM(m, st.outSh[2], st.gemmK, e.view(st.in[0]), st.gemmK, st.packed[0], st.bias, out, st.outSh[2], st.act)
+	case kConvIm2Col:
+		m := st.outSh[0] * st.outSh[1]
+		cout := st.outSh[2]
+		coutG, cinG := cout/st.groups, st.inShape[0][2]/st.groups
+		cols := e.arena[e.scratch.off : e.scratch.off+m*st.gemmK]
+		in := e.view(st.in[0])
+		for g := 0; g < st.groups; g++ {
+			k.Im2Col(&st.conv, in, g*cinG, cinG, cols)
+			var bias []float32
+			if st.bias != nil {
+				bias = st.bias[g*coutG : (g+1)*coutG]
+			}
+			k.GEMM(m, coutG, st.gemmK, cols, st.gemmK, st.packed[g], bias, out[g*coutG:], cout, st.act)
+		}
+	case kDWConv:
+		k.DWConv(&st.conv, e.view(st.in[0]), st.packed[0], st.bias, out, st.act)
+	case kMaxPool:
+		k.MaxPool(&st.conv, e.view(st.in[0]), out)
+	case kAvgPool:
+		k.AvgPool(&st.conv, e.view(st.in[0]), out, st.countPd)
+	case kGlobalAvgPool:
+		s := st.inShape[0]
+		k.GlobalAvgPool(s[0]*s[1], s[2], e.view(st.in[0]), out)
+	case kAdd:
+		k.Add(e.view(st.in[0]), e.view(st.in[1]), out, st.act)
+	case kMul:
+		x, y := e.view(st.in[st.mulBig]), e.view(st.in[1-st.mulBig])
+		if len(x) == len(y) {
+			k.MulChannels(1, len(x), x, y, out)
+		} else {
+			s := st.outSh
+			k.MulChannels(s[0]*s[1], s[2], x, y, out)
+		}
+	case kConcat:
+		e.concat(st, out)
+	case kPad:
+		e.pad(st, out)
+	case kActivate:
+		copy(out, e.view(st.in[0]))
+		k.Activate(out, st.act)
+	case kHardSigmoid:
+		copy(out, e.view(st.in[0]))
+		k.HardSigmoid(out, st.alpha, st.beta)
+	case kTanh:
+		copy(out, e.view(st.in[0]))
+		k.Tanh(out, st.alpha, st.beta)
+	case kSoftmax:
+		copy(out, e.view(st.in[0]))
+		s := st.outSh
+		k.Softmax(s[0]*s[1], s[2], out)
+	}
 }
 
 // concat interleaves its inputs' channels pixel by pixel (NHWC).
