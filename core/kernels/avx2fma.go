@@ -2,7 +2,10 @@
 
 package kernels
 
-import "simd/archsimd"
+import (
+	"math"
+	"simd/archsimd"
+)
 
 // AVX2FMA is the amd64 fast path: microkernels written with simd/archsimd
 // on 256-bit vectors (eight float32 lanes) with fused multiply-add. It
@@ -15,173 +18,150 @@ type AVX2FMA struct{ Go }
 func (AVX2FMA) Name() string { return "avx2fma" }
 
 // GEMM register tile: 6 rows by 16 columns is 12 accumulators of eight
-// lanes, plus two vectors of B and one broadcast of A: 15 of the 16 ymm
-// registers, the most a 256-bit tile can keep live. Each step of the K loop
-// does 12 FMAs for 2 loads of B and 6 broadcasts of A. archsimd's MulAdd
-// is the 213 form, which overwrites a multiplicand, so the compiler adds a
-// register copy per FMA and spills a few accumulators; measured, 6x16 is
-// still as fast as 4x16 or faster on every MobileNetV2 shape.
+// lanes, plus two vectors of B and two broadcasts of A: all 16 ymm
+// registers. Each step of the K loop does 12 FMAs for 2 loads of B and 6
+// broadcasts of A. The microkernels are Go assembly (avx2fma_gemm_amd64.s,
+// written by avx2fma_gen.go) rather than simd/archsimd: the compiler gives
+// archsimd code 15 vector registers and its MulAdd is the 213 form, which
+// overwrites a multiplicand, so the same tile written with archsimd copied
+// a register per FMA and spilled accumulators to the stack every step
+// (measured on MobileNetV2: the GEMM ran about 29 GFLOP/s that way).
 const (
 	avxGEMMMR = 6
 	avxGEMMNR = 16
 )
 
-// PackGEMMWeights implements Kernels: panels of 16 columns (two vectors),
-// laid out as packGEMMPanels describes.
+//go:generate go run avx2fma_gen.go
+
+// PackGEMMWeights implements Kernels: panels of 16 columns, as
+// packGEMMPanels lays them out, except that a last panel of at most 8
+// columns is 8 wide (read by the one-vector kernels).
 func (AVX2FMA) PackGEMMWeights(b []float32, k, n int) []float32 {
-	return packGEMMPanels(b, k, n, avxGEMMNR)
+	if k < 0 || n < 0 || len(b) < k*n {
+		panic("kernels: PackGEMMWeights: weights shorter than k*n")
+	}
+	const nr = avxGEMMNR
+	out := make([]float32, avxPackedLen(k, n))
+	for j0 := 0; j0 < n; j0 += nr {
+		w := min(nr, n-j0)
+		pw := avxPanelWidth(w)
+		dst := out[j0*k : j0*k+k*pw]
+		for p := 0; p < k; p++ {
+			copy(dst[p*pw:p*pw+w], b[p*n+j0:p*n+j0+w])
+		}
+	}
+	return out
 }
 
-// GEMM implements Kernels with f32_gemm_6x16__avx2fma. Blocking is the same
-// as the pure-Go GEMM's (rows in blocks that stay in L2, then panels, then
-// tiles). Rows left over below the last whole tile run through the 6x16
-// kernel, or the 4x16 one when four rows or fewer remain (the classifier's
-// single row, the 49 pixels of a 7x7 map), with the missing rows' A
-// pointers clamped to the last real row as XNNPACK does: the extra FMAs
-// cost less than more kernels, and only the real rows are stored.
+// avxPanelWidth is the packed width of a panel holding cols columns.
+func avxPanelWidth(cols int) int {
+	if cols <= 8 {
+		return 8
+	}
+	return avxGEMMNR
+}
+
+// avxPackedLen is the length of a k x n matrix packed by AVX2FMA.
+func avxPackedLen(k, n int) int {
+	full := n / avxGEMMNR * avxGEMMNR
+	if full == n {
+		return k * n
+	}
+	return k * (full + avxPanelWidth(n-full))
+}
+
+// clampBounds gives the clamp that a GEMM microkernel's epilogue applies
+// for act, and whether act still needs a pass of its own afterwards. ReLU
+// and ReLU6 are pure clamps; the others run unclamped and then through a
+// vector pass.
+func clampBounds(act Act) (lo, hi float32, rest bool) {
+	inf := float32(math.Inf(1))
+	switch act {
+	case ActNone:
+		return -inf, inf, false
+	case ActReLU:
+		return 0, inf, false
+	case ActReLU6:
+		return 0, 6, false
+	}
+	return -inf, inf, true
+}
+
+// GEMM implements Kernels with f32_gemm_6x16__avx2fma and its smaller
+// siblings. Blocking is the same as the pure-Go GEMM's (rows in blocks that
+// stay in L2, then panels, then tiles). A short last tile runs the kernel
+// for its row count; a last panel of at most 8 columns runs the one-vector
+// kernels; a ragged last panel reads a zero-padded copy of the bias and
+// stores through lane masks, so nothing past column n is touched.
 func (AVX2FMA) GEMM(m, n, k int, a []float32, lda int, b []float32, bias []float32, c []float32, ldc int, act Act) {
 	if m <= 0 || n <= 0 {
 		return
 	}
-	const nr = avxGEMMNR
-	panels := (n + nr - 1) / nr
-	block := gemmRowBlock(k, avxGEMMMR)
+	const mr, nr = avxGEMMMR, avxGEMMNR
+	lo, hi, rest := clampBounds(act)
+	block := gemmRowBlock(m, k, mr)
+	var bbuf [nr]float32
+	var mbuf [nr]int32
+	// Bounds: every row of A the tiles read, the packed panels and the
+	// last output cell; the tiles below index within these.
+	_ = a[(m-1)*lda : (m-1)*lda+k]
+	_ = b[:avxPackedLen(k, n)]
+	_ = c[(m-1)*ldc+n-1]
 	for i0 := 0; i0 < m; i0 += block {
 		i1 := min(m, i0+block)
-		for q := 0; q < panels; q++ {
-			j0 := q * nr
+		for j0 := 0; j0 < n; j0 += nr {
 			cols := min(nr, n-j0)
-			bp := b[q*k*nr : (q+1)*k*nr]
-			var bv0, bv1 archsimd.Float32x8
-			if bias != nil {
-				bv0 = archsimd.LoadFloat32x8SlicePart(bias[j0 : j0+min(cols, 8)])
-				if cols > 8 {
-					bv1 = archsimd.LoadFloat32x8SlicePart(bias[j0+8 : j0+cols])
-				}
+			var bp *float32
+			if k > 0 {
+				bp = &b[j0*k]
 			}
-			for i := i0; i < i1; i += avxGEMMMR {
-				rows := min(avxGEMMMR, i1-i)
-				var r [avxGEMMMR]int
-				for t := range r {
-					r[t] = (i + min(t, rows-1)) * lda
+			bb := &bbuf
+			switch {
+			case bias == nil:
+				bbuf = [nr]float32{}
+			case cols == nr:
+				bb = (*[nr]float32)(bias[j0 : j0+nr])
+			default:
+				bbuf = [nr]float32{}
+				copy(bbuf[:], bias[j0:j0+cols])
+			}
+			var mask *int32
+			if cols != avxPanelWidth(cols) {
+				for j := range mbuf {
+					mbuf[j] = 0
+					if j < cols {
+						mbuf[j] = -1
+					}
 				}
-				if rows <= 4 {
-					f32GEMM4x16AVX2FMA(k, a[r[0]:], a[r[1]:], a[r[2]:], a[r[3]:],
-						bp, bv0, bv1, c[i*ldc+j0:], ldc, rows, cols, act)
-					continue
+				mask = &mbuf[0]
+			}
+			for i := i0; i < i1; i += mr {
+				rn := min(mr, i1-i)
+				var ap *float32
+				if k > 0 {
+					ap = &a[i*lda]
 				}
-				f32GEMM6x16AVX2FMA(k, a[r[0]:], a[r[1]:], a[r[2]:], a[r[3]:], a[r[4]:], a[r[5]:],
-					bp, bv0, bv1, c[i*ldc+j0:], ldc, rows, cols, act)
+				if cols <= 8 {
+					f32GEMMx8AVX2FMA(rn, k, ap, lda, bp, &bb[0], &c[i*ldc+j0], ldc, mask, lo, hi)
+				} else {
+					f32GEMMx16AVX2FMA(rn, k, ap, lda, bp, &bb[0], &c[i*ldc+j0], ldc, mask, lo, hi)
+				}
+				if rest {
+					for r := i; r < i+rn; r++ {
+						activate8(c[r*ldc+j0:r*ldc+j0+cols], act)
+					}
+				}
 			}
 		}
 	}
 }
 
-// f32GEMM6x16AVX2FMA is f32_gemm_6x16__avx2fma: it computes a 6x16 tile
-// over one packed panel, starting from the bias, and stores the first
-// rows x cols of it through the fused activation.
-func f32GEMM6x16AVX2FMA(k int, a0, a1, a2, a3, a4, a5, b []float32, bv0, bv1 archsimd.Float32x8,
-	c []float32, ldc, rows, cols int, act Act) {
-	a0, a1, a2, a3, a4, a5 = a0[:k], a1[:k], a2[:k], a3[:k], a4[:k], a5[:k]
-	b = b[:k*16]
-	c00, c01 := bv0, bv1
-	c10, c11 := bv0, bv1
-	c20, c21 := bv0, bv1
-	c30, c31 := bv0, bv1
-	c40, c41 := bv0, bv1
-	c50, c51 := bv0, bv1
-	for p := range a0 {
-		bp := b[p*16 : p*16+16 : p*16+16]
-		v0 := archsimd.LoadFloat32x8((*[8]float32)(bp[:8]))
-		v1 := archsimd.LoadFloat32x8((*[8]float32)(bp[8:]))
-		x := archsimd.BroadcastFloat32x8(a0[p])
-		c00 = x.MulAdd(v0, c00)
-		c01 = x.MulAdd(v1, c01)
-		x = archsimd.BroadcastFloat32x8(a1[p])
-		c10 = x.MulAdd(v0, c10)
-		c11 = x.MulAdd(v1, c11)
-		x = archsimd.BroadcastFloat32x8(a2[p])
-		c20 = x.MulAdd(v0, c20)
-		c21 = x.MulAdd(v1, c21)
-		x = archsimd.BroadcastFloat32x8(a3[p])
-		c30 = x.MulAdd(v0, c30)
-		c31 = x.MulAdd(v1, c31)
-		x = archsimd.BroadcastFloat32x8(a4[p])
-		c40 = x.MulAdd(v0, c40)
-		c41 = x.MulAdd(v1, c41)
-		x = archsimd.BroadcastFloat32x8(a5[p])
-		c50 = x.MulAdd(v0, c50)
-		c51 = x.MulAdd(v1, c51)
+// activate8 applies act in place, eight lanes at a time.
+func activate8(x []float32, act Act) {
+	for i := 0; i < len(x); i += 8 {
+		e := min(i+8, len(x))
+		act8(archsimd.LoadFloat32x8SlicePart(x[i:e]), act).StoreSlicePart(x[i:e])
 	}
-	storeRow16(c, cols, c00, c01, act)
-	if rows > 1 {
-		storeRow16(c[ldc:], cols, c10, c11, act)
-	}
-	if rows > 2 {
-		storeRow16(c[2*ldc:], cols, c20, c21, act)
-	}
-	if rows > 3 {
-		storeRow16(c[3*ldc:], cols, c30, c31, act)
-	}
-	if rows > 4 {
-		storeRow16(c[4*ldc:], cols, c40, c41, act)
-	}
-	if rows > 5 {
-		storeRow16(c[5*ldc:], cols, c50, c51, act)
-	}
-}
-
-// f32GEMM4x16AVX2FMA is f32_gemm_4x16__avx2fma, the 6x16 kernel cut to
-// four rows for short remainders.
-func f32GEMM4x16AVX2FMA(k int, a0, a1, a2, a3, b []float32, bv0, bv1 archsimd.Float32x8,
-	c []float32, ldc, rows, cols int, act Act) {
-	a0, a1, a2, a3 = a0[:k], a1[:k], a2[:k], a3[:k]
-	b = b[:k*16]
-	c00, c01 := bv0, bv1
-	c10, c11 := bv0, bv1
-	c20, c21 := bv0, bv1
-	c30, c31 := bv0, bv1
-	for p := range a0 {
-		bp := b[p*16 : p*16+16 : p*16+16]
-		v0 := archsimd.LoadFloat32x8((*[8]float32)(bp[:8]))
-		v1 := archsimd.LoadFloat32x8((*[8]float32)(bp[8:]))
-		x := archsimd.BroadcastFloat32x8(a0[p])
-		c00 = x.MulAdd(v0, c00)
-		c01 = x.MulAdd(v1, c01)
-		x = archsimd.BroadcastFloat32x8(a1[p])
-		c10 = x.MulAdd(v0, c10)
-		c11 = x.MulAdd(v1, c11)
-		x = archsimd.BroadcastFloat32x8(a2[p])
-		c20 = x.MulAdd(v0, c20)
-		c21 = x.MulAdd(v1, c21)
-		x = archsimd.BroadcastFloat32x8(a3[p])
-		c30 = x.MulAdd(v0, c30)
-		c31 = x.MulAdd(v1, c31)
-	}
-	storeRow16(c, cols, c00, c01, act)
-	if rows > 1 {
-		storeRow16(c[ldc:], cols, c10, c11, act)
-	}
-	if rows > 2 {
-		storeRow16(c[2*ldc:], cols, c20, c21, act)
-	}
-	if rows > 3 {
-		storeRow16(c[3*ldc:], cols, c30, c31, act)
-	}
-}
-
-// storeRow16 stores act(v0:v1) into the first cols (1..16) values of dst,
-// with masked stores at a ragged right edge so that nothing past column n
-// is touched.
-func storeRow16(dst []float32, cols int, v0, v1 archsimd.Float32x8, act Act) {
-	v0 = act8(v0, act)
-	if cols <= 8 {
-		v0.StoreSlicePart(dst[:cols])
-		return
-	}
-	v1 = act8(v1, act)
-	v0.Store((*[8]float32)(dst[:8]))
-	v1.StoreSlicePart(dst[8:cols])
 }
 
 // act8 applies a fused activation to eight lanes. Sigmoid has no vector

@@ -2,10 +2,7 @@
 
 package kernels
 
-import (
-	"math"
-	"simd/archsimd"
-)
+import "simd/archsimd"
 
 // AVX512 is the amd64 fast path for CPUs with AVX-512 (F, CD, BW, DQ, VL):
 // the GEMM, where a MobileNet spends most of its time, runs a 14x32
@@ -74,23 +71,6 @@ func avx512PackedLen(k, n int) int {
 	return k * (full + avx512PanelWidth(n-full))
 }
 
-// clampBounds gives the clamp that the microkernel's epilogue applies for
-// act, and whether act still needs a pass of its own afterwards. ReLU and
-// ReLU6 are pure clamps; the others run unclamped and then through
-// activate16.
-func clampBounds(act Act) (lo, hi float32, rest bool) {
-	inf := float32(math.Inf(1))
-	switch act {
-	case ActNone:
-		return -inf, inf, false
-	case ActReLU:
-		return 0, inf, false
-	case ActReLU6:
-		return 0, 6, false
-	}
-	return -inf, inf, true
-}
-
 // GEMM implements Kernels with f32_gemm_14x32__avx512 and its smaller
 // siblings. Blocking is the same as the other GEMMs' (rows in blocks that
 // stay in L2, then panels, then tiles). A ragged last panel reads a
@@ -102,7 +82,7 @@ func (AVX512) GEMM(m, n, k int, a []float32, lda int, b []float32, bias []float3
 	}
 	const mr, nr = avx512GEMMMR, avx512GEMMNR
 	lo, hi, rest := clampBounds(act)
-	block := gemmRowBlock(k, mr)
+	block := gemmRowBlock(m, k, mr)
 	var bbuf [nr]float32
 	// Bounds: every row of A the tiles read, the packed panels and the
 	// last output cell; the tiles below index within these.
