@@ -70,11 +70,13 @@ dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs: dist/%: wasm/simd/%
 	cp $< $@
 
 # Regenerate the generated kernels byte for byte: the WebAssembly SIMD
-# module and the AVX-512 GEMM assembly (go test ./wasm/simd and
-# ./core/kernels/avx512gen fail when the committed files are stale).
+# module, the AVX-512 GEMM assembly and the AVX2/FMA GEMM and depthwise
+# assembly (go test ./wasm/simd, ./core/kernels/avx512gen and
+# ./core/kernels/avx2fmagen fail when the committed files are stale).
 simd:
 	$(GO) run ./wasm/simd -o wasm/simd
 	$(GO) run ./core/kernels/avx512gen -o core/kernels
+	$(GO) run ./core/kernels/avx2fmagen -o core/kernels
 
 # Regenerate ImageNet's class names, which convert attaches to 1000- and
 # 1001-output classifiers, from torchvision's own list (Debian

@@ -31,7 +31,7 @@ const (
 	avxGEMMNR = 16
 )
 
-//go:generate go run avx2fma_gen.go
+//go:generate go run ./avx2fmagen -o .
 
 // PackGEMMWeights implements Kernels: panels of 16 columns, as
 // packGEMMPanels lays them out, except that a last panel of at most 8
@@ -190,135 +190,172 @@ func act8(v archsimd.Float32x8, act Act) archsimd.Float32x8 {
 	return v
 }
 
-// DWConv implements Kernels: f32_dwconv_3x3s1__avx2fma and
-// f32_dwconv_3x3s2__avx2fma for the common cases, f32_dwconv__avx2fma for
-// any other window. All vectorise over channels, eight at a time, with
-// masked loads and stores for a ragged last group.
-func (AVX2FMA) DWConv(s *ConvShape, in, w, bias, out []float32, act Act) {
-	if s.KH == 3 && s.KW == 3 && s.DH == 1 && s.DW == 1 {
-		switch {
-		case s.SH == 1 && s.SW == 1:
-			f32DWConv3x3AVX2FMA(s, 1, in, w, bias, out, act)
-			return
-		case s.SH == 2 && s.SW == 2:
-			f32DWConv3x3AVX2FMA(s, 2, in, w, bias, out, act)
-			return
-		}
-	}
-	for oy := 0; oy < s.OutH; oy++ {
-		for ox := 0; ox < s.OutW; ox++ {
-			dwConvPixelAVX2FMA(s, in, w, bias, out, oy, ox, act)
-		}
-	}
-}
+// dwMaxTaps bounds the depthwise windows the AVX2FMA kernels take (7x7);
+// larger ones run the reference.
+const dwMaxTaps = 49
 
-// dwConvPixelAVX2FMA computes one output pixel, skipping padded taps: the
-// border of the 3x3 kernels and every pixel of f32_dwconv__avx2fma. Whole
-// groups of eight channels use plain loads; a ragged last group goes
-// through dwConvPixelTailAVX2FMA.
-func dwConvPixelAVX2FMA(s *ConvShape, in, w, bias, out []float32, oy, ox int, act Act) {
+// DWConv implements Kernels with two assembly kernels over groups of eight
+// channels: f32_dwconv_3x3_row__avx2fma runs each row's interior pixels of
+// a 3x3 window (stride 1 or 2) with the weights in registers, and
+// f32_dwconv_taps__avx2fma every other pixel (the borders, and any other
+// window) over a list of the taps that lie inside the input, so padded
+// taps cost nothing. A ragged last group of channels goes through
+// dwConvPixelTailAVX2FMA with masked loads and stores. ReLU and ReLU6 are
+// the kernels' clamp; other activations run over each output afterwards.
+func (AVX2FMA) DWConv(s *ConvShape, in, w, bias, out []float32, act Act) {
+	taps := s.KH * s.KW
+	if taps > dwMaxTaps {
+		Go{}.DWConv(s, in, w, bias, out, act)
+		return
+	}
+	if s.OutH <= 0 || s.OutW <= 0 || s.InC <= 0 {
+		return
+	}
 	c := s.InC
 	full := c &^ 7
-	o := out[(oy*s.OutW+ox)*c : (oy*s.OutW+ox)*c+c]
-	y0, x0 := oy*s.SH-s.PadTop, ox*s.SW-s.PadLeft
-	for j := 0; j < full; j += 8 {
-		var acc archsimd.Float32x8
-		if bias != nil {
-			acc = load8(bias, j)
-		}
-		for ky := 0; ky < s.KH; ky++ {
-			iy := y0 + ky*s.DH
-			if iy < 0 || iy >= s.InH {
-				continue
-			}
-			for kx := 0; kx < s.KW; kx++ {
-				ix := x0 + kx*s.DW
-				if ix < 0 || ix >= s.InW {
+	groups := full / 8
+	lo, hi, rest := clampBounds(act)
+	clamp := [2]float32{lo, hi}
+	// Bounds: the assembly reads within these (every tap it is given lies
+	// inside the input) and writes within the output.
+	_ = in[s.InH*s.InW*c-1]
+	_ = w[taps*c-1]
+	_ = out[s.OutH*s.OutW*c-1]
+	var bp *float32
+	var zero [8]float32
+	if bias != nil {
+		_ = bias[c-1]
+		bp = &bias[0]
+	}
+	row3x3 := s.KH == 3 && s.KW == 3 && s.DH == 1 && s.DW == 1 && s.SH == s.SW && (s.SH == 1 || s.SH == 2)
+	yLo, yHi := interior(s.InH, 3, s.SH, s.PadTop, s.OutH)
+	xLo, xHi := interior(s.InW, 3, s.SW, s.PadLeft, s.OutW)
+	if !row3x3 {
+		yLo, yHi, xLo, xHi = 0, 0, 0, 0
+	}
+	var tin, tw [dwMaxTaps]*float32
+	pixel := func(oy, ox int) {
+		o := (oy*s.OutW + ox) * c
+		if groups > 0 {
+			n := 0
+			y0, x0 := oy*s.SH-s.PadTop, ox*s.SW-s.PadLeft
+			for ky := 0; ky < s.KH; ky++ {
+				iy := y0 + ky*s.DH
+				if iy < 0 || iy >= s.InH {
 					continue
 				}
-				acc = load8(in, (iy*s.InW+ix)*c+j).MulAdd(load8(w, (ky*s.KW+kx)*c+j), acc)
+				for kx := 0; kx < s.KW; kx++ {
+					ix := x0 + kx*s.DW
+					if ix < 0 || ix >= s.InW {
+						continue
+					}
+					tin[n], tw[n] = &in[(iy*s.InW+ix)*c], &w[(ky*s.KW+kx)*c]
+					n++
+				}
+			}
+			f32DWConvTapsAVX2FMA(groups, n, &tin[0], &tw[0], bp, &out[o], &clamp)
+			if rest {
+				activate8(out[o:o+full], act)
 			}
 		}
-		act8(acc, act).Store((*[8]float32)(o[j : j+8]))
+		if full < c {
+			dwConvPixelTailAVX2FMA(s, in, w, bias, out, oy, ox, full, act)
+		}
 	}
-	if full < c {
-		dwConvPixelTailAVX2FMA(s, in, w, bias, out, oy, ox, full, act)
-	}
-}
-
-// load8 loads s[i:i+8].
-func load8(s []float32, i int) archsimd.Float32x8 {
-	return archsimd.LoadFloat32x8((*[8]float32)(s[i : i+8]))
-}
-
-// f32DWConv3x3AVX2FMA is the 3x3 depthwise convolution of stride st. For
-// each output row of the interior and each group of eight channels, the
-// nine weight vectors and the bias are loaded once into registers and the
-// loop runs along the row, so each output vector costs nine input loads
-// and nine FMAs. (Cutting the row into shorter runs, to keep its three
-// input rows in L1 across the groups of channels, measured no faster: the
-// rows stream from L2 well enough.)
-func f32DWConv3x3AVX2FMA(s *ConvShape, st int, in, w, bias, out []float32, act Act) {
-	c := s.InC
-	yLo, yHi := interior(s.InH, 3, st, s.PadTop, s.OutH)
-	xLo, xHi := interior(s.InW, 3, st, s.PadLeft, s.OutW)
-	full := c &^ 7
 	for oy := 0; oy < s.OutH; oy++ {
-		if oy < yLo || oy >= yHi {
+		if oy < yLo || oy >= yHi || xLo >= xHi {
 			for ox := 0; ox < s.OutW; ox++ {
-				dwConvPixelAVX2FMA(s, in, w, bias, out, oy, ox, act)
+				pixel(oy, ox)
 			}
 			continue
 		}
 		for ox := 0; ox < xLo; ox++ {
-			dwConvPixelAVX2FMA(s, in, w, bias, out, oy, ox, act)
+			pixel(oy, ox)
 		}
-		if xLo < xHi {
-			iy := oy*st - s.PadTop
-			ix := xLo*st - s.PadLeft
-			r0 := in[(iy*s.InW+ix)*c:]
-			r1 := in[((iy+1)*s.InW+ix)*c:]
-			r2 := in[((iy+2)*s.InW+ix)*c:]
-			o := out[(oy*s.OutW+xLo)*c:]
-			for j := 0; j < full; j += 8 {
-				dwConv3x3RowAVX2FMA(xHi-xLo, st*c, c, r0[j:], r1[j:], r2[j:], w[j:], bias, j, o[j:], act)
+		n := xHi - xLo
+		iy, ix := oy*s.SH-s.PadTop, xLo*s.SW-s.PadLeft
+		r0 := (iy*s.InW + ix) * c
+		o := (oy*s.OutW + xLo) * c
+		for j := 0; j < full; j += 8 {
+			b := &zero
+			if bias != nil {
+				b = (*[8]float32)(bias[j : j+8])
+			}
+			f32DWConv3x3RowAVX2FMA(n, &in[r0+j], &in[r0+s.InW*c+j], &in[r0+2*s.InW*c+j], s.SW*c, c,
+				&w[j], &b[0], &out[o+j], &clamp)
+		}
+		for ox := xLo; ox < xHi; ox++ {
+			if rest && groups > 0 {
+				q := (oy*s.OutW + ox) * c
+				activate8(out[q:q+full], act)
 			}
 			if full < c {
-				for ox := xLo; ox < xHi; ox++ {
-					dwConvPixelTailAVX2FMA(s, in, w, bias, out, oy, ox, full, act)
-				}
+				dwConvPixelTailAVX2FMA(s, in, w, bias, out, oy, ox, full, act)
 			}
 		}
 		for ox := xHi; ox < s.OutW; ox++ {
-			dwConvPixelAVX2FMA(s, in, w, bias, out, oy, ox, act)
+			pixel(oy, ox)
 		}
 	}
 }
 
-// dwConv3x3RowAVX2FMA runs eight channels of n consecutive interior output
-// pixels. r0, r1, r2 start at the first window's three input rows, step is
-// the distance between successive windows (stride times channels), c the
-// pixel pitch; w and o start at the channel group, bias at index j.
-func dwConv3x3RowAVX2FMA(n, step, c int, r0, r1, r2, w, bias []float32, j int, o []float32, act Act) {
-	w00, w01, w02 := load8(w, 0), load8(w, c), load8(w, 2*c)
-	w10, w11, w12 := load8(w, 3*c), load8(w, 4*c), load8(w, 5*c)
-	w20, w21, w22 := load8(w, 6*c), load8(w, 7*c), load8(w, 8*c)
-	var b archsimd.Float32x8
-	if bias != nil {
-		b = load8(bias, j)
+// Im2Col implements Kernels as AVX512's does, eight lanes at a time: where
+// a window lies wholly inside the input horizontally and reads every
+// channel, each of its rows is KW*cin contiguous input values (9 floats
+// per window row for a first convolution on RGB), copied in whole vectors
+// instead of one copy call per tap, which made the first convolution of
+// MobileNetV2 spend more time arranging its input than multiplying it. The
+// vectors may run past the values they are for: the windows are written
+// in order, so anything past is rewritten later, and only the end of cols
+// and of in take a masked tail. Other windows go tap by tap.
+func (AVX2FMA) Im2Col(s *ConvShape, in []float32, c0, cin int, cols []float32) {
+	if s.DW != 1 || c0 != 0 || cin != s.InC {
+		f32Im2ColGo(s, in, c0, cin, cols)
+		return
 	}
-	for x := 0; x < n; x++ {
-		p := x * step
-		acc := load8(r0, p).MulAdd(w00, b)
-		acc = load8(r0, p+c).MulAdd(w01, acc)
-		acc = load8(r0, p+2*c).MulAdd(w02, acc)
-		acc = load8(r1, p).MulAdd(w10, acc)
-		acc = load8(r1, p+c).MulAdd(w11, acc)
-		acc = load8(r1, p+2*c).MulAdd(w12, acc)
-		acc = load8(r2, p).MulAdd(w20, acc)
-		acc = load8(r2, p+c).MulAdd(w21, acc)
-		acc = load8(r2, p+2*c).MulAdd(w22, acc)
-		act8(acc, act).Store((*[8]float32)(o[x*c : x*c+8]))
+	row := s.KH * s.KW * cin
+	span := s.KW * cin
+	cols = cols[:s.OutH*s.OutW*row]
+	xLo, xHi := interior(s.InW, s.KW, s.SW, s.PadLeft, s.OutW)
+	for oy := 0; oy < s.OutH; oy++ {
+		for ox := 0; ox < s.OutW; ox++ {
+			at := (oy*s.OutW + ox) * row
+			dst := cols[at : at+row]
+			ix := ox*s.SW - s.PadLeft
+			for ky := 0; ky < s.KH; ky++ {
+				iy := oy*s.SH - s.PadTop + ky*s.DH
+				d := dst[ky*span : (ky+1)*span]
+				switch {
+				case iy < 0 || iy >= s.InH:
+					clear(d)
+				case ox >= xLo && ox < xHi:
+					copyOver8(cols[at+ky*span:], in[(iy*s.InW+ix)*cin:], span)
+				default:
+					for kx := 0; kx < s.KW; kx++ {
+						t := d[kx*cin : (kx+1)*cin]
+						if x := ix + kx; x < 0 || x >= s.InW {
+							clear(t)
+						} else {
+							copy(t, in[(iy*s.InW+x)*cin:])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// copyOver8 copies n values from src to dst in whole vectors, which may
+// write up to 7 values past n (but never past the end of dst) and read
+// past n in src (but never past its end).
+func copyOver8(dst, src []float32, n int) {
+	for i := 0; i < n; i += 8 {
+		if i+8 <= len(dst) && i+8 <= len(src) {
+			archsimd.LoadFloat32x8((*[8]float32)(src[i : i+8])).Store((*[8]float32)(dst[i : i+8]))
+			continue
+		}
+		e := min(i+8, n)
+		archsimd.LoadFloat32x8SlicePart(src[i:e]).StoreSlicePart(dst[i:e])
 	}
 }
 

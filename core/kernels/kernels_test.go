@@ -170,7 +170,7 @@ func TestDWConv(t *testing.T) {
 		r := rand.New(rand.NewPCG(3, 4))
 		sizes := [][2]int{{1, 1}, {2, 3}, {5, 7}, {8, 5}, {13, 9}}
 		idx := 0
-		for _, kk := range []int{1, 3, 5, 7} {
+		for _, kk := range []int{1, 3, 5, 7, 9} {
 			for _, st := range []int{1, 2} {
 				for _, dil := range []int{1, 2} {
 					for style := 0; style < 4; style++ {
