@@ -23,7 +23,8 @@
 //     without a table of pointers: with L = lda*4 and L3 = 3L, rows 0-4 are
 //     (A0), (A0)(L*1), (A0)(L*2), (A0)(L3*1), (A0)(L*4) and row 5 is (A5) =
 //     A0+5L; both bases step by 4 bytes per step of K, which is unrolled
-//     twice. The epilogue clamps to [lo, hi] (ReLU and ReLU6 are clamps;
+//     twice; tiles of at most six accumulators sum the odd steps into a
+//     second set (Y(MR*NR/8)...), added in at the end. The epilogue clamps to [lo, hi] (ReLU and ReLU6 are clamps;
 //     other activations run afterwards in Go) and stores whole vectors, or,
 //     when mask is not nil, through the 16 (or 8) int32 lane masks it
 //     points to.
@@ -167,7 +168,15 @@ func (p printer) label(l string)                { fmt.Fprintf(p.w, "\n%s:\n", l)
 func gemm(w *bytes.Buffer, mr, nr int) {
 	p := printer{w}
 	vecs := nr / 8
-	acc := func(r, v int) string { return fmt.Sprintf("Y%d", r*vecs+v) }
+	// Tiles of few accumulators keep a second set for the odd steps of K,
+	// so that the FMAs into one register are not a dependent chain every
+	// step (a 1x16 tile would otherwise wait out the FMA latency each
+	// step: the classifier's single row, the last row of a 7x7 map).
+	sets := 1
+	if 2*mr*vecs <= 12 {
+		sets = 2
+	}
+	acc := func(r, v, set int) string { return fmt.Sprintf("Y%d", set*mr*vecs+r*vecs+v) }
 	bases := (mr + 4) / 5
 
 	fmt.Fprintf(w, "\n// func %s(%s)\n", name(mr, nr), gemmSig)
@@ -188,12 +197,15 @@ func gemm(w *bytes.Buffer, mr, nr int) {
 	}
 	for r := 0; r < mr; r++ {
 		for v := 0; v < vecs; v++ {
-			p.op("VMOVAPS Y%d, %s", 12+v, acc(r, v))
+			p.op("VMOVAPS Y%d, %s", 12+v, acc(r, v, 0))
+			if sets > 1 {
+				p.op("VXORPS %s, %s, %s", acc(r, v, 1), acc(r, v, 1), acc(r, v, 1))
+			}
 		}
 	}
 	// One step of K at byte offset off into the rows of A and bstep
-	// steps into the panel.
-	step := func(off, bstep int) {
+	// steps into the panel, into accumulator set set.
+	step := func(off, bstep, set int) {
 		for v := 0; v < vecs; v++ {
 			p.op("VMOVUPS %d(SI), Y%d", 4*nr*bstep+32*v, 12+v)
 		}
@@ -201,15 +213,15 @@ func gemm(w *bytes.Buffer, mr, nr int) {
 			by := 14 + r%2
 			p.op("VBROADCASTSS %s, Y%d", rowAddr(r, off), by)
 			for v := 0; v < vecs; v++ {
-				p.op("VFMADD231PS Y%d, Y%d, %s", by, 12+v, acc(r, v))
+				p.op("VFMADD231PS Y%d, Y%d, %s", by, 12+v, acc(r, v, set))
 			}
 		}
 	}
 	p.op("SUBQ $2, CX")
 	p.op("JL tail")
 	p.label("loop")
-	step(0, 0)
-	step(4, 1)
+	step(0, 0, 0)
+	step(4, 1, sets-1)
 	p.op("ADDQ $%d, SI", 8*nr)
 	p.op("ADDQ $8, AX")
 	if bases > 1 {
@@ -220,9 +232,16 @@ func gemm(w *bytes.Buffer, mr, nr int) {
 	p.label("tail")
 	// CX is -1 when one step of K is left, -2 when none is.
 	p.op("CMPQ CX, $-1")
-	p.op("JNE epilogue")
-	step(0, 0)
-	p.label("epilogue")
+	p.op("JNE sum")
+	step(0, 0, 0)
+	p.label("sum")
+	if sets > 1 {
+		for r := 0; r < mr; r++ {
+			for v := 0; v < vecs; v++ {
+				p.op("VADDPS %s, %s, %s", acc(r, v, 1), acc(r, v, 0), acc(r, v, 0))
+			}
+		}
+	}
 	// Clamp to [lo, hi]. In Intel order this is vmaxps y, lo, y: the
 	// second source comes back when either is NaN, so NaN passes through
 	// as it does in the scalar reference, and ±Inf bounds are no-ops.
@@ -230,8 +249,8 @@ func gemm(w *bytes.Buffer, mr, nr int) {
 	p.op("VBROADCASTSS hi+68(FP), Y15")
 	for r := 0; r < mr; r++ {
 		for v := 0; v < vecs; v++ {
-			p.op("VMAXPS %s, Y14, %s", acc(r, v), acc(r, v))
-			p.op("VMINPS %s, Y15, %s", acc(r, v), acc(r, v))
+			p.op("VMAXPS %s, Y14, %s", acc(r, v, 0), acc(r, v, 0))
+			p.op("VMINPS %s, Y15, %s", acc(r, v, 0), acc(r, v, 0))
 		}
 	}
 	p.op("MOVQ c+40(FP), DI")
@@ -242,7 +261,7 @@ func gemm(w *bytes.Buffer, mr, nr int) {
 	p.op("JNZ masked")
 	for r := 0; r < mr; r++ {
 		for v := 0; v < vecs; v++ {
-			p.op("VMOVUPS %s, %d(DI)", acc(r, v), 32*v)
+			p.op("VMOVUPS %s, %d(DI)", acc(r, v, 0), 32*v)
 		}
 		if r < mr-1 {
 			p.op("ADDQ BX, DI")
@@ -256,7 +275,7 @@ func gemm(w *bytes.Buffer, mr, nr int) {
 	}
 	for r := 0; r < mr; r++ {
 		for v := 0; v < vecs; v++ {
-			p.op("VMASKMOVPS %s, Y%d, %d(DI)", acc(r, v), 12+v, 32*v)
+			p.op("VMASKMOVPS %s, Y%d, %d(DI)", acc(r, v, 0), 12+v, 32*v)
 		}
 		if r < mr-1 {
 			p.op("ADDQ BX, DI")
