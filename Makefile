@@ -153,6 +153,7 @@ fuzz:
 	$(call fuzz,FuzzDecode,150000,./core/imageprep)
 	$(call fuzz,FuzzDecode,300000,./web/project)
 	$(call fuzz,FuzzFromTFJS,6000,./tools/convert)
+	$(call fuzz,FuzzTeachableZip,3000,./tools/convert)
 	$(call fuzz,FuzzONNX,100000,./tools/convert)
 	$(call fuzz,FuzzPyTorch,12000,./tools/convert)
 

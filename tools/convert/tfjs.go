@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -77,17 +79,20 @@ func (w *weight) size() int {
 }
 
 // FromTFJS converts a TF.js model (model.json and the weight shards beside
-// it, as tfjs-converter and tf.LayersModel.save write them) into an IR
-// graph. Layers models (Keras layers) and graph models (TensorFlow ops) are
-// both read; the file's format field, or failing that the shape of its
-// topology, says which.
+// it, as tfjs-converter and tf.LayersModel.save write them, or a zip
+// holding them) into an IR graph. Layers models (Keras layers, nested
+// models included) and graph models (TensorFlow ops) are both read; the
+// file's format field, or failing that the shape of its topology, says
+// which.
 //
 // TF.js image models take pixels scaled to [0, 1] (v/255): that is what
-// nsfwjs, Teachable Machine and the TF Hub image models are fed. The
-// graph's Meta.Preprocess says so, with any scaling the model itself does
-// first (a graph model's leading Mul/Sub, a Keras Rescaling layer) folded
-// into it, so that the engine is fed exactly what the source framework's
-// first real layer sees.
+// nsfwjs and the TF Hub image models are fed. The graph's Meta.Preprocess
+// says so, with any scaling the model itself does first (a graph model's
+// leading Mul/Sub, a Keras Rescaling layer) folded into it, so that the
+// engine is fed exactly what the source framework's first real layer
+// sees. A Teachable Machine image export (metadata.json beside
+// model.json) is fed as Teachable Machine feeds it instead, and named by
+// its metadata (see tfjs_teachable.go).
 func FromTFJS(modelJSON string, opt Options) (*ir.Graph, error) {
 	g, err := fromTFJS(modelJSON, opt)
 	if err != nil {
@@ -96,8 +101,26 @@ func FromTFJS(modelJSON string, opt Options) (*ir.Graph, error) {
 	return g, nil
 }
 
-func fromTFJS(modelJSON string, opt Options) (*ir.Graph, error) {
-	f, err := readTFJS(modelJSON)
+func fromTFJS(src string, opt Options) (*ir.Graph, error) {
+	// The model's files are read through an fs.FS: the folder holding
+	// model.json, or a zip holding it (a Teachable Machine export).
+	var fsys fs.FS
+	var modelJSON, name string
+	if strings.EqualFold(filepath.Ext(src), ".zip") {
+		z, err := openZip(src)
+		if err != nil {
+			return nil, err
+		}
+		defer z.Close()
+		if modelJSON, err = zipModelJSON(&z.Reader); err != nil {
+			return nil, err
+		}
+		fsys, name = &z.Reader, strings.TrimSuffix(filepath.Base(src), filepath.Ext(src))
+	} else {
+		fsys, modelJSON, name = os.DirFS(filepath.Dir(src)), filepath.Base(src), filepath.Base(filepath.Dir(src))
+	}
+	dir := path.Dir(modelJSON)
+	f, err := readTFJS(fsys, modelJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -105,11 +128,17 @@ func fromTFJS(modelJSON string, opt Options) (*ir.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	weights, err := loadWeights(filepath.Dir(modelJSON), f.WeightsManifest)
+	tm, err := readTeachable(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	name := filepath.Base(filepath.Dir(modelJSON))
+	if tm != nil && kind != "layers-model" {
+		return nil, fmt.Errorf("metadata.json is a Teachable Machine image project's, but model.json is a %s, not a layers model", kind)
+	}
+	weights, err := loadWeights(fsys, dir, f.WeightsManifest)
+	if err != nil {
+		return nil, err
+	}
 	var g *ir.Graph
 	switch kind {
 	case "layers-model":
@@ -123,14 +152,21 @@ func fromTFJS(modelJSON string, opt Options) (*ir.Graph, error) {
 	if g.Meta.Architecture == "" {
 		g.Meta.Architecture = name
 	}
+	source := "tfjs-" + strings.TrimSuffix(kind, "-model") + " " + name
+	if tm != nil {
+		if err := tm.apply(g, &opt); err != nil {
+			return nil, err
+		}
+		source = "teachable-machine " + name
+	}
 	if opt.Source == "" {
-		opt.Source = "tfjs-" + strings.TrimSuffix(kind, "-model") + " " + name
+		opt.Source = source
 	}
 	return g, finish(g, opt)
 }
 
-func readTFJS(path string) (*tfjsFile, error) {
-	fh, err := os.Open(path)
+func readTFJS(fsys fs.FS, name string) (*tfjsFile, error) {
+	fh, err := fsys.Open(name)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +261,7 @@ func storedSize(t string) int {
 // loadWeights reads and dequantizes every tensor of the manifest. The
 // shards' sizes on disk are checked against what the manifest says before
 // anything is allocated, so a lying manifest cannot cause a huge allocation.
-func loadWeights(dir string, manifest []manifestGroup) (map[string]*weight, error) {
+func loadWeights(fsys fs.FS, dir string, manifest []manifestGroup) (map[string]*weight, error) {
 	out := map[string]*weight{}
 	for gi, group := range manifest {
 		types := make([]string, len(group.Weights))
@@ -255,10 +291,10 @@ func loadWeights(dir string, manifest []manifestGroup) (map[string]*weight, erro
 		}
 		have := int64(0)
 		for _, p := range group.Paths {
-			if !filepath.IsLocal(filepath.FromSlash(p)) {
+			if !filepath.IsLocal(filepath.FromSlash(p)) || !fs.ValidPath(p) {
 				return nil, fmt.Errorf("weight shard %q: path leaves the model's folder", p)
 			}
-			st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p)))
+			st, err := fs.Stat(fsys, path.Join(dir, p))
 			if err != nil {
 				if errors.Is(err, os.ErrNotExist) {
 					return nil, fmt.Errorf("weight shard %q is missing (looked for it beside model.json)", p)
@@ -280,7 +316,7 @@ func loadWeights(dir string, manifest []manifestGroup) (map[string]*weight, erro
 			if off == need {
 				break
 			}
-			if err := readShard(filepath.Join(dir, filepath.FromSlash(p)), buf[off:], &off); err != nil {
+			if err := readShard(fsys, path.Join(dir, p), buf[off:], &off); err != nil {
 				return nil, fmt.Errorf("weight shard %q: %v", p, err)
 			}
 		}
@@ -302,8 +338,8 @@ func loadWeights(dir string, manifest []manifestGroup) (map[string]*weight, erro
 }
 
 // readShard reads as much of one shard as dst holds, advancing *off.
-func readShard(path string, dst []byte, off *int) error {
-	fh, err := os.Open(path)
+func readShard(fsys fs.FS, name string, dst []byte, off *int) error {
+	fh, err := fsys.Open(name)
 	if err != nil {
 		return err
 	}

@@ -183,7 +183,7 @@ func TestDequantization(t *testing.T) {
 			}
 			raw = append(raw, b...)
 		}
-		got, err := loadWeights(dir, f.WeightsManifest)
+		got, err := loadWeights(os.DirFS(dir), ".", f.WeightsManifest)
 		if err != nil {
 			t.Fatal(err)
 		}

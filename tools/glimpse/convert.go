@@ -30,7 +30,7 @@ func runConvert(args []string, stdout io.Writer) error {
 		return fmt.Errorf("-o OUT.glimpse is required")
 	}
 	if len(srcs) != 1 {
-		return fmt.Errorf("want one source model (a TF.js model.json, an .onnx file or a PyTorch .pth), got %d", len(srcs))
+		return fmt.Errorf("want one source model (a TF.js model.json or Teachable Machine .zip, an .onnx file or a PyTorch .pth), got %d", len(srcs))
 	}
 	dt, err := format.ParseDType(*dtype)
 	if err != nil {
@@ -59,14 +59,14 @@ func runConvert(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%s: --arch and --width apply to PyTorch state_dicts (.pth, .pt) only; this file describes its own graph", src)
 	}
 	switch {
-	case ext == ".json":
+	case ext == ".json" || ext == ".zip":
 		g, err = convert.FromTFJS(src, opt)
 	case ext == ".onnx":
 		g, err = convert.FromONNX(src, opt)
 	case pth:
 		g, err = convert.FromPyTorch(src, *arch, *width, opt)
 	default:
-		return fmt.Errorf("%s: unsupported source; this version reads TF.js models (model.json with its weight shards), ONNX files (.onnx) and PyTorch state_dicts (.pth, .pt)", src)
+		return fmt.Errorf("%s: unsupported source; this version reads TF.js models (model.json with its weight shards, or a zip of them such as a Teachable Machine export), ONNX files (.onnx) and PyTorch state_dicts (.pth, .pt)", src)
 	}
 	if err != nil {
 		return err

@@ -45,9 +45,9 @@ function rng(seed) {
   };
 }
 
-function pixels() {
+function pixels(h = H, w = W) {
   const r = rng(7);
-  return Array.from({ length: H * W * 3 }, () => Math.floor(r() * 256));
+  return Array.from({ length: h * w * 3 }, () => Math.floor(r() * 256));
 }
 
 // quantize stores values as TF.js's converter does: uint8/uint16 with
@@ -122,8 +122,8 @@ function artifactsFrom(dir) {
   };
 }
 
-function input(px) {
-  return tf.tensor4d(px.map((v) => v / 255), [1, H, W, 3]);
+function input(px, h = H, w = W) {
+  return tf.tensor4d(px.map((v) => v / 255), [1, h, w, 3]);
 }
 
 async function layersFixture(dir) {
@@ -213,10 +213,11 @@ async function nestedFunctionalFixture(dir) {
 
 // nestedSequentialFixture is shaped like a Teachable Machine export: a
 // Sequential of a Sequential (a truncated functional backbone, then global
-// pooling) and a Sequential head (Dense relu, Dense softmax without bias).
+// pooling) and a Sequential head (Dense relu, Dense softmax without bias),
+// on a square input as Teachable Machine's are.
 async function nestedSequentialFixture(dir) {
   const L = tf.layers;
-  const x = L.input({ shape: [H, W, 3], name: 'input_1' });
+  const x = L.input({ shape: [W, W, 3], name: 'input_1' });
   let y = L.conv2d({ filters: 8, kernelSize: 3, strides: 2, useBias: false, name: 'Conv1' }).apply(x);
   y = L.batchNormalization({ name: 'bn_Conv1' }).apply(y);
   y = L.reLU({ maxValue: 6, name: 'out_relu' }).apply(y);
@@ -231,16 +232,16 @@ async function nestedSequentialFixture(dir) {
   const model = tf.sequential({ name: 'sequential_4' });
   model.add(truncated);
   model.add(head);
-  return saveAndRun(dir, model, randomTensors(model, 37));
+  return saveAndRun(dir, model, randomTensors(model, 37), W, W);
 }
 
 // saveAndRun writes model with the given weights, loads the files back
 // into TF.js and returns its output on the fixture's pixels.
-async function saveAndRun(dir, model, tensors) {
+async function saveAndRun(dir, model, tensors, h = H, w = W) {
   writeModel(dir, { format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`, convertedBy: null, modelTopology: model.toJSON(null, false) }, tensors);
   const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifactsFrom(dir)));
-  const px = pixels();
-  const out = loaded.predict(input(px));
+  const px = pixels(h, w);
+  const out = loaded.predict(input(px, h, w));
   return { input: px, outputs: { output: Array.from(await out.data()) } };
 }
 
