@@ -1,5 +1,5 @@
-# Glimpse build. `make` builds the CLI and the static site (dist/), `make
-# test` runs every test, `make serve` serves the site on 127.0.0.1:8080.
+# Glimpse build. `make` builds the CLI, the static site (dist/) and the
+# npm package (dist/*.tgz), `make test` runs every test, `make serve` serves the site on 127.0.0.1:8080.
 #
 # The native CLI is built with GOEXPERIMENT=simd so that its AVX2/FMA
 # kernels (core/kernels, simd/archsimd) are compiled in; without the
@@ -19,11 +19,15 @@ WASM_EXEC := $(CURDIR)/tools/js/go-wasm-exec
 GO_SOURCES := $(shell find core models tools wasm web -name '*.go' -not -path '*/node_modules/*') go.mod go.sum
 STATIC     := $(wildcard web/static/*)
 MODELS     := dist/models/mobilenet_v2_1.0_224.glimpse dist/models/mobilenet_v2_1.4_224.glimpse
+# The release, whose one source is core/version/VERSION (the CLI's
+# --version and runtimeInfo() read it too).
+VERSION    := $(shell cat core/version/VERSION)
+PACKAGE    := dist/glimpse-ml-glimpse-$(VERSION).tgz
 
-.PHONY: all site serve test tidy test-go test-wasm test-browser test-app bench-browser fuzz vet bench bench-wasm simd imagenet-labels quant-study study clean
+.PHONY: all site serve test tidy test-go test-wasm test-browser test-package test-app bench-browser fuzz vet bench bench-wasm simd imagenet-labels quant-study study clean
 .DELETE_ON_ERROR:
 
-all: bin/glimpse site
+all: bin/glimpse site $(PACKAGE)
 
 bin/glimpse: $(GO_SOURCES)
 	$(SIMD) $(GO) build -trimpath -o $@ ./tools/glimpse
@@ -59,6 +63,24 @@ dist/glimpse.wasm: $(GO_SOURCES)
 dist/glimpse.js: wasm/glimpse/glimpse.js
 	@mkdir -p $(@D)
 	cp $< $@
+
+# The npm package: the library alone (the module, its types, the runtime
+# and the kernels; no app, models or data), packed by npm from dist/.
+dist/glimpse.d.ts: wasm/glimpse/glimpse.d.ts
+	@mkdir -p $(@D)
+	cp $< $@
+
+dist/package.json: wasm/glimpse/npm-package.json core/version/VERSION
+	@mkdir -p $(@D)
+	sed 's/"__VERSION__"/"$(VERSION)"/' $< > $@
+
+dist/LICENSE: LICENSE
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(PACKAGE): dist/package.json dist/LICENSE dist/glimpse.js dist/glimpse.d.ts dist/glimpse.wasm dist/wasm_exec.js dist/loader.mjs dist/kernels.wasm dist/kernels_relaxed.wasm
+	rm -f dist/glimpse-ml-glimpse-*.tgz
+	cd dist && $(NPM) pack --silent > /dev/null
 
 dist/wasm_exec.js: $(GOROOT)/lib/wasm/wasm_exec.js
 	@mkdir -p $(@D)
@@ -122,7 +144,7 @@ vet:
 
 # Unit, reference and golden tests, natively with the pure-Go and the
 # AVX2/FMA kernels; then the fuzzers for a short while each.
-test: vet tidy test-go test-wasm test-browser test-app fuzz
+test: vet tidy test-go test-wasm test-browser test-package test-app fuzz
 
 # go.mod and go.sum list exactly what the code imports: `go mod tidy` would
 # change nothing (it prints the diff and fails otherwise).
@@ -193,6 +215,14 @@ test-app: bin/glimpse site $(JS)/node_modules/.installed
 
 test-browser: bin/glimpse site dist/glimpse.js $(NSFWJS)/.decoded
 	$(NODE) $(JS)/browser-test.js
+
+# The npm package: its files and package.json; installed from the tarball
+# into a scratch folder, the README's examples type-check against its
+# glimpse.d.ts with TypeScript 5 (--strict, no skipLibCheck), the types
+# declare everything glimpse.js exports, and the examples run in headless
+# Chromium on the package's files.
+test-package: $(PACKAGE) bin/glimpse dist/models/mobilenet_v2_1.0_224.glimpse $(JS)/node_modules/.installed
+	$(NODE) $(JS)/package-test.js $(PACKAGE)
 
 # Glimpse (SIMD and pure Go) beside TF.js's wasm backend (SIMD and not) in
 # one headless Chromium run; writes build/bench/browser.json.

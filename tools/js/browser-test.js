@@ -17,7 +17,8 @@
 //     on the same pictures with the same seed within 1e-4; its export loads
 //     back and classifies as its predict() does within 1e-5; bad calls
 //     reject clearly; and training on 2 x 100 cached samples is timed;
-//   - the README's two examples run and agree with the CLI;
+//   - (the README's two examples run in package-test.js, on the npm
+//     package's files);
 //   - the demo page loads the default model, embeds a picked image and the
 //     (fake) webcam, logs no console error and requests nothing from another
 //     origin.
@@ -320,8 +321,6 @@ async function main() {
     await page.close();
 
     await classifierTest(server.url, site);
-    await readmeExample(server.url, site);
-    await readmeClassifierExample(server.url, site);
     await demoPage(server.url);
   } finally {
     await browser.close();
@@ -531,77 +530,6 @@ async function classifierTest(url, site) {
     check("classifier: 2 x 100 cached samples train with the default head", timing.epochs === 50 && timing.acc === 1,
       `2 x ${timing.counts.animal} pictures x 25 views, ${timing.train} rows trained on, ${timing.epochs} epochs in ${(timing.ms / 1000).toFixed(2)} s, val acc ${timing.acc}`);
     await page.close();
-  } finally {
-    await browser.close();
-  }
-}
-
-// readmeExample runs the README's copy-paste example as a user would (saved
-// beside glimpse.js) and checks its answer against the CLI's embeddings.
-async function readmeExample(url, site) {
-  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
-  const m = /## JavaScript API[\s\S]*?```html\n([\s\S]*?)```/.exec(readme);
-  check("the README has a JavaScript API example", !!m);
-  if (!m) return;
-  fs.writeFileSync(path.join(site, "example.html"), m[1]);
-  const a = path.join(photos, "dog.png");
-  const b = path.join(photos, "chelsea.png");
-  const [ea, eb] = cli("predict", "-m", path.join(dist, defaultModel), "--json", a, b).results.map((r) => r.embedding);
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  ea.forEach((v, i) => { dot += v * eb[i]; na += v * v; nb += eb[i] * eb[i]; });
-  const want = dot / Math.sqrt(na * nb);
-  const browser = await launch();
-  try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    page.on("console", (msg) => { if (msg.type() === "error") errors.push(msg.text()); });
-    // The example has no icon: the browser's request for one is not its error.
-    await page.route("**/favicon.ico", (r) => r.fulfill({ status: 204 }));
-    await page.goto(`${url}example.html`);
-    await page.waitForFunction(() => document.getElementById("bar").value === 1 && document.getElementById("b").onchange, null, { timeout: 60000 });
-    await page.setInputFiles("#a", a);
-    await page.setInputFiles("#b", b);
-    await page.waitForFunction(() => /cosine/.test(document.getElementById("out").textContent), null, { timeout: 30000 });
-    const text = await page.$eval("#out", (e) => e.textContent);
-    const got = Number(/(-?[\d.]+)$/.exec(text)[1]);
-    check("the README example runs and agrees with the CLI's embeddings", Math.abs(got - want) < 1.5e-3 && errors.length === 0,
-      `${text}; CLI ${want.toFixed(3)}${errors.length ? `; errors: ${errors.join(" | ")}` : ""}`);
-  } finally {
-    await browser.close();
-  }
-}
-
-// readmeClassifierExample runs the README's classifier example: a cat and
-// a dog picked, trained, and a cropped cat told apart.
-async function readmeClassifierExample(url, site) {
-  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
-  const m = /### Your own classes[\s\S]*?```html\n([\s\S]*?)```/.exec(readme);
-  check("the README has a classifier example", !!m);
-  if (!m) return;
-  fs.writeFileSync(path.join(site, "example-classifier.html"), m[1]);
-  const browser = await launch();
-  try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    page.on("console", (msg) => { if (msg.type() === "error") errors.push(msg.text()); });
-    await page.route("**/favicon.ico", (r) => r.fulfill({ status: 204 }));
-    await page.goto(`${url}example-classifier.html`);
-    await page.waitForFunction(() => document.getElementById("test").onchange, null, { timeout: 60000 });
-    await page.setInputFiles("#cat", path.join(photos, "chelsea.png"));
-    await page.setInputFiles("#dog", path.join(photos, "dog.png"));
-    await page.click("#train");
-    await page.waitForFunction(() => /trained/.test(document.getElementById("out").textContent), null, { timeout: 60000 });
-    const trained = await page.$eval("#out", (e) => e.textContent);
-    const saveShown = await page.$eval("#save", (e) => !e.hidden && e.href.startsWith("blob:"));
-    await page.setInputFiles("#test", path.join(site, "t", "train", "animal", "chelsea_crop.png"));
-    await page.waitForFunction(() => /%\)$/.test(document.getElementById("out").textContent), null, { timeout: 30000 });
-    const text = await page.$eval("#out", (e) => e.textContent);
-    check("the README classifier example trains and tells a cropped cat from a dog", /^cat /.test(text) && saveShown && errors.length === 0,
-      `${trained}; ${text}${errors.length ? `; errors: ${errors.join(" | ")}` : ""}`);
   } finally {
     await browser.close();
   }

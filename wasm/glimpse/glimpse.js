@@ -160,7 +160,8 @@ export async function load(urlOrBlob, { onProgress, simd = true } = {}) {
 }
 
 /**
- * Describes the Go runtime: its version, the SIMD variant loaded
+ * Describes the runtime: Glimpse's release (version, as `glimpse
+ * --version` and the npm package give it), Go's, the SIMD variant loaded
  * ('relaxed', 'simd' or 'none'), the size of its WebAssembly memory in
  * bytes, and Go's heap (heapAlloc, heapSys, numGC: collections so far)
  * and the number of models loaded. Tests watch these to see the memory
@@ -169,6 +170,7 @@ export async function load(urlOrBlob, { onProgress, simd = true } = {}) {
 export async function runtimeInfo() {
   const rt = await startRuntime();
   return {
+    version: rt.api.glimpseVersion,
     goVersion: rt.api.version,
     simd: rt.simd,
     kernels: rt.api.kernels,

@@ -29,6 +29,7 @@ import (
 	"github.com/glimpse-ml/glimpse/core/kernels"
 	"github.com/glimpse-ml/glimpse/core/model"
 	"github.com/glimpse-ml/glimpse/core/train"
+	"github.com/glimpse-ml/glimpse/core/version"
 )
 
 // runtimeState holds the models loaded in this page, by handle, and the
@@ -70,6 +71,7 @@ func main() {
 	}
 	api := js.Global().Get("Object").New()
 	api.Set("version", runtime.Version())
+	api.Set("glimpseVersion", version.Version)
 	api.Set("kernels", kernels.Best().Name())
 	// The functions live as long as the program: they are never released.
 	for name, f := range map[string]func([]js.Value) (any, error){
