@@ -118,7 +118,7 @@ func Build(name string, opt Options) (*ir.Graph, error) {
 	if a.width {
 		g.Meta.Width = float32(width)
 	}
-	g.Meta.Preprocess = imageNetPreprocess(input)
+	g.Meta.Preprocess = ir.TorchvisionPreprocess(input, input)
 	switch name {
 	case "googlenet":
 		// torchvision's pretrained GoogLeNet runs with transform_input on:
@@ -166,21 +166,6 @@ func checkShapes(g *ir.Graph) (map[string]ir.Shape, error) {
 		}
 	}
 	return shapes, nil
-}
-
-// imageNetPreprocess is torchvision's evaluation transform: resize the
-// shorter side to 256 and crop the centre 224 (in general input*256/224 and
-// input, the 0.875 crop ratio), then x/255 normalised by ImageNet's mean and
-// std, folded into one scale and offset per channel.
-func imageNetPreprocess(input int) ir.Preprocess {
-	mean := [3]float64{0.485, 0.456, 0.406}
-	std := [3]float64{0.229, 0.224, 0.225}
-	p := ir.Preprocess{Resize: ir.ResizeShorter, ResizeTo: input * 256 / 224, Crop: "center", Channels: "RGB"}
-	for c := range 3 {
-		p.Scale[c] = float32(1 / (255 * std[c]))
-		p.Offset[c] = float32(-mean[c] / std[c])
-	}
-	return p
 }
 
 // makeDivisible is torchvision's _make_divisible (from TF's slim): round v

@@ -35,3 +35,21 @@ type Preprocess struct {
 	Offset   [3]float32
 	Channels string // "RGB", "BGR" or "L"
 }
+
+// TorchvisionPreprocess is torchvision's evaluation transform for an
+// input of h x w: resize the shorter side to 256/224 of the crop
+// (rounded down: 256 for 224, 182 for 160, as timm's crop_pct of 0.875
+// gives), crop the centre, then x/255 normalised by ImageNet's mean and
+// standard deviation, folded into one scale and offset per channel. The
+// ONNX and PyTorch front ends and the zoo's builders all take it from
+// here, so a network has one preprocessing whichever way it arrived.
+func TorchvisionPreprocess(h, w int) Preprocess {
+	mean := [3]float64{0.485, 0.456, 0.406}
+	std := [3]float64{0.229, 0.224, 0.225}
+	p := Preprocess{Resize: ResizeShorter, ResizeTo: min(h, w) * 256 / 224, Crop: "center", Channels: "RGB"}
+	for c := range 3 {
+		p.Scale[c] = float32(1 / (255 * std[c]))
+		p.Offset[c] = float32(-mean[c] / std[c])
+	}
+	return p
+}

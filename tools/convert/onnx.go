@@ -450,24 +450,10 @@ func (l *onnxLowering) checkShapes() error {
 	return nil
 }
 
-// torchvisionPreprocess is torchvision's evaluation transform for an input
-// of size h x w: resize the shorter side to 256/224 of the crop (256 for
-// 224), centre-crop, x/255, subtract the ImageNet mean, divide by its std.
-func torchvisionPreprocess(h, w int) ir.Preprocess {
-	mean := [3]float64{0.485, 0.456, 0.406}
-	std := [3]float64{0.229, 0.224, 0.225}
-	p := ir.Preprocess{Resize: ir.ResizeShorter, ResizeTo: (min(h, w)*256 + 112) / 224, Crop: "center", Channels: "RGB"}
-	for c := range 3 {
-		p.Scale[c] = float32(1 / (255 * std[c]))
-		p.Offset[c] = float32(-mean[c] / std[c])
-	}
-	return p
-}
-
 // finish sets the metadata of an image model and applies the options.
 func (l *onnxLowering) finish(name string, gp *onnxpb.GraphProto, opt Options) error {
 	g := l.g
-	g.Meta.Preprocess = torchvisionPreprocess(g.InputShape[0], g.InputShape[1])
+	g.Meta.Preprocess = ir.TorchvisionPreprocess(g.InputShape[0], g.InputShape[1])
 	g.Meta.Architecture = "onnx"
 	switch gn := gp.GetName(); gn {
 	case "", "torch-jit-export", "torch_jit", "main_graph", "graph", "tf2onnx":

@@ -174,7 +174,7 @@ func TestONNXSmallModel(t *testing.T) {
 	if d := relL2(e.Output(g.Outputs[0]), want); d > 1e-6 {
 		t.Errorf("got %v, want %v", e.Output(g.Outputs[0]), want)
 	}
-	if g.Meta.Architecture != "tiny" || g.Meta.Embedding != "p" || g.Meta.Preprocess.ResizeTo != 5 {
+	if g.Meta.Architecture != "tiny" || g.Meta.Embedding != "p" || g.Meta.Preprocess.ResizeTo != 4 { // 4*256/224, rounded down
 		t.Errorf("meta %+v", g.Meta)
 	}
 }

@@ -50,7 +50,7 @@ func TestONNXMobileNetV2MatchesTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := mobileNetV2Refs(t)
-	want := torchvisionPreprocess(224, 224)
+	want := ir.TorchvisionPreprocess(224, 224)
 	if g.Meta.Preprocess != want || want.ResizeTo != 256 || g.InputShape != (ir.Shape{224, 224, 3}) {
 		t.Fatalf("preprocess %+v input %v, want %+v at 224x224x3", g.Meta.Preprocess, g.InputShape, want)
 	}

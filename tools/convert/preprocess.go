@@ -43,7 +43,7 @@ func parsePreprocess(spec string, p ir.Preprocess, input ir.Shape) (ir.Preproces
 			if i != 0 {
 				return p, fmt.Errorf("the preset torchvision must come first, before the settings it is a base for")
 			}
-			p = torchvisionPreprocess(input[0], input[1])
+			p = ir.TorchvisionPreprocess(input[0], input[1])
 			continue
 		}
 		k, v, ok := strings.Cut(item, "=")

@@ -39,11 +39,11 @@ func TestParsePreprocess(t *testing.T) {
 		{"resize=shorter:256,crop=center,mean=0.485/0.456/0.406,std=0.229/0.224/0.225,channels=RGB", stretchUnit, rgb,
 			"shorter", 256, tvScale, tvOffset, "RGB"},
 		{"mean=0.485:0.456:0.406, std=0.229:0.224:0.225", stretchUnit, rgb, "stretch", 0, tvScale, tvOffset, "RGB"},
-		{"scale=1/255,offset=0", torchvisionPreprocess(224, 224), rgb, "shorter", 256,
+		{"scale=1/255,offset=0", ir.TorchvisionPreprocess(224, 224), rgb, "shorter", 256,
 			[3]float64{1.0 / 255, 1.0 / 255, 1.0 / 255}, [3]float64{}, "RGB"},
-		{"range=-1:1,resize=stretch", torchvisionPreprocess(224, 224), rgb, "stretch", 0,
+		{"range=-1:1,resize=stretch", ir.TorchvisionPreprocess(224, 224), rgb, "stretch", 0,
 			[3]float64{2.0 / 255, 2.0 / 255, 2.0 / 255}, [3]float64{-1, -1, -1}, "RGB"},
-		{"range=0:1", torchvisionPreprocess(224, 224), rgb, "shorter", 256,
+		{"range=0:1", ir.TorchvisionPreprocess(224, 224), rgb, "shorter", 256,
 			[3]float64{1.0 / 255, 1.0 / 255, 1.0 / 255}, [3]float64{}, "RGB"},
 		// Caffe: BGR, mean subtracted on the 0..255 scale; lists follow the
 		// network's channel order.
@@ -77,7 +77,7 @@ func TestParsePreprocess(t *testing.T) {
 }
 
 func TestParsePreprocessBad(t *testing.T) {
-	base := torchvisionPreprocess(224, 224)
+	base := ir.TorchvisionPreprocess(224, 224)
 	rgb := ir.Shape{224, 224, 3}
 	cases := []struct {
 		spec  string

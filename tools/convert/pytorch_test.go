@@ -96,7 +96,7 @@ func TestPyTorchMobileNetV3SmallMatchesTorch(t *testing.T) {
 	if len(refs.References) < 6 {
 		t.Fatalf("%d reference photos, want at least 6", len(refs.References))
 	}
-	want := torchvisionPreprocess(224, 224)
+	want := ir.TorchvisionPreprocess(224, 224)
 	if g.Meta.Preprocess != want || want.ResizeTo != 256 || g.InputShape != (ir.Shape{224, 224, 3}) {
 		t.Fatalf("preprocess %+v input %v, want %+v at 224x224x3", g.Meta.Preprocess, g.InputShape, want)
 	}
