@@ -46,14 +46,19 @@ $(NSFWJS)/.decoded: $(JS)/node_modules/.installed $(JS)/decode-nsfwjs.js
 	touch $@
 
 # The default models are the pretrained backbones only: nsfwjs's classifier
-# heads (content moderation) never ship.
+# heads (content moderation) never ship. They look at the centred square
+# of a picture, as Teachable Machine does: the rule is written into the
+# file, so the app, glimpse.js, the CLI and every model trained on them
+# apply it alike.
+DEFAULT_PREPROCESS := resize=shorter:224,crop=center
+
 dist/models/mobilenet_v2_1.0_224.glimpse: bin/glimpse $(NSFWJS)/.decoded
 	@mkdir -p $(@D)
-	bin/glimpse convert $(NSFWJS)/mobilenet_v2/model.json --drop-head --dtype f16 -o $@
+	bin/glimpse convert $(NSFWJS)/mobilenet_v2/model.json --drop-head --dtype f16 --preprocess $(DEFAULT_PREPROCESS) -o $@
 
 dist/models/mobilenet_v2_1.4_224.glimpse: bin/glimpse $(NSFWJS)/.decoded
 	@mkdir -p $(@D)
-	bin/glimpse convert $(NSFWJS)/mobilenet_v2_mid/model.json --drop-head --dtype f16 -o $@
+	bin/glimpse convert $(NSFWJS)/mobilenet_v2_mid/model.json --drop-head --dtype f16 --preprocess $(DEFAULT_PREPROCESS) -o $@
 
 dist/glimpse.wasm: $(GO_SOURCES)
 	@mkdir -p $(@D)
@@ -158,7 +163,7 @@ test-go: $(NSFWJS)/.decoded bin/glimpse
 # GOOS=js tests under Node: relaxed SIMD, plain SIMD, and the pure-Go
 # fallback, so every kernel path runs.
 test-wasm:
-	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine ./core/format ./core/imageprep ./core/train
+	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine ./core/format ./core/imageprep ./core/train ./core/model ./core/classifier
 	GLIMPSE_SIMD=simd    $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine
 	GLIMPSE_SIMD=none    $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine
 

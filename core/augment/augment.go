@@ -1,4 +1,9 @@
-package train
+// Package augment makes augmented training views of a picture (flip,
+// crop, rotation, brightness, contrast), drawn reproducibly from a seed,
+// so that a view is the same whichever program makes it: the command
+// line embedding a folder and the browser embedding an example as it is
+// added.
+package augment
 
 import (
 	"fmt"
@@ -25,9 +30,9 @@ type Augment struct {
 	Brightness, Contrast float64
 }
 
-// DefaultAugment is what --augment turns on: mild changes that keep the
-// object recognisable.
-func DefaultAugment() Augment {
+// Default is what --augment turns on: mild changes that keep the object
+// recognisable.
+func Default() Augment {
 	return Augment{Flip: true, MinArea: 0.7, Rotate: 10, Brightness: 0.2, Contrast: 0.2}
 }
 
@@ -142,4 +147,11 @@ func bilinear(src *image.NRGBA, x, y float64, rgb []byte) {
 
 func clampByte(v float64) byte {
 	return byte(min(max(math.Round(v), 0), 255))
+}
+
+// View returns augmented view number view (from 1) of example number
+// index, drawn from seed: core/dataset and the browser's classifier draw
+// views the same way, so a view is the same wherever it is made.
+func (a Augment) View(img image.Image, seed uint64, index, view int) (*image.NRGBA, error) {
+	return a.Apply(img, rand.New(rand.NewPCG(seed, uint64(index)<<16|uint64(view))))
 }

@@ -1,4 +1,4 @@
-package train
+package dataset
 
 import (
 	"bytes"
@@ -12,12 +12,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glimpse-ml/glimpse/core/augment"
 	"github.com/glimpse-ml/glimpse/core/engine"
 	"github.com/glimpse-ml/glimpse/core/format"
 	"github.com/glimpse-ml/glimpse/core/ir"
 	"github.com/glimpse-ml/glimpse/core/kernels"
 	"github.com/glimpse-ml/glimpse/core/model"
+	"github.com/glimpse-ml/glimpse/core/train"
 )
+
+func randSlice(rng *rand.Rand, n int, scale float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(scale * (2*rng.Float64() - 1))
+	}
+	return v
+}
 
 // tinyBackbone is a small convolutional network on 16x16 RGB cut at its
 // embedding: conv 3x3 (ReLU) to 12 channels, global average pool.
@@ -125,7 +135,7 @@ func TestEmbedFolder(t *testing.T) {
 		}
 	}
 
-	aug := DefaultAugment()
+	aug := augment.Default()
 	sv, _, err := EmbedFolder(m, f, EmbedOptions{Workers: 2, Augment: &aug, Views: 2, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +201,7 @@ func TestBadFolders(t *testing.T) {
 	} else {
 		t.Log(err)
 	}
-	h := &Head{Labels: []string{"a", "b"}, In: 12, W2: make([]float32, 24)}
+	h := &train.Head{Labels: []string{"a", "b"}, In: 12, W2: make([]float32, 24)}
 	if _, err := h.Attach(g); err == nil {
 		t.Error("Attach to a model without an embedding: no error")
 	}
@@ -211,11 +221,9 @@ func TestAttachedModelPredictsAsTheHead(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, preset := range []string{"tm", "linear"} {
-		cfg, _ := Preset(preset)
+		cfg, _ := train.Preset(preset)
 		cfg.Epochs = 20
-		// Standardized features exercise the fold into the first layer.
-		cfg.Standardize = preset == "linear"
-		h, err := Train(s, cfg, nil)
+		h, err := train.Train(s, cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +235,7 @@ func TestAttachedModelPredictsAsTheHead(t *testing.T) {
 		if err := format.WriteFile(path, g, format.Options{}); err != nil {
 			t.Fatal(err)
 		}
-		trained, err := model.Open(path)
+		trained, err := model.Open(path, model.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,10 @@
-package train
+// Package dataset is what the command line learns from and is measured
+// on: a folder of images with one sub-folder per class, embedded by a
+// model on a pool of goroutines (each file once, each augmented view
+// once), and a classifier's evaluation on such a folder. It reads files,
+// so it is for the native tools; the browser's classifier
+// (core/classifier) takes pictures one at a time instead.
+package dataset
 
 import (
 	"fmt"
@@ -7,8 +13,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/glimpse-ml/glimpse/core/augment"
 	"github.com/glimpse-ml/glimpse/core/imageprep"
 	"github.com/glimpse-ml/glimpse/core/model"
+	"github.com/glimpse-ml/glimpse/core/train"
 )
 
 // Folder is a dataset on disk: one sub-folder per class, holding that
@@ -92,10 +100,10 @@ func (f *Folder) Len() int {
 
 // EmbedOptions controls EmbedFolder.
 type EmbedOptions struct {
-	Workers int      // goroutines, each with its own clone of the model; 0: one per CPU
-	Augment *Augment // nil: originals only
-	Views   int      // augmented views per image when Augment is set; 0: 4
-	Seed    uint64   // the views' randomness: view v of file i always gets the same draws
+	Workers int              // goroutines, each with its own clone of the model; 0: one per CPU
+	Augment *augment.Augment // nil: originals only
+	Views   int              // augmented views per image when Augment is set; 0: 4
+	Seed    uint64           // the views' randomness: view v of file i always gets the same draws
 	// Progress hears the number of files embedded so far, from one
 	// goroutine at a time.
 	Progress func(done, total int)
@@ -121,7 +129,7 @@ func (u Unreadable) String() string {
 // returned, not fatal, unless a class is left with none. The samples come
 // in folder order whatever the scheduling: class by class, file by file,
 // each original followed by its views.
-func EmbedFolder(m *model.Model, f *Folder, opt EmbedOptions) (*Samples, []Unreadable, error) {
+func EmbedFolder(m *model.Model, f *Folder, opt EmbedOptions) (*train.Samples, []Unreadable, error) {
 	dim := m.EmbeddingSize()
 	if dim == 0 {
 		return nil, nil, fmt.Errorf("%s: the model has no embedding output to train a head on", m.Name)
@@ -153,7 +161,7 @@ func EmbedFolder(m *model.Model, f *Folder, opt EmbedOptions) (*Samples, []Unrea
 		failed[i] = embedFile(wm, f.Files[j.class][j.file], opt, i, views, x[i*views*dim:(i+1)*views*dim])
 	})
 
-	s := &Samples{Labels: append([]string(nil), f.Classes...), Dim: dim}
+	s := &train.Samples{Labels: append([]string(nil), f.Classes...), Dim: dim}
 	var bad []Unreadable
 	readable := make([]int, len(f.Classes))
 	firstBad := make([]int, len(f.Classes))

@@ -48,6 +48,26 @@ type Info struct {
 	HeaderCRC  uint32 // CRC-32C of the header, as stored and verified
 }
 
+// WeightDType is how most of the file's weight bytes are stored: the
+// storage of the tensors of two or more dimensions (kernels; biases are
+// always f32), weighed by their bytes. A file without such tensors says
+// F32.
+func (i *Info) WeightDType() DType {
+	bytes := map[DType]int64{}
+	for _, t := range i.Tensors {
+		if len(t.Shape) > 1 {
+			bytes[t.DType] += t.Bytes
+		}
+	}
+	best, most := F32, int64(0)
+	for _, d := range []DType{F32, F16, Int8, U8} {
+		if bytes[d] > most {
+			best, most = d, bytes[d]
+		}
+	}
+	return best
+}
+
 // Lookup returns the metadata entry with the given key.
 func (i *Info) Lookup(key string) (KV, bool) {
 	for _, kv := range i.Metadata {
@@ -532,12 +552,18 @@ func InspectFile(path string) (*Info, error) {
 
 // ReadFile is Read on a file on disk.
 func ReadFile(path string) (*ir.Graph, error) {
+	g, _, err := ReadFileInfo(path)
+	return g, err
+}
+
+// ReadFileInfo is ReadInfo on a file on disk.
+func ReadFileInfo(path string) (*ir.Graph, *Info, error) {
 	f, size, err := open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
-	return Read(f, size, path)
+	return ReadInfo(f, size, path)
 }
 
 func open(path string) (*os.File, int64, error) {
@@ -563,13 +589,20 @@ func open(path string) (*os.File, int64, error) {
 // metadata in range). name is used in every error message. The browser
 // passes a bytes.Reader over the fetched file.
 func Read(r io.ReaderAt, size int64, name string) (*ir.Graph, error) {
+	g, _, err := ReadInfo(r, size, name)
+	return g, err
+}
+
+// ReadInfo is Read that also returns the header it read: a reader that
+// keeps the graph can still tell how the weights were stored.
+func ReadInfo(r io.ReaderAt, size int64, name string) (*ir.Graph, *Info, error) {
 	info, err := Inspect(r, size, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	g, err := graphOf(info.Metadata)
 	if err != nil {
-		return nil, errorf(name, "%v", err)
+		return nil, nil, errorf(name, "%v", err)
 	}
 	table := castagnoli()
 	crc := crc32.New(table)
@@ -579,28 +612,28 @@ func Read(r io.ReaderAt, size int64, name string) (*ir.Graph, error) {
 	for _, i := range info.byOffset() {
 		t := &info.Tensors[i]
 		if _, err := io.CopyN(io.Discard, data, t.Offset-at); err != nil {
-			return nil, errorf(name, "reading the data section at offset %d: %v", info.DataOffset+at, err)
+			return nil, nil, errorf(name, "reading the data section at offset %d: %v", info.DataOffset+at, err)
 		}
 		scratch = slices.Grow(scratch[:0], int(t.Bytes))[:t.Bytes]
 		if _, err := io.ReadFull(data, scratch); err != nil {
-			return nil, errorf(name, "reading tensor %q at offset %d: %v", t.Name, info.DataOffset+t.Offset, err)
+			return nil, nil, errorf(name, "reading tensor %q at offset %d: %v", t.Name, info.DataOffset+t.Offset, err)
 		}
 		at = t.Offset + t.Bytes
 		g.Tensors[t.Name] = &ir.Tensor{Name: t.Name, Shape: t.Shape, Data: decode(t, scratch)}
 	}
 	if _, err := io.CopyN(io.Discard, data, info.DataSize-at); err != nil {
-		return nil, errorf(name, "reading the data section at offset %d: %v", info.DataOffset+at, err)
+		return nil, nil, errorf(name, "reading the data section at offset %d: %v", info.DataOffset+at, err)
 	}
 	if got := crc.Sum32(); got != info.DataCRC {
-		return nil, errorf(name, "data checksum mismatch: stored %#08x, computed %#08x (the weights are corrupt)", info.DataCRC, got)
+		return nil, nil, errorf(name, "data checksum mismatch: stored %#08x, computed %#08x (the weights are corrupt)", info.DataCRC, got)
 	}
 	if err := validate(g); err != nil {
-		return nil, errorf(name, "%v", err)
+		return nil, nil, errorf(name, "%v", err)
 	}
 	if v := versionFor(g); v > info.Version {
-		return nil, errorf(name, "the graph uses an op of format version %d in a version %d file", v, info.Version)
+		return nil, nil, errorf(name, "the graph uses an op of format version %d in a version %d file", v, info.Version)
 	}
-	return g, nil
+	return g, info, nil
 }
 
 // decode converts a tensor's stored bytes to float32.

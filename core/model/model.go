@@ -5,14 +5,19 @@
 //
 // It is the one place that turns pixels into predictions, so the command
 // line and the browser cannot disagree: both hand it an image and it
-// applies the file's own preprocessing through core/imageprep.
+// applies the file's own preprocessing through core/imageprep. Everything
+// a prediction needs besides the run (which output is the classifier,
+// whether it ends in a softmax, the class names, the preprocessing) is
+// resolved once, in New, and the graph New is given is never changed.
 package model
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/glimpse-ml/glimpse/core/engine"
@@ -29,81 +34,119 @@ type Prediction struct {
 	Probability float64 `json:"probability"`
 }
 
+// Options says how Open and FromBytes plan a model. The zero value is
+// what the command line uses: the fastest kernels here, the file's own
+// preprocessing.
+type Options struct {
+	// Kernels runs the network; nil means kernels.Best().
+	Kernels kernels.Kernels
+	// Preprocess, when not nil, replaces the file's preprocessing (for a
+	// study of another resize rule, or a test). The model's Graph then
+	// carries it too, so a model exported from this one keeps the rule
+	// it was run with. The model file is where a rule belongs: no
+	// program overrides it for its users.
+	Preprocess *ir.Preprocess
+}
+
+func (o Options) kernels() kernels.Kernels {
+	if o.Kernels == nil {
+		return kernels.Best()
+	}
+	return o.Kernels
+}
+
 // Model is a loaded network. It is not safe for concurrent use; Clone
 // gives another that shares the weights.
 type Model struct {
-	Name   string // the file it came from, for messages
-	Graph  *ir.Graph
+	Name  string    // the file it came from, for messages
+	Graph *ir.Graph // the network as given to New, never changed by the model
+
+	info   *format.Info // the file's header; nil for a model made from a graph
+	kern   kernels.Kernels
 	eng    *engine.Engine
 	prep   *imageprep.Preparer
+	pre    ir.Preprocess
 	input  []float32
 	output string // the classifier's output value, "" for a backbone cut at its embedding
 	embed  string // the embedding value, "" when the file names none
-	kern   kernels.Kernels
+
+	// Resolved once by New for Predictions: whether the output already
+	// holds probabilities, and a name for every class.
+	softmaxed bool
+	labels    []string
 }
 
 // ErrNoClassifier is returned by Classify on a backbone that was cut at
 // its embedding: it has features but no classes.
 var ErrNoClassifier = errors.New("the model has no classifier: it was cut at its embedding")
 
-// Open reads a Glimpse file and plans it on the fastest kernels here.
-func Open(path string) (*Model, error) {
-	g, err := format.ReadFile(path)
+// Open reads a Glimpse file and plans it.
+func Open(path string, opt Options) (*Model, error) {
+	g, info, err := format.ReadFileInfo(path)
 	if err != nil {
 		return nil, err
 	}
-	return New(path, g, kernels.Best())
+	return fromFile(path, g, info, opt)
 }
 
 // FromBytes reads a Glimpse file held in memory (the browser's fetch).
-func FromBytes(name string, data []byte, k kernels.Kernels) (*Model, error) {
-	g, err := format.Read(byteReader(data), int64(len(data)), name)
+func FromBytes(name string, data []byte, opt Options) (*Model, error) {
+	g, info, err := format.ReadInfo(bytes.NewReader(data), int64(len(data)), name)
 	if err != nil {
 		return nil, err
 	}
-	return New(name, g, k)
+	return fromFile(name, g, info, opt)
 }
 
-type byteReader []byte
-
-func (b byteReader) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 || off > int64(len(b)) {
-		return 0, fmt.Errorf("offset %d outside %d bytes", off, len(b))
+// fromFile plans a graph just read (so its own to change).
+func fromFile(name string, g *ir.Graph, info *format.Info, opt Options) (*Model, error) {
+	if opt.Preprocess != nil {
+		g.Meta.Preprocess = *opt.Preprocess
 	}
-	n := copy(p, b[off:])
-	if n < len(p) {
-		return n, errors.New("unexpected end of data")
+	m, err := New(name, g, opt.kernels())
+	if err != nil {
+		return nil, err
 	}
-	return n, nil
+	m.info = info
+	return m, nil
 }
 
 // New plans g on the kernels k. The classifier output is the graph's first
-// output unless that is the embedding; the embedding (g.Meta.Embedding)
-// is made an output too so Embed needs no second pass.
+// output unless that is the embedding; the engine computes the embedding
+// (g.Meta.Embedding) too, so Embed needs no second pass. g is not
+// changed: the engine runs a copy of its node list and outputs.
 func New(name string, g *ir.Graph, k kernels.Kernels) (*Model, error) {
-	m := &Model{Name: name, Graph: g, embed: g.Meta.Embedding, kern: k}
+	m := &Model{Name: name, Graph: g, embed: g.Meta.Embedding, kern: k, pre: g.Meta.Preprocess}
 	if len(g.Outputs) > 0 && g.Outputs[0] != m.embed {
 		m.output = g.Outputs[0]
 	}
-	if m.embed != "" {
-		present := false
-		for _, o := range g.Outputs {
-			present = present || o == m.embed
+	run := g
+	if m.embed != "" && !slices.Contains(g.Outputs, m.embed) {
+		if g.Producer(m.embed) == nil {
+			return nil, fmt.Errorf("%s: embedding %q is not a value of the network", name, m.embed)
 		}
-		if !present {
-			if g.Producer(m.embed) == nil {
-				return nil, fmt.Errorf("%s: embedding %q is not a value of the network", name, m.embed)
-			}
-			g.Outputs = append(g.Outputs, m.embed)
-		}
+		c := *g
+		c.Outputs = append(slices.Clone(g.Outputs), m.embed)
+		run = &c
 	}
-	eng, err := engine.New(g, k)
+	eng, err := engine.New(run, k)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	m.eng = eng
 	m.prep = new(imageprep.Preparer)
 	m.input = make([]float32, g.InputShape.Size())
+	if m.output != "" {
+		p := g.Producer(m.output)
+		m.softmaxed = p != nil && p.Op == ir.Softmax
+		m.labels = make([]string, eng.Shape(m.output).Size())
+		for i := range m.labels {
+			m.labels[i] = fmt.Sprintf("class %d", i)
+			if i < len(g.Meta.Labels) {
+				m.labels[i] = g.Meta.Labels[i]
+			}
+		}
+	}
 	return m, nil
 }
 
@@ -119,6 +162,16 @@ func (m *Model) Clone() *Model {
 // Engine exposes the planned engine (benchmarks, info).
 func (m *Model) Engine() *engine.Engine { return m.eng }
 
+// Kernels is what the model runs on.
+func (m *Model) Kernels() kernels.Kernels { return m.kern }
+
+// Info is the header of the file the model was read from: how its weights
+// are stored, its checksums. It is nil for a model made by New.
+func (m *Model) Info() *format.Info { return m.info }
+
+// Preprocess is the rule the model prepares pictures with.
+func (m *Model) Preprocess() ir.Preprocess { return m.pre }
+
 // HasClassifier tells whether Classify can answer.
 func (m *Model) HasClassifier() bool { return m.output != "" }
 
@@ -130,9 +183,15 @@ func (m *Model) EmbeddingSize() int {
 	return m.eng.Shape(m.embed).Size()
 }
 
+// Prepare writes img as the network's input, preprocessed as the model
+// file says, into dst (of the input's size).
+func (m *Model) Prepare(img image.Image, dst []float32) error {
+	return m.prep.Prepare(img, m.pre, m.Graph.InputShape, dst)
+}
+
 // run preprocesses img and runs the network once.
 func (m *Model) run(img image.Image) error {
-	if err := m.prep.Prepare(img, m.Graph.Meta.Preprocess, m.Graph.InputShape, m.input); err != nil {
+	if err := m.Prepare(img, m.input); err != nil {
 		return err
 	}
 	return m.eng.Run(m.input)
@@ -159,21 +218,22 @@ func (m *Model) Classify(img image.Image, k int) ([]Prediction, error) {
 func (m *Model) Predictions(k int) []Prediction {
 	out := m.eng.Output(m.output)
 	probs := make([]float64, len(out))
-	if p := m.Graph.Producer(m.output); p != nil && p.Op == ir.Softmax {
+	if m.softmaxed {
 		for i, v := range out {
 			probs[i] = float64(v)
 		}
 	} else {
 		softmax(out, probs)
 	}
-	labels := m.Graph.Meta.Labels
+	return Top(m.labels, probs, k)
+}
+
+// Top pairs probabilities with their class names and returns the k most
+// probable (k <= 0: all), most probable first; ties keep class order.
+func Top(labels []string, probs []float64, k int) []Prediction {
 	preds := make([]Prediction, len(probs))
 	for i, p := range probs {
-		name := fmt.Sprintf("class %d", i)
-		if i < len(labels) {
-			name = labels[i]
-		}
-		preds[i] = Prediction{ClassName: name, Probability: p}
+		preds[i] = Prediction{ClassName: labels[i], Probability: p}
 	}
 	sort.SliceStable(preds, func(a, b int) bool { return preds[a].Probability > preds[b].Probability })
 	if k > 0 && k < len(preds) {

@@ -103,5 +103,9 @@ func (m *Model) MultiLevel() (*Model, string, error) {
 		return nil, "", fmt.Errorf("%s: %w", m.Name, err)
 	}
 	ml, err := New(m.Name, g, m.kern)
-	return ml, tap, err
+	if err != nil {
+		return nil, "", err
+	}
+	ml.info = m.info // the same file's weights
+	return ml, tap, nil
 }

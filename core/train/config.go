@@ -23,8 +23,6 @@ type Config struct {
 	Epochs       int     `json:"epochs"`
 	BatchSize    int     `json:"batchSize"`
 	LearningRate float64 `json:"learningRate"`
-	// WeightDecay is AdamW's decoupled weight decay (0: plain Adam).
-	WeightDecay float64 `json:"weightDecay,omitempty"`
 	// Validation is the fraction of each class's samples held out to
 	// measure the head while it trains (Teachable Machine: 0.15). A class
 	// keeps at least one training sample.
@@ -41,15 +39,12 @@ type Config struct {
 	// Shuffle reshuffles the training samples every epoch. Teachable
 	// Machine shuffles once, before the first.
 	Shuffle bool `json:"shuffle,omitempty"`
-	// Standardize scales each feature to zero mean and unit variance over
-	// the training samples; the scaling is folded into the first layer's
-	// weights at the end, so the saved head reads raw embeddings.
-	Standardize bool `json:"standardize,omitempty"`
 	// MultiLevel asks for a head on multi-level features (see
 	// model.MultiLevelGraph): the embedding plus the global average of
-	// the level below it. It is for whoever embeds the samples (glimpse
-	// train, the JavaScript classifier); Train itself reads what it is
-	// given.
+	// the level below it. Train reads the samples it is given; the model
+	// that embeds them is chosen from the config in one place,
+	// classifier.Features, which the command line, the study and the
+	// browser's classifier all call.
 	MultiLevel bool `json:"multiLevel,omitempty"`
 	// Seed fixes the split, the initial weights and the batch order: the
 	// same seed on the same samples gives the same head on every platform
@@ -123,8 +118,6 @@ func (c *Config) Check() error {
 		return fmt.Errorf("batch size %d: want 1 to %d", c.BatchSize, maxBatch)
 	case !finite(c.LearningRate) || c.LearningRate <= 0:
 		return fmt.Errorf("learning rate %v: want a positive number", c.LearningRate)
-	case !finite(c.WeightDecay) || c.WeightDecay < 0:
-		return fmt.Errorf("weight decay %v: want 0 or more", c.WeightDecay)
 	case !finite(c.Validation) || c.Validation < 0 || c.Validation >= 1:
 		return fmt.Errorf("validation fraction %v: want 0 to below 1", c.Validation)
 	case !finite(c.LabelSmoothing) || c.LabelSmoothing < 0 || c.LabelSmoothing >= 1:

@@ -328,44 +328,6 @@ func TestSplit(t *testing.T) {
 	}
 }
 
-// TestStandardizeFolds: a head trained on standardized features and
-// folded reads raw embeddings; its probabilities equal the unfolded head's
-// on standardized ones.
-func TestStandardizeFolds(t *testing.T) {
-	rng := rand.New(rand.NewPCG(8, 8))
-	for _, hidden := range []int{0, 6} {
-		h := &Head{Labels: []string{"a", "b", "c"}, In: 10, Hidden: hidden}
-		in := 10
-		if hidden > 0 {
-			h.W1, h.B1 = randSlice(rng, 10*hidden, 1), randSlice(rng, hidden, 1)
-			in = hidden
-		}
-		h.W2 = randSlice(rng, in*3, 1)
-		if hidden > 0 {
-			h.B2 = randSlice(rng, 3, 1)
-		}
-		mean, inv := randSlice(rng, 10, 3), randSlice(rng, 10, 2)
-		folded := &Head{Labels: h.Labels, In: 10, Hidden: hidden, W1: append([]float32(nil), h.W1...),
-			B1: append([]float32(nil), h.B1...), W2: append([]float32(nil), h.W2...), B2: append([]float32(nil), h.B2...)}
-		if h.B2 == nil {
-			folded.B2 = nil
-		}
-		folded.fold(mean, inv)
-		for trial := 0; trial < 5; trial++ {
-			x := randSlice(rng, 10, 4)
-			z := make([]float32, 10)
-			standardize(x, mean, inv, z)
-			want, _ := h.Probabilities(z)
-			got, _ := folded.Probabilities(x)
-			for c := range want {
-				if math.Abs(want[c]-got[c]) > 1e-5 {
-					t.Fatalf("hidden %d: folded %v, unfolded %v", hidden, got, want)
-				}
-			}
-		}
-	}
-}
-
 // TestBadSamplesAndConfigs: clear errors before any training.
 func TestBadSamplesAndConfigs(t *testing.T) {
 	good := blobs(1, 2, 3, 4, 1)

@@ -6,8 +6,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/glimpse-ml/glimpse/core/dataset"
 	"github.com/glimpse-ml/glimpse/core/model"
-	"github.com/glimpse-ml/glimpse/core/train"
 )
 
 const evalUsage = "eval -m MODEL -d DIR [--json]"
@@ -35,19 +35,19 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 	case *dir == "":
 		return fmt.Errorf("-d DIR is required")
 	}
-	m, err := model.Open(*modelPath)
+	m, err := model.Open(*modelPath, model.Options{})
 	if err != nil {
 		return err
 	}
 	if !m.HasClassifier() {
 		return fmt.Errorf("%s: %w; train a head on it with glimpse train", *modelPath, model.ErrNoClassifier)
 	}
-	folder, err := train.ReadFolder(*dir)
+	folder, err := dataset.ReadFolder(*dir)
 	if err != nil {
 		return err
 	}
 	bar := newProgress(stderr)
-	ev, bad, err := train.EvaluateFolder(m, folder, *workers, func(done, total int) { bar.update("classifying", done, total, "") })
+	ev, bad, err := dataset.EvaluateFolder(m, folder, *workers, func(done, total int) { bar.update("classifying", done, total, "") })
 	bar.finish()
 	warnUnreadable(stderr, "eval", bad)
 	if err != nil {

@@ -33,7 +33,7 @@ func runPredict(args []string, stdout io.Writer) error {
 	if *top < 0 {
 		return fmt.Errorf("--top %d: want 0 (all) or more", *top)
 	}
-	m, err := model.Open(*modelPath)
+	m, err := model.Open(*modelPath, model.Options{})
 	if err != nil {
 		return err
 	}

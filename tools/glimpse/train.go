@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/glimpse-ml/glimpse/core/augment"
+	"github.com/glimpse-ml/glimpse/core/classifier"
+	"github.com/glimpse-ml/glimpse/core/dataset"
 	"github.com/glimpse-ml/glimpse/core/format"
 	"github.com/glimpse-ml/glimpse/core/model"
 	"github.com/glimpse-ml/glimpse/core/train"
@@ -36,10 +39,10 @@ func trainCommand(args []string, stdout, stderr io.Writer) error {
 	patience := fs.Int("patience", 0, "stop after N epochs without a lower validation loss (default: the preset's)")
 	smoothing := fs.Float64("label-smoothing", 0, "label smoothing (default: the preset's)")
 	classWeights := fs.Bool("class-weights", false, "weigh classes by inverse frequency")
-	augment := fs.Bool("augment", false, "add augmented views of each training image (flip, crop, rotation, brightness, contrast)")
+	augmentFlag := fs.Bool("augment", false, "add augmented views of each training image (flip, crop, rotation, brightness, contrast)")
 	views := fs.Int("views", 4, "augmented views per image with --augment")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same head")
-	dtype := fs.String("dtype", "", "weight storage of the output (default: the backbone's)")
+	dtype := fs.String("dtype", "", "weight storage of the output (default: the backbone's; f16 for a backbone on an 8-bit grid)")
 	workers := fs.Int("workers", 0, "embedding goroutines (default: one per CPU)")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -89,43 +92,36 @@ func trainCommand(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Check(); err != nil {
 		return err
 	}
-	if *dtype == "" {
-		if *dtype, err = storedDType(*modelPath); err != nil {
+	if *dtype != "" {
+		if _, err := format.ParseDType(*dtype); err != nil {
 			return err
 		}
 	}
-	if _, err := format.ParseDType(*dtype); err != nil {
-		return err
-	}
 
 	start := time.Now()
-	m, err := model.Open(*modelPath)
+	m, err := model.Open(*modelPath, model.Options{})
 	if err != nil {
 		return err
 	}
-	if m.EmbeddingSize() == 0 {
-		return fmt.Errorf("%s: the model names no embedding output (the backbone features a head reads); convert it again with glimpse convert", *modelPath)
+	m, tap, err := classifier.Features(m, cfg)
+	if err != nil {
+		return err
 	}
-	if cfg.MultiLevel {
-		ml, tap, err := m.MultiLevel()
-		if err != nil {
-			return fmt.Errorf("%w (--head %s reads multi-level features; --head tm does not)", err, cfg.Head)
-		}
-		m = ml
+	if tap != "" {
 		fmt.Fprintf(stderr, "features: the embedding and the average of %s, %d values\n", tap, m.EmbeddingSize())
 	}
-	folder, err := train.ReadFolder(*dir)
+	folder, err := dataset.ReadFolder(*dir)
 	if err != nil {
 		return err
 	}
 	bar := newProgress(stderr)
-	opt := train.EmbedOptions{Workers: *workers, Seed: *seed,
+	opt := dataset.EmbedOptions{Workers: *workers, Seed: *seed,
 		Progress: func(done, total int) { bar.update("embedding", done, total, "") }}
-	if *augment {
-		a := train.DefaultAugment()
+	if *augmentFlag {
+		a := augment.Default()
 		opt.Augment, opt.Views = &a, *views
 	}
-	samples, bad, err := train.EmbedFolder(m, folder, opt)
+	samples, bad, err := dataset.EmbedFolder(m, folder, opt)
 	bar.finish()
 	warnUnreadable(stderr, "train", bad)
 	if err != nil {
@@ -148,11 +144,7 @@ func trainCommand(args []string, stdout, stderr io.Writer) error {
 	if h.Report.Diverged {
 		fmt.Fprintf(stderr, "glimpse train: warning: %s\n", h.Report.Stopped)
 	}
-	g, err := h.Attach(m.Graph)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *modelPath, err)
-	}
-	if err := format.WriteFile(*out, g, format.Options{DType: *dtype}); err != nil {
+	if err := classifier.WriteFile(*out, h, m, *dtype); err != nil {
 		return err
 	}
 
@@ -167,37 +159,8 @@ func trainCommand(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// storedDType is the storage type of most of a model file's weight
-// bytes, so a trained model keeps its backbone's size (the head is small
-// whatever its type).
-func storedDType(path string) (string, error) {
-	info, err := format.InspectFile(path)
-	if err != nil {
-		return "", err
-	}
-	bytes := map[format.DType]int64{}
-	for _, t := range info.Tensors {
-		if len(t.Shape) > 1 {
-			bytes[t.DType] += t.Bytes
-		}
-	}
-	best, most := format.F32, int64(-1)
-	for _, d := range []format.DType{format.F32, format.F16, format.Int8, format.U8} {
-		if bytes[d] > most {
-			best, most = d, bytes[d]
-		}
-	}
-	if best == format.U8 {
-		// Asking for f16 keeps weights that lie on an 8-bit grid (TF.js's
-		// uint8 manifests) as they are, and stores the head, which is on
-		// no grid, in f16 rather than quantizing it to int8.
-		best = format.F16
-	}
-	return best.String(), nil
-}
-
 // warnUnreadable prints one warning line naming the files skipped.
-func warnUnreadable(w io.Writer, cmd string, bad []train.Unreadable) {
+func warnUnreadable(w io.Writer, cmd string, bad []dataset.Unreadable) {
 	if len(bad) == 0 {
 		return
 	}

@@ -32,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/glimpse-ml/glimpse/core/classifier"
 	"github.com/glimpse-ml/glimpse/core/format"
 	"github.com/glimpse-ml/glimpse/core/model"
 	"github.com/glimpse-ml/glimpse/core/train"
@@ -97,13 +98,15 @@ func run(modelPath, data, cache string, seeds int, export bool) error {
 	if err != nil {
 		return err
 	}
-	plain, err := model.Open(modelPath)
+	plain, err := model.Open(modelPath, model.Options{})
 	if err != nil {
 		return err
 	}
-	// Every picture is embedded once, with multi-level features; the
-	// embedding proper is their tail, which the other heads read.
-	m, tap, err := plain.MultiLevel()
+	// Every picture is embedded once, with the strong preset's
+	// multi-level features; the embedding proper is their tail, which the
+	// other heads read.
+	strong, _ := train.Preset("strong")
+	m, tap, err := classifier.Features(plain, strong)
 	if err != nil {
 		return err
 	}

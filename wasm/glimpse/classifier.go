@@ -8,18 +8,12 @@ import (
 	"math"
 	"syscall/js"
 
-	"github.com/glimpse-ml/glimpse/core/model"
+	"github.com/glimpse-ml/glimpse/core/classifier"
 	"github.com/glimpse-ml/glimpse/core/train"
 )
 
-// maxViews bounds the augmented views per example, as the command line's
-// --views does.
-const maxViews = 64
-
 // classifierNew(modelHandle, head) starts an empty classifier on the
-// model's features for the named head preset and returns its handle. A
-// head on multi-level features gets a model of its own that computes
-// them (same weights, planned once more).
+// model's features for the named head preset and returns its handle.
 func (st *runtimeState) classifierNew(args []js.Value) (any, error) {
 	if len(args) != 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeString {
 		return nil, errors.New("classifierNew takes (modelHandle, head)")
@@ -35,38 +29,19 @@ func (st *runtimeState) classifierNew(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ml *model.Model
-	if cfg.MultiLevel {
-		if ml, _, err = m.MultiLevel(); err != nil {
-			return nil, fmt.Errorf("head %q reads multi-level features: %w", cfg.Head, err)
-		}
-		m = ml
-	}
-	c, err := train.NewClassifier(m.EmbeddingSize())
+	c, err := classifier.New(m, cfg)
 	if err != nil {
 		return nil, err
 	}
 	h := st.next
 	st.next++
 	st.classifiers[h] = c
-	if ml != nil {
-		st.features[h] = ml
-	}
 	return h, nil
-}
-
-// embedder is the model that embeds pictures for classifier h, whose
-// backbone is m.
-func (st *runtimeState) embedder(h int, m *model.Model) *model.Model {
-	if ml := st.features[h]; ml != nil {
-		return ml
-	}
-	return m
 }
 
 // classifier finds an idle classifier: one that is training must not
 // change under its training, which yields to the page between epochs.
-func (st *runtimeState) classifier(v js.Value) (*train.Classifier, int, error) {
+func (st *runtimeState) classifier(v js.Value) (*classifier.Classifier, int, error) {
 	if v.Type() != js.TypeNumber {
 		return nil, 0, errors.New("want a classifier handle")
 	}
@@ -89,44 +64,24 @@ func (st *runtimeState) classifierAdd(args []js.Value) (any, error) {
 	if len(args) != 8 || args[5].Type() != js.TypeString || args[6].Type() != js.TypeNumber || args[7].Type() != js.TypeNumber {
 		return nil, errors.New("classifierAdd takes (classifier, model, rgba, width, height, label, views, seed)")
 	}
-	c, h, err := st.classifier(args[0])
+	c, _, err := st.classifier(args[0])
 	if err != nil {
 		return nil, err
 	}
 	views := args[6].Float()
-	if views != math.Trunc(views) || views < 0 || views > maxViews {
-		return nil, fmt.Errorf("augment %v: want 0 to %d views per example", views, maxViews)
+	if views != math.Trunc(views) || views < 0 || views > classifier.MaxViews {
+		return nil, fmt.Errorf("augment %v: want 0 to %d views per example", views, classifier.MaxViews)
 	}
 	seed, err := seedOf(args[7])
 	if err != nil {
 		return nil, err
 	}
-	m, img, err := st.image(args[1:5])
+	_, img, err := st.image(args[1:5])
 	if err != nil {
 		return nil, err
 	}
-	m = st.embedder(h, m)
-	e, err := m.Embed(img)
-	if err != nil {
+	if _, err := c.AddPicture(img, args[5].String(), int(views), seed); err != nil {
 		return nil, err
-	}
-	idx, err := c.AddExample(e, args[5].String())
-	if err != nil {
-		return nil, err
-	}
-	aug := train.DefaultAugment()
-	for v := 1; v <= int(views); v++ {
-		vi, err := aug.View(img, seed, idx, v)
-		if err != nil {
-			return nil, err
-		}
-		ve, err := m.Embed(vi)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.AddView(ve, idx); err != nil {
-			return nil, err
-		}
 	}
 	counts := map[string]any{}
 	for _, k := range c.Counts() {
@@ -257,7 +212,7 @@ func (st *runtimeState) classifierTrain(args []js.Value) (any, error) {
 // runTraining trains c, reporting each epoch to onEpoch, and returns the
 // report as a JavaScript object. A panic, or onEpoch throwing, becomes the
 // error.
-func (st *runtimeState) runTraining(c *train.Classifier, cfg train.Config, onEpoch js.Value) (report any, err error) {
+func (st *runtimeState) runTraining(c *classifier.Classifier, cfg train.Config, onEpoch js.Value) (report any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			report, err = nil, fmt.Errorf("internal error: %v", r)
@@ -336,22 +291,18 @@ func (st *runtimeState) classifierPredict(args []js.Value) (any, error) {
 	if len(args) != 6 || args[5].Type() != js.TypeNumber {
 		return nil, errors.New("classifierPredict takes (classifier, model, rgba, width, height, topk)")
 	}
-	c, h, err := st.classifier(args[0])
+	c, _, err := st.classifier(args[0])
 	if err != nil {
 		return nil, err
 	}
 	if c.Head() == nil {
 		return nil, errors.New("the classifier has not been trained: call train() first")
 	}
-	m, img, err := st.image(args[1:5])
+	_, img, err := st.image(args[1:5])
 	if err != nil {
 		return nil, err
 	}
-	e, err := st.embedder(h, m).Embed(img)
-	if err != nil {
-		return nil, err
-	}
-	preds, err := c.Predict(e, args[5].Int())
+	preds, err := c.PredictPicture(img, args[5].Int())
 	if err != nil {
 		return nil, err
 	}
@@ -369,18 +320,14 @@ func (st *runtimeState) classifierExport(args []js.Value) (any, error) {
 	if len(args) != 2 || args[1].Type() != js.TypeNumber {
 		return nil, errors.New("classifierExport takes (classifier, model)")
 	}
-	c, h, err := st.classifier(args[0])
+	c, _, err := st.classifier(args[0])
 	if err != nil {
 		return nil, err
 	}
 	if c.Head() == nil {
 		return nil, errors.New("the classifier has not been trained: call train() first")
 	}
-	m := st.models[args[1].Int()]
-	if m == nil {
-		return nil, errors.New("this model was disposed")
-	}
-	b, err := c.Export(st.embedder(h, m).Graph, "f16")
+	b, err := c.Export()
 	if err != nil {
 		return nil, err
 	}
@@ -400,6 +347,5 @@ func (st *runtimeState) classifierDispose(args []js.Value) (any, error) {
 		return nil, errors.New("the classifier is training: wait for train() to finish")
 	}
 	delete(st.classifiers, h)
-	delete(st.features, h)
 	return nil, nil
 }

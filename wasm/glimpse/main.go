@@ -25,10 +25,10 @@ import (
 	"syscall/js"
 	"unsafe"
 
+	"github.com/glimpse-ml/glimpse/core/classifier"
 	"github.com/glimpse-ml/glimpse/core/imageprep"
 	"github.com/glimpse-ml/glimpse/core/kernels"
 	"github.com/glimpse-ml/glimpse/core/model"
-	"github.com/glimpse-ml/glimpse/core/train"
 	"github.com/glimpse-ml/glimpse/core/version"
 )
 
@@ -44,12 +44,8 @@ type runtimeState struct {
 	// counter as models), and the ones whose training is under way: while
 	// a training yields to the event loop between epochs, the page must
 	// not change or export what it trains on.
-	classifiers map[int]*train.Classifier
+	classifiers map[int]*classifier.Classifier
 	training    map[int]bool
-	// features holds, for a classifier whose head reads multi-level
-	// features (the "strong" preset), the model that embeds its pictures:
-	// its backbone with the level below the embedding pooled too.
-	features map[int]*model.Model
 
 	// The constructors isBytes tests against, looked up once: every
 	// js.Value made from a JavaScript object costs a finalizer.
@@ -63,9 +59,8 @@ type runtimeState struct {
 func main() {
 	st := &runtimeState{
 		models:            map[int]*model.Model{},
-		classifiers:       map[int]*train.Classifier{},
+		classifiers:       map[int]*classifier.Classifier{},
 		training:          map[int]bool{},
-		features:          map[int]*model.Model{},
 		uint8Array:        js.Global().Get("Uint8Array"),
 		uint8ClampedArray: js.Global().Get("Uint8ClampedArray"),
 	}
@@ -134,7 +129,7 @@ func (st *runtimeState) load(args []js.Value) (any, error) {
 	if !args[2].Bool() {
 		k = kernels.Go{}
 	}
-	m, err := model.FromBytes(name, data, k)
+	m, err := model.FromBytes(name, data, model.Options{Kernels: k})
 	if err != nil {
 		return nil, err
 	}

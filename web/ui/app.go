@@ -14,8 +14,6 @@ import (
 
 	"honnef.co/go/js/dom/v2"
 
-	"github.com/glimpse-ml/glimpse/core/ir"
-	"github.com/glimpse-ml/glimpse/core/kernels"
 	"github.com/glimpse-ml/glimpse/core/model"
 	"github.com/glimpse-ml/glimpse/core/train"
 	"github.com/glimpse-ml/glimpse/web/project"
@@ -196,22 +194,13 @@ func (a *App) loadModel() error {
 	}
 	prog.SetValue(1)
 	a.status("Planning the model…")
-	m, err := model.FromBytes(url, data, kernels.Best())
+	m, err := model.FromBytes(url, data, model.Options{})
 	if err != nil {
 		return err
 	}
 	if m.EmbeddingSize() == 0 {
 		return fmt.Errorf("%s: the model names no embedding layer, so it cannot learn new classes", url)
 	}
-	// The app sees what Teachable Machine sees: the centred square of a
-	// picture, not the whole picture stretched (the default backbone's own
-	// policy, after nsfwjs). A 4:3 camera frame then gives the same
-	// embedding here, in the exported model file (which carries this
-	// preprocessing) and in the Teachable Machine export; the thumbnails
-	// show that same square.
-	m.Graph.Meta.Preprocess.Resize = ir.ResizeShorter
-	m.Graph.Meta.Preprocess.ResizeTo = min(m.Graph.InputShape[0], m.Graph.InputShape[1])
-	m.Graph.Meta.Preprocess.Crop = "center"
 	a.model, a.modelName = m, url
 	a.stats.Set("kernels", m.Engine().Kernels())
 	return nil

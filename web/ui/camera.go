@@ -11,7 +11,7 @@ import (
 	"honnef.co/go/js/dom/v2"
 
 	"github.com/glimpse-ml/glimpse/core/imageprep"
-	"github.com/glimpse-ml/glimpse/core/train"
+	"github.com/glimpse-ml/glimpse/core/augment"
 )
 
 // thumbSize is a thumbnail's side in pixels: small enough that thousands
@@ -72,11 +72,11 @@ func fit(w, h int) (int, int) {
 }
 
 // embedSource embeds a video, image or bitmap of size w×h. With augment,
-// it also embeds one augmented view of it (core/train's default: flip,
+// it also embeds one augmented view of it (core/augment's default: flip,
 // crop, rotation, brightness and contrast), drawn from the sample's id so
 // that it is reproducible. The canvas only copies the pixels out: the
 // resizing and normalizing are core/imageprep's, as in the CLI.
-func (a *App) embedSource(src js.Value, w, h int, augment bool, id int) ([]float32, [][]float32, error) {
+func (a *App) embedSource(src js.Value, w, h int, withView bool, id int) ([]float32, [][]float32, error) {
 	if w < 1 || h < 1 {
 		return nil, nil, fmt.Errorf("the image is %dx%d pixels: nothing to see", w, h)
 	}
@@ -99,10 +99,10 @@ func (a *App) embedSource(src js.Value, w, h int, augment bool, id int) ([]float
 		return nil, nil, err
 	}
 	emb, err := a.model.Embed(img)
-	if err != nil || !augment {
+	if err != nil || !withView {
 		return emb, nil, err
 	}
-	view, err := train.DefaultAugment().View(img, augmentSeed, id, 1)
+	view, err := augment.Default().View(img, augmentSeed, id, 1)
 	if err != nil {
 		return nil, nil, err
 	}
