@@ -91,11 +91,20 @@ func ConvForward(k Kernels, s *ConvShape, groups, n int, cols []float32, packed 
 
 // ConvBackwardFilter overwrites dw (HWIO) with the weight gradient summed
 // over the n samples whose im2col rows are cols, given the output
-// gradient dy (n samples of OutH x OutW x OutC).
+// gradient dy (n samples of OutH x OutW x OutC). Each group's product is
+// taken as dWᵀ = dyᵀ·cols, KG columns wide rather than CoutG (a handful
+// of channels against KH*KW*Cin taps): the wider shape fills the GEMMs'
+// vectors, and only the small result is transposed into place.
 func ConvBackwardFilter(k Kernels, s *ConvShape, groups, n int, cols, dy, dw []float32) {
 	coutG, kg, rows := s.OutC/groups, s.KH*s.KW*(s.InC/groups), n*s.OutH*s.OutW
+	dwt := make([]float32, coutG*kg)
 	for g := 0; g < groups; g++ {
-		k.GEMMAtB(kg, coutG, rows, cols[g*rows*kg:(g+1)*rows*kg], kg, dy[g*coutG:], s.OutC, dw[g*coutG:], s.OutC)
+		k.GEMMAtB(coutG, kg, rows, dy[g*coutG:], s.OutC, cols[g*rows*kg:(g+1)*rows*kg], kg, dwt, kg)
+		for j := 0; j < coutG; j++ {
+			for p, v := range dwt[j*kg : (j+1)*kg] {
+				dw[p*s.OutC+g*coutG+j] = v
+			}
+		}
 	}
 }
 

@@ -20,7 +20,7 @@ type Param struct {
 	HasGrad bool
 }
 
-// NewParam makes a parameter holding data (not copied) with the IR shape
+// NewParam makes a parameter holding a copy of data, with the IR shape
 // shape.
 func NewParam(name string, shape []int, data []float32) *Param {
 	n := len(data)
