@@ -168,3 +168,46 @@ func TestPicture(t *testing.T) {
 		t.Error("Blank")
 	}
 }
+
+// A picture dark on the left and bright on the right has one vertical
+// edge. Along each row the map is 4·(I(x+2) − I(x)) for the grey profile I
+// (the kernel's columns sum to −4, 0 and 4), which telescopes: a row sums
+// to 4·(1 + 1 − 0 − 0) = 8 whatever the resizing did to the step, and is
+// 0 away from the edge.
+func TestEdgeMap(t *testing.T) {
+	const w, h = 40, 40
+	rgba := make([]byte, 4*w*h)
+	for y := range h {
+		for x := range w {
+			v := byte(0)
+			if x >= w/2 {
+				v = 255
+			}
+			i := 4 * (y*w + x)
+			rgba[i], rgba[i+1], rgba[i+2], rgba[i+3] = v, v, v, 255
+		}
+	}
+	m, side, err := EdgeMap(rgba, w, h, 20)
+	if err != nil || side != 18 {
+		t.Fatal(side, err)
+	}
+	for y := range side {
+		var sum float64
+		for x := range side {
+			v := m[y*side+x]
+			sum += float64(v)
+			if (x <= 4 || x >= 13) && v != 0 {
+				t.Errorf("(%d,%d): %v away from the edge", y, x, v)
+			}
+			if v != m[x] {
+				t.Errorf("row %d differs from row 0 at %d", y, x)
+			}
+		}
+		if math.Abs(sum-8) > 1e-5 {
+			t.Errorf("row %d sums to %v, want 8", y, sum)
+		}
+	}
+	if _, _, err := EdgeMap(rgba[:10], w, h, 20); err == nil {
+		t.Error("short pixels: no error")
+	}
+}

@@ -14,12 +14,13 @@ type Paper struct {
 	Year int    `json:"year"` // of the paper
 	Cite string `json:"cite"` // authors, title, venue
 	// Top1 is the ImageNet top-1 accuracy in percent the paper reports for
-	// this configuration, and Where the table it is in. Zero when the paper
-	// reports none (LeNet-5 predates ImageNet; GoogLeNet's paper gives
-	// top-5 only, in Top5).
+	// this configuration, Top5 the top-5, and Table the table they are in.
+	// Zero when the paper reports none (LeNet-5 predates ImageNet;
+	// GoogLeNet's paper gives top-5 only). The pages say in words which
+	// setting each figure is (single model, validation set...).
 	Top1  float64 `json:"top1,omitempty"`
 	Top5  float64 `json:"top5,omitempty"`
-	Where string  `json:"where"`
+	Table string  `json:"table,omitempty"`
 }
 
 // Papers lists the zoo's architectures in the order the course meets them.
@@ -27,28 +28,28 @@ func Papers() []Paper {
 	return []Paper{
 		{Arch: "lenet5", Name: "LeNet-5", Year: 1998,
 			Cite:  "Y. LeCun, L. Bottou, Y. Bengio, P. Haffner. Gradient-based learning applied to document recognition. Proc. IEEE 86(11), 1998",
-			Where: "MNIST, not ImageNet: 0.95% test error"},
+			Table: ""},
 		{Arch: "alexnet", Name: "AlexNet", Year: 2012, Top1: 59.3, Top5: 81.8,
 			Cite:  "A. Krizhevsky, I. Sutskever, G. E. Hinton. ImageNet classification with deep convolutional neural networks. NeurIPS 2012",
-			Where: "Table 2, one CNN, ILSVRC-2012 validation: 40.7% top-1 error"},
+			Table: "Table 2"},
 		{Arch: "vgg16", Name: "VGG16", Year: 2014, Top1: 74.4, Top5: 91.9,
 			Cite:  "K. Simonyan, A. Zisserman. Very deep convolutional networks for large-scale image recognition. ICLR 2015",
-			Where: "Table 3, configuration D, scale jittering, single scale: 25.6% top-1 error"},
+			Table: "Table 3"},
 		{Arch: "googlenet", Name: "GoogLeNet", Year: 2014, Top5: 93.33,
 			Cite:  "C. Szegedy et al. Going deeper with convolutions. CVPR 2015",
-			Where: "ILSVRC 2014 classification: 6.67% top-5 error (7 models, 144 crops); the paper reports no top-1"},
+			Table: "Table 2"},
 		{Arch: "mobilenet_v1", Name: "MobileNet v1", Year: 2017, Top1: 70.6,
 			Cite:  "A. G. Howard et al. MobileNets: Efficient convolutional neural networks for mobile vision applications. arXiv:1704.04861",
-			Where: "Table 8, 1.0 MobileNet-224"},
+			Table: "Table 8"},
 		{Arch: "mobilenet_v2", Name: "MobileNet v2", Year: 2018, Top1: 72.0,
 			Cite:  "M. Sandler et al. MobileNetV2: Inverted residuals and linear bottlenecks. CVPR 2018",
-			Where: "Table 4, MobileNetV2 (1.0)"},
+			Table: "Table 4"},
 		{Arch: "mobilenet_v3_small", Name: "MobileNet v3-small", Year: 2019, Top1: 67.4,
 			Cite:  "A. Howard et al. Searching for MobileNetV3. ICCV 2019",
-			Where: "Table 3, MobileNetV3-Small 1.0"},
+			Table: "Table 3"},
 		{Arch: "mobilenet_v3_large", Name: "MobileNet v3-large", Year: 2019, Top1: 75.2,
 			Cite:  "A. Howard et al. Searching for MobileNetV3. ICCV 2019",
-			Where: "Table 3, MobileNetV3-Large 1.0"},
+			Table: "Table 3"},
 	}
 }
 
