@@ -1,0 +1,138 @@
+//go:build js && wasm
+
+package learnui
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"syscall/js"
+
+	"honnef.co/go/js/dom/v2"
+)
+
+// Page is the running course page. Its methods run on the page's one
+// thread; anything that waits (decoding a picture, the camera) runs in a
+// goroutine.
+type Page struct {
+	doc  dom.Document
+	host js.Value // globalThis.glimpseLearn
+	// stats is globalThis.__learnStats, which the browser test reads.
+	stats js.Value
+	// redraw holds each lesson's renderer; a language switch reruns them all.
+	redraw []func()
+
+	pic  picture
+	toy  toyState
+	calc calcState
+	arch archState
+}
+
+// Run starts the page and never returns.
+func Run() {
+	p := &Page{
+		doc:   dom.GetWindow().Document(),
+		host:  js.Global().Get("glimpseLearn"),
+		stats: js.Global().Get("Object").New(),
+	}
+	p.stats.Set("pictures", 0)
+	js.Global().Set("__learnStats", p.stats)
+	p.guard("start", p.start)
+	select {}
+}
+
+func (p *Page) start() {
+	p.setupPixels()
+	p.setupConvolution()
+	p.setupPooling()
+	p.setupArchitectures()
+	p.doc.AddEventListener("glimpse-language", false, func(dom.Event) { p.guard("language", p.rerender) })
+	p.rerender()
+	p.status(text{"Ready.", "준비되었습니다."})
+	p.stats.Set("ready", true)
+	p.spawn("sample", p.loadSample)
+}
+
+// rerender redraws every lesson in the current language.
+func (p *Page) rerender() {
+	for _, f := range p.redraw {
+		f()
+	}
+}
+
+// guard runs f, turning a panic into a message on the page: one lesson's
+// bug must never leave the whole page broken.
+func (p *Page) guard(what string, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.fail(fmt.Errorf("%s: %v", what, r))
+		}
+	}()
+	f()
+}
+
+// spawn runs f in a goroutine under guard.
+func (p *Page) spawn(what string, f func()) { go p.guard(what, f) }
+
+// on wires an event to a handler that runs under guard.
+func (p *Page) on(id, event string, f func()) {
+	p.el(id).AddEventListener(event, false, func(dom.Event) { p.guard(id, f) })
+}
+
+// text is one piece of interface text in both languages.
+type text struct{ en, ko string }
+
+// ko reports whether the page shows Korean.
+func (p *Page) ko() bool { return js.Global().Get("document").Get("documentElement").Get("lang").String() == "ko" }
+
+// t picks the reader's language.
+func (p *Page) t(x text) string {
+	if p.ko() {
+		return x.ko
+	}
+	return x.en
+}
+
+// f formats in the reader's language.
+func (p *Page) f(x text, args ...any) string { return fmt.Sprintf(p.t(x), args...) }
+
+func (p *Page) el(id string) dom.Element { return p.doc.GetElementByID(id) }
+
+func (p *Page) input(id string) *dom.HTMLInputElement { return p.el(id).(*dom.HTMLInputElement) }
+
+// status shows a passing message.
+func (p *Page) status(x text) { p.el("status").SetTextContent(p.t(x)) }
+
+// fail shows an error in the alert region, which screen readers announce.
+func (p *Page) fail(err error) {
+	al := p.el("alert").(dom.HTMLElement)
+	al.SetTextContent(err.Error())
+	al.RemoveAttribute("hidden")
+	js.Global().Get("console").Call("warn", "glimpse:", err.Error())
+}
+
+// message shows a lesson's own message (bad input and the like) in the
+// element with the given id, in the reader's language.
+func (p *Page) message(id string, x text, args ...any) { p.el(id).SetTextContent(p.f(x, args...)) }
+
+// esc escapes text for innerHTML.
+func esc(s string) string { return html.EscapeString(s) }
+
+// digits writes n in full with thousands separators: 61,706.
+func digits(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// minus writes a number with a real minus sign.
+func minus(s string) string { return strings.ReplaceAll(s, "-", "−") }
+
+// num formats a float for tables: a few significant digits, real minus.
+func num(v float64) string { return minus(fmt.Sprintf("%.3g", v)) }
