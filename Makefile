@@ -24,7 +24,7 @@ MODELS     := dist/models/mobilenet_v2_1.0_224.glimpse dist/models/mobilenet_v2_
 VERSION    := $(shell cat core/version/VERSION)
 PACKAGE    := dist/glimpse-ml-glimpse-$(VERSION).tgz
 
-.PHONY: all site serve test tidy test-go test-wasm test-browser test-package test-app bench-browser fuzz vet bench bench-wasm simd imagenet-labels quant-study study clean
+.PHONY: all site serve test tidy test-go test-wasm test-browser test-package test-app test-learn bench-browser fuzz vet bench bench-wasm simd imagenet-labels quant-study study clean
 .DELETE_ON_ERROR:
 
 all: bin/glimpse site $(PACKAGE)
@@ -121,7 +121,11 @@ dist/.static: $(STATIC)
 
 # The app (web/app, web/ui, wasm/app) at the site's root.
 APP_FILES   := index.html app.css app.js store.js manifest.webmanifest favicon.svg
-SW_PRECACHE := $(addprefix dist/,$(APP_FILES) app.wasm wasm_exec.js loader.mjs kernels.wasm kernels_relaxed.wasm models/mobilenet_v2_1.0_224.glimpse)
+# The course page, "Inside the CNN" (web/learn, web/learnui, wasm/learn),
+# beside the app, with its sample picture (CC0, from python3-skimage).
+LEARN_FILES := learn.html learn.css learn.js lang.js
+SW_PRECACHE := $(addprefix dist/,$(APP_FILES) app.wasm wasm_exec.js loader.mjs kernels.wasm kernels_relaxed.wasm models/mobilenet_v2_1.0_224.glimpse \
+	$(LEARN_FILES) learn.wasm sample.png)
 
 dist/app.wasm: $(GO_SOURCES)
 	@mkdir -p $(@D)
@@ -131,13 +135,25 @@ $(addprefix dist/,$(APP_FILES)): dist/%: web/app/%
 	@mkdir -p $(@D)
 	cp $< $@
 
+dist/learn.wasm: $(GO_SOURCES)
+	@mkdir -p $(@D)
+	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o $@ ./wasm/learn
+
+$(addprefix dist/,$(LEARN_FILES)): dist/%: web/learn/%
+	@mkdir -p $(@D)
+	cp $< $@
+
+dist/sample.png: tools/convert/testdata/photos/chelsea.png
+	@mkdir -p $(@D)
+	cp $< $@
+
 # The service worker's cache version is a hash of what it precaches, so a
 # new build replaces the old cache and an unchanged one keeps it.
 dist/sw.js: web/app/sw.js $(SW_PRECACHE)
 	sed "s/__VERSION__/$$(cat $(SW_PRECACHE) | sha256sum | cut -c1-12)/" $< > $@
 
 site: dist/glimpse.wasm dist/glimpse.js dist/wasm_exec.js dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs dist/.static \
-	$(addprefix dist/,$(APP_FILES)) dist/app.wasm dist/sw.js $(MODELS)
+	$(addprefix dist/,$(APP_FILES)) dist/app.wasm $(addprefix dist/,$(LEARN_FILES)) dist/learn.wasm dist/sample.png dist/sw.js $(MODELS)
 
 serve: all
 	bin/glimpse serve dist --addr 127.0.0.1:8080
@@ -149,7 +165,7 @@ vet:
 
 # Unit, reference and golden tests, natively with the pure-Go and the
 # AVX2/FMA kernels; then the fuzzers for a short while each.
-test: vet tidy test-go test-wasm test-browser test-package test-app fuzz
+test: vet tidy test-go test-wasm test-browser test-package test-app test-learn fuzz
 
 # go.mod and go.sum list exactly what the code imports: `go mod tidy` would
 # change nothing (it prints the diff and fails otherwise).
@@ -218,6 +234,11 @@ quant-study: $(NSFWJS)/.decoded build/bench/mobilenet_v2.onnx
 # photos: record, train, predict, export, re-import, offline, bad input.
 test-app: bin/glimpse site $(JS)/node_modules/.installed
 	$(NODE) $(JS)/app-e2e.js dist
+
+# The course page, every lesson, in both languages, with a fake webcam;
+# screenshots in tools/js/artifacts/learn/.
+test-learn: bin/glimpse site $(JS)/node_modules/.installed
+	$(NODE) $(JS)/learn-test.js dist
 
 test-browser: bin/glimpse site dist/glimpse.js $(NSFWJS)/.decoded
 	$(NODE) $(JS)/browser-test.js

@@ -1,5 +1,5 @@
-// Glimpse's service worker: after one visit the app, its WebAssembly, the
-// SIMD kernels and the default model come from this cache, so the app
+// Glimpse's service worker: after one visit the app, the course page, their
+// WebAssembly, the SIMD kernels and the default model come from this cache, so the app
 // works with the network gone. VERSION is replaced at build time by a hash
 // of the precached files: a new build gets a new cache and the old one is
 // deleted once the new worker takes over. URLs are relative to the
@@ -20,6 +20,12 @@ const PRECACHE = [
   'favicon.svg',
   'manifest.webmanifest',
   'models/mobilenet_v2_1.0_224.glimpse',
+  'learn.html',
+  'learn.css',
+  'learn.js',
+  'lang.js',
+  'learn.wasm',
+  'sample.png',
 ];
 
 self.addEventListener('install', (event) => {
