@@ -29,6 +29,8 @@ func Papers() []Paper {
 		{Arch: "lenet5", Name: "LeNet-5", Year: 1998,
 			Cite:  "Y. LeCun, L. Bottou, Y. Bengio, P. Haffner. Gradient-based learning applied to document recognition. Proc. IEEE 86(11), 1998",
 			Table: ""},
+		{Arch: "lenet5_1998", Name: "LeNet-5 (1998)", Year: 1998,
+			Cite: "Y. LeCun, L. Bottou, Y. Bengio, P. Haffner. Gradient-based learning applied to document recognition. Proc. IEEE 86(11), 1998"},
 		{Arch: "alexnet", Name: "AlexNet", Year: 2012, Top1: 59.3, Top5: 81.8,
 			Cite:  "A. Krizhevsky, I. Sutskever, G. E. Hinton. ImageNet classification with deep convolutional neural networks. NeurIPS 2012",
 			Table: "Table 2"},

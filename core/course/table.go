@@ -2,6 +2,7 @@ package course
 
 import (
 	"math/bits"
+	"strings"
 
 	"github.com/glimpse-ml/glimpse/core/ir"
 )
@@ -17,6 +18,7 @@ const (
 	KindDepthwise  Kind = "depthwise"  // one filter per channel (groups = channels)
 	KindPointwise  Kind = "pointwise"  // 1x1 convolution mixing channels
 	KindGrouped    Kind = "grouped"    // groups between 1 and the channel count
+	KindScale      Kind = "scale"      // 1x1 depthwise: a coefficient and a bias per channel (LeNet's trainable subsampling)
 	KindDense      Kind = "dense"      // fully connected
 	KindBatchNorm  Kind = "batchnorm"  // batch normalisation
 	KindMaxPool    Kind = "maxpool"    // max pooling
@@ -90,8 +92,8 @@ func Explore(g *ir.Graph) (*Table, error) {
 		r.Kind = kindOf(n, r.Input, r.Output)
 		if a, ok := ir.ActivationOf(n.Op); ok {
 			r.Act = string(a)
-		} else if n.Op == ir.HardSigmoid {
-			r.Act = string(ir.ActHardSigmoid)
+		} else if n.Op == ir.HardSigmoid || n.Op == ir.Tanh {
+			r.Act = strings.ToLower(string(n.Op))
 		}
 		switch n.Op {
 		case ir.Conv2D:
@@ -123,6 +125,8 @@ func kindOf(n *ir.Node, in, out ir.Shape) Kind {
 	case ir.Conv2D:
 		groups := n.Attrs.GroupCount()
 		switch {
+		case groups > 1 && groups == in[2] && groups == out[2] && n.Attrs.Kernel == [2]int{1, 1}:
+			return KindScale
 		case groups > 1 && groups == in[2] && groups == out[2]:
 			return KindDepthwise
 		case groups > 1:

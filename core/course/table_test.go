@@ -122,13 +122,30 @@ func TestSeparableV2V3(t *testing.T) {
 			}
 		}
 	}
-	for _, arch := range []string{"lenet5", "alexnet", "vgg16", "googlenet"} {
+	for _, arch := range []string{"lenet5", "lenet5_1998", "alexnet", "vgg16", "googlenet"} {
 		tab, err := ExploreArch(arch)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(tab.Blocks) != 0 {
 			t.Errorf("%s has %d separable blocks", arch, len(tab.Blocks))
+		}
+	}
+}
+
+// The 1998 form's subsampling is an average pool and a coefficient and
+// bias per channel: 6 channels, 12 parameters.
+func TestExploreLeNet1998(t *testing.T) {
+	tab, err := ExploreArch("lenet5_1998")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tab.Rows {
+		if r.Name == "s2" && (r.Kind != KindScale || r.Params != 12) {
+			t.Errorf("%+v", r)
+		}
+		if r.Name == "c1_act" && r.Act != "tanh" {
+			t.Errorf("%+v", r)
 		}
 	}
 }

@@ -155,7 +155,7 @@ async function main() {
 
     // Architecture explorer: totals equal the CLI's for every architecture.
     const names = await page.locator("#arch option").evaluateAll((os) => os.map((o) => o.value));
-    check("the explorer offers the eight architectures", names.length === 8, names.join(" "));
+    check("the explorer offers the nine architectures", names.length === 9, names.join(" "));
     for (const name of names) {
       await page.getByLabel("Architecture", { exact: true }).selectOption(name);
       const params = digits(await page.locator("#arch-params").textContent());

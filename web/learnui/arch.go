@@ -29,6 +29,11 @@ var archNotes = map[string]struct{ about, setting text }{
 			"LeNet-5(1998)는 이후 모든 신경망이 되풀이하는 틀입니다. 2개의 합성곱 계층과 3개의 완전 연결 계층으로 이루어진 초기 형태의 CNN으로, 약 6만 개의 매개변수를 가진 가볍고 효율적인 구조입니다. 서브샘플링(풀링)으로 공간 크기를 줄여 다음 층이 더 넓은 영역을 보게 합니다. 원래는 훈련 가능한 가중치를 가진 평균 풀링과 tanh를 썼고, 이 버전은 요즘 강의처럼 ReLU와 최대 풀링을 씁니다. 이미지의 위치 변화, 크기 변화, 왜곡에 강합니다."},
 		text{"MNIST digits, not ImageNet: 0.95% test error.", "ImageNet이 아니라 MNIST 숫자: 시험 오류율 0.95%."},
 	},
+	"lenet5_1998": {
+		text{"LeNet-5 as the 1998 paper built it: the same layers, with a scaled tanh (1.7159·tanh(2x/3)) after every layer and trainable subsampling: each 2×2 average is multiplied by a learned coefficient and shifted by a learned bias, one pair per channel (the rows “coefficient and bias per channel” below: 12 parameters for 6 channels).",
+			"1998년 논문 그대로의 LeNet-5입니다. 계층은 같고, 모든 층 뒤에 스케일된 tanh(1.7159·tanh(2x/3))를 두며, 서브샘플링은 훈련 가능합니다: 2×2 평균에 학습된 계수를 곱하고 학습된 편향을 더하며, 채널마다 한 쌍씩입니다(아래의 “채널별 계수·편향” 행: 채널 6개에 매개변수 12개)."},
+		text{"MNIST digits, not ImageNet: 0.95% test error.", "ImageNet이 아니라 MNIST 숫자: 시험 오류율 0.95%."},
+	},
 	"alexnet": {
 		text{"AlexNet (2012) scaled LeNet's pattern up and started the deep-learning boom: 8 layers (5 convolution, 3 fully connected), about 60 million parameters, max pooling instead of average pooling, ReLU, and a large first kernel (11×11, stride 4) to shrink the picture fast. Trained on ImageNet, its features are far stronger; the three fully connected layers hold most of its parameters.",
 			"AlexNet(2012)은 LeNet을 바탕으로 보완한 후속 모델로, 딥러닝 붐을 일으킨 핵심 모델입니다. 총 8개 계층(합성곱 5개 + 완전 연결 3개), 약 6천만 개의 매개변수로 이루어지며 평균 풀링 대신 최대 풀링(Max Pooling)과 ReLU를 썼고, 큰 첫 커널(11×11, stride 4)로 이미지를 빠르게 줄입니다. 대규모 ImageNet으로 훈련되어 특징 추출이 훨씬 강력하며, 매개변수 대부분은 세 완전 연결 계층에 있습니다."},
@@ -170,6 +175,8 @@ func (p *Page) kindName(r course.Row) string {
 		return p.t(text{"Pointwise convolution", "점별 합성곱"})
 	case course.KindGrouped:
 		return p.f(text{"Grouped convolution (%d groups)", "그룹 합성곱 (그룹 %d개)"}, r.Groups)
+	case course.KindScale:
+		return p.t(text{"Coefficient and bias per channel", "채널별 계수·편향"})
 	case course.KindDense:
 		return p.t(text{"Fully connected", "완전 연결"})
 	case course.KindBatchNorm:
@@ -202,6 +209,8 @@ func (p *Page) kindName(r course.Row) string {
 		return p.t(text{"Sigmoid", "시그모이드"})
 	case ir.ActReLU6:
 		return "ReLU6"
+	case "tanh":
+		return "tanh"
 	}
 	return "ReLU"
 }

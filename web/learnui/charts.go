@@ -53,8 +53,8 @@ func (p *Page) diagram(t *course.Table, pp course.Paper) {
 		}
 	}
 	const left, top, lane, gap = 90.0, 30.0, 70.0, 24.0
-	step := math.Max(3, math.Min(28, 700/float64(len(rows))))
-	width := left + step*float64(len(rows)) + 20
+	step := math.Max(3, math.Min(28, 690/float64(len(rows))))
+	width := math.Max(800, left+step*float64(len(rows))+20)
 	height := top + 2*lane + gap + 40
 	maxSide, maxC := 1.0, 1.0
 	for _, r := range rows {
@@ -104,17 +104,17 @@ func (p *Page) chart() {
 	var b strings.Builder
 	for e := lo; e <= hi; e++ {
 		xx := left + (e-lo)/(hi-lo)*(w-left-right)
-		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="#8884"/><text x="%g" y="%g" font-size="11" text-anchor="middle">10<tspan dy="-5" font-size="8">%d</tspan></text>`,
+		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="#8884"/><text x="%g" y="%g" font-size="13" text-anchor="middle">10<tspan dy="-6" font-size="9">%d</tspan></text>`,
 			xx, xx, top, h-bottom+30, xx, h-bottom+44, int(e))
 	}
 	for a := accLo; a <= accHi; a += 5 {
-		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="#8884"/><text x="%g" y="%g" font-size="11" text-anchor="end">%g%%</text>`,
+		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="#8884"/><text x="%g" y="%g" font-size="13" text-anchor="end">%g%%</text>`,
 			left, w-right, y(a), y(a), left-4, y(a)+4, a)
 	}
-	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="12" text-anchor="middle">%s</text>`, (left+w-right)/2, h-bottom+62,
+	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="14" text-anchor="middle">%s</text>`, (left+w-right)/2, h-bottom+64,
 		esc(p.t(text{"multiply-accumulates per picture (log scale)", "사진 한 장의 곱셈-누산 연산 수 (로그 눈금)"})))
-	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="11">%s</text>`, left+4, h-bottom+22,
-		esc(p.t(text{"no ImageNet top-1 in the paper ↓", "논문에 ImageNet top-1 없음 ↓"})))
+	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="12" text-anchor="end">%s</text>`, w-right, h-bottom+26,
+		esc(p.t(text{"↑ no ImageNet top-1 in the paper", "↑ 논문에 ImageNet top-1 없음"})))
 	var maxP float64
 	type point struct {
 		pp     course.Paper
@@ -123,6 +123,9 @@ func (p *Page) chart() {
 	}
 	var pts []point
 	for _, pp := range p.arch.papers {
+		if pp.Arch == "lenet5_1998" {
+			continue // the same cost as lenet5, and no ImageNet figure
+		}
 		t, err := p.table(pp.Arch)
 		if err != nil {
 			continue
@@ -145,7 +148,7 @@ func (p *Page) chart() {
 		if pt.pp.Top1 > 0 {
 			acc = fmt.Sprintf("top-1 %.1f%%", pt.pp.Top1)
 		}
-		fmt.Fprintf(&b, `<g><title>%s: %s %s, %s MACs, %s</title><circle cx="%.1f" cy="%.1f" r="%.1f" fill="#1f6feb55"%s/><text x="%.1f" y="%.1f" font-size="11">%s</text></g>`,
+		fmt.Fprintf(&b, `<g><title>%s: %s %s, %s MACs, %s</title><circle cx="%.1f" cy="%.1f" r="%.1f" fill="#1f6feb55"%s/><text x="%.1f" y="%.1f" font-size="13">%s</text></g>`,
 			esc(pt.pp.Name), digits(pt.params), esc(p.t(text{"parameters", "매개변수"})), digits(pt.macs), esc(acc),
 			cx, cy, r, stroke, cx+r+2, cy+4, esc(pt.pp.Name))
 	}

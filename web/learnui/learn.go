@@ -83,7 +83,9 @@ func (p *Page) on(id, event string, f func()) {
 type text struct{ en, ko string }
 
 // ko reports whether the page shows Korean.
-func (p *Page) ko() bool { return js.Global().Get("document").Get("documentElement").Get("lang").String() == "ko" }
+func (p *Page) ko() bool {
+	return js.Global().Get("document").Get("documentElement").Get("lang").String() == "ko"
+}
 
 // t picks the reader's language.
 func (p *Page) t(x text) string {
