@@ -24,7 +24,7 @@ MODELS     := dist/models/mobilenet_v2_1.0_224.glimpse dist/models/mobilenet_v2_
 VERSION    := $(shell cat core/version/VERSION)
 PACKAGE    := dist/glimpse-ml-glimpse-$(VERSION).tgz
 
-.PHONY: all site serve test tidy test-go test-wasm test-browser test-package test-app test-learn bench-browser fuzz vet bench bench-wasm simd imagenet-labels quant-study study clean
+.PHONY: all site serve test tidy test-go test-wasm test-browser test-package test-app test-learn test-tm bench-browser fuzz vet bench bench-wasm simd imagenet-labels quant-study study clean
 .DELETE_ON_ERROR:
 
 all: bin/glimpse site $(PACKAGE)
@@ -165,7 +165,7 @@ vet:
 
 # Unit, reference and golden tests, natively with the pure-Go and the
 # AVX2/FMA kernels; then the fuzzers for a short while each.
-test: vet tidy test-go test-wasm test-browser test-package test-app test-learn fuzz
+test: vet tidy test-go test-wasm test-browser test-package test-app test-learn test-tm fuzz
 
 # go.mod and go.sum list exactly what the code imports: `go mod tidy` would
 # change nothing (it prints the diff and fails otherwise).
@@ -239,6 +239,12 @@ test-app: bin/glimpse site $(JS)/node_modules/.installed
 # screenshots in tools/js/artifacts/learn/.
 test-learn: bin/glimpse site $(JS)/node_modules/.installed
 	$(NODE) $(JS)/learn-test.js dist
+
+# A real Teachable Machine export, made by @teachablemachine/image in
+# headless Chromium on a locally served MobileNetV2, converted from its zip
+# and its folder: glimpse predict gives the library's probabilities.
+test-tm: bin/glimpse $(NSFWJS)/.decoded $(JS)/node_modules/.installed
+	$(NODE) $(JS)/tm-import-check.js
 
 test-browser: bin/glimpse site dist/glimpse.js $(NSFWJS)/.decoded
 	$(NODE) $(JS)/browser-test.js
