@@ -420,21 +420,19 @@ func TestErrors(t *testing.T) {
 }
 
 // FuzzFromTFJS feeds the front ends damaged model.json files beside the
-// fixtures' real shards: any outcome but a panic or a hang is fine.
+// fixtures' real shards (a layers model, a graph model, and the two nested
+// layers models): any outcome but a panic or a hang is fine.
 func FuzzFromTFJS(f *testing.F) {
-	for _, name := range []string{"layers_small", "graph_small"} {
+	fixtures := []string{"layers_small", "graph_small", "nested_functional", "nested_sequential"}
+	for i, name := range fixtures {
 		data, err := os.ReadFile(filepath.Join("testdata", name, "model.json"))
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data, name == "graph_small")
+		f.Add(data, uint8(i))
 	}
-	f.Fuzz(func(t *testing.T, data []byte, graph bool) {
-		name := "layers_small"
-		if graph {
-			name = "graph_small"
-		}
-		dir := copyFixture(t, name)
+	f.Fuzz(func(t *testing.T, data []byte, fixture uint8) {
+		dir := copyFixture(t, fixtures[int(fixture)%len(fixtures)])
 		path := filepath.Join(dir, "model.json")
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
