@@ -252,6 +252,28 @@ func TestExportPredictsAsTheClassifier(t *testing.T) {
 				}
 			}
 		}
+		// The confusion matrix counts the examples (not the views) by
+		// the head's most probable class, as a plain loop does.
+		conf, err := c.Confusion()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := c.Samples()
+		want := make([][]int, 3)
+		for i := range want {
+			want[i] = make([]int, 3)
+		}
+		for i := 0; i < s.Len(); i++ {
+			if s.Origin[i] == i {
+				p, _ := c.Probabilities(s.Row(i))
+				want[s.Y[i]][slices.Index(p, slices.Max(p))]++
+			}
+		}
+		for i := range want {
+			if !slices.Equal(conf[i], want[i]) {
+				t.Fatalf("%s: confusion %v, want %v", head, conf, want)
+			}
+		}
 		wantDim := 8
 		if head == "strong" {
 			wantDim = 12 + 8 // the 16x16 level's average, then the embedding

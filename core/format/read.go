@@ -68,6 +68,13 @@ func (i *Info) WeightDType() DType {
 	return best
 }
 
+// Hash names the file's exact contents: the CRC-32C checksums of its
+// header and of its data section, which the header stores and Read
+// verifies, so naming a file costs nothing. A project records the hash of
+// the backbone its embeddings came from and can tell when the backbone
+// changed.
+func (i *Info) Hash() string { return fmt.Sprintf("crc32c:%08x:%08x", i.HeaderCRC, i.DataCRC) }
+
 // Lookup returns the metadata entry with the given key.
 func (i *Info) Lookup(key string) (KV, bool) {
 	for _, kv := range i.Metadata {

@@ -1,5 +1,11 @@
 package ir
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
 // Meta is what a model file says about its network besides the graph:
 // enough for the CLI, the browser and the source framework to agree on
 // every pixel and every label.
@@ -52,4 +58,33 @@ func TorchvisionPreprocess(h, w int) Preprocess {
 		p.Offset[c] = float32(-mean[c] / std[c])
 	}
 	return p
+}
+
+// String writes p as a --preprocess spec (the grammar of FORMAT.md,
+// section 8) that reads back to the same values: scale and offset are
+// written exactly, as float32. It names a rule in one line, as a saved
+// project records the rule its embeddings were made with.
+func (p Preprocess) String() string {
+	var items []string
+	switch p.Resize {
+	case ResizeShorter:
+		items = append(items, fmt.Sprintf("resize=shorter:%d", p.ResizeTo), "crop=center")
+	case ResizeStretch:
+		items = append(items, "resize=stretch")
+	}
+	num := func(v [3]float32) string {
+		if v[0] == v[1] && v[1] == v[2] {
+			return strconv.FormatFloat(float64(v[0]), 'g', -1, 32)
+		}
+		s := make([]string, 3)
+		for i, x := range v {
+			s[i] = strconv.FormatFloat(float64(x), 'g', -1, 32)
+		}
+		return strings.Join(s, ":")
+	}
+	items = append(items, "scale="+num(p.Scale), "offset="+num(p.Offset))
+	if p.Channels != "" {
+		items = append(items, "channels="+p.Channels)
+	}
+	return strings.Join(items, ",")
 }

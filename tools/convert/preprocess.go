@@ -237,28 +237,5 @@ func parseNumber(s string) (float64, error) {
 }
 
 // FormatPreprocess writes p as a spec that ParsePreprocess reads back to
-// the same values (scale and offset are written exactly, as float32).
-func FormatPreprocess(p ir.Preprocess) string {
-	var items []string
-	switch p.Resize {
-	case ir.ResizeShorter:
-		items = append(items, fmt.Sprintf("resize=shorter:%d", p.ResizeTo), "crop=center")
-	case ir.ResizeStretch:
-		items = append(items, "resize=stretch")
-	}
-	num := func(v [3]float32) string {
-		if v[0] == v[1] && v[1] == v[2] {
-			return strconv.FormatFloat(float64(v[0]), 'g', -1, 32)
-		}
-		s := make([]string, 3)
-		for i, x := range v {
-			s[i] = strconv.FormatFloat(float64(x), 'g', -1, 32)
-		}
-		return strings.Join(s, ":")
-	}
-	items = append(items, "scale="+num(p.Scale), "offset="+num(p.Offset))
-	if p.Channels != "" {
-		items = append(items, "channels="+p.Channels)
-	}
-	return strings.Join(items, ",")
-}
+// the same values (see ir.Preprocess.String).
+func FormatPreprocess(p ir.Preprocess) string { return p.String() }

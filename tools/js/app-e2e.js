@@ -21,6 +21,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const net = require("net");
+const zlib = require("zlib");
 const { spawn, execFileSync } = require("child_process");
 const { chromium } = require("playwright-core");
 const { PNG } = require("pngjs");
@@ -31,6 +32,7 @@ const SITE = path.resolve(process.argv[2] || path.join(ROOT, "dist"));
 const ART = path.join(__dirname, "artifacts");
 const PHOTOS = path.join(ROOT, "tools", "convert", "testdata", "photos");
 const WIDE = path.join(ART, "wide.png");
+const TALL = path.join(ART, "tall.png");
 
 // writeWide writes a 336x224 picture: the cat in the middle, a strip of
 // the rocket on each side. Its centred square is the cat.
@@ -45,6 +47,83 @@ function writeWide() {
     }
   }
   fs.writeFileSync(WIDE, PNG.sync.write(out));
+  // And a 224x300 one: the cat with a strip of the rocket above and below.
+  const tall = new PNG({ width: 224, height: 300 });
+  for (let y = 0; y < 300; y++) {
+    for (let x = 0; x < 224; x++) {
+      const [src, sy] = y < 38 ? [rocket, y] : y >= 262 ? [rocket, y - 76] : [cat, y - 38];
+      src.data.copy(tall.data, 4 * (y * 224 + x), 4 * (sy * src.width + x), 4 * (sy * src.width + x) + 4);
+    }
+  }
+  fs.writeFileSync(TALL, PNG.sync.write(tall));
+}
+
+// withBackbone returns a project file whose header names another backbone
+// hash, with its checksum made anew: what a project saved with another
+// model looks like.
+function withBackbone(buf, hash) {
+  const hl = buf.readUInt32LE(12);
+  const hdr = JSON.parse(buf.subarray(16, 16 + hl).toString());
+  hdr.backboneHash = hash;
+  const h = Buffer.from(JSON.stringify(hdr));
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(h.length);
+  const body = Buffer.concat([buf.subarray(0, 12), len, h, buf.subarray(16 + hl, buf.length - 4)]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32LE(zlib.crc32(body));
+  return Buffer.concat([body, crc]);
+}
+
+// sameEverywhere holds the app to glimpse.js and to the command line on
+// pictures of three shapes: the app's embedding (read back from the
+// prediction it shows) must be glimpse.js's in a page of its own within
+// 1e-5 and the CLI's on the default model within 1e-4 of the largest
+// feature; its probabilities must be those `glimpse predict` gives on the
+// model file the app exported, within 1e-4 (that file stores the head in
+// f16). Returns the three largest differences.
+async function sameEverywhere(ctx, page, origin, modelFile) {
+  const pics = [WIDE, TALL, path.join(PHOTOS, "chelsea.png")];
+  const app = [];
+  for (const p of pics) {
+    await page.getByLabel("Predict images").setInputFiles(p);
+    await page.waitForFunction((n) => (window.__glimpseStats.lastPrediction || {}).name === n, path.basename(p));
+    app.push(await page.evaluate(() => {
+      const l = window.__glimpseStats.lastPrediction;
+      return { e: Array.from(l.embedding), p: { ...l.probabilities } };
+    }));
+  }
+  const lib = await ctx.newPage();
+  await lib.goto(`${origin}/demo.html`);
+  const libE = await lib.evaluate(async (files) => {
+    const { load } = await import("/glimpse.js");
+    const m = await load("models/mobilenet_v2_1.0_224.glimpse");
+    const out = [];
+    for (const b64 of files) {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      out.push(Array.from(await m.embed(new Blob([bytes], { type: "image/png" }))));
+    }
+    m.dispose();
+    return out;
+  }, pics.map((p) => fs.readFileSync(p).toString("base64")));
+  await lib.close();
+  const cliE = JSON.parse(execFileSync(GLIMPSE, ["predict", "-m", path.join(SITE, "models", "mobilenet_v2_1.0_224.glimpse"), "--json", ...pics]).toString()).results.map((r) => r.embedding);
+  const cliP = JSON.parse(execFileSync(GLIMPSE, ["predict", "-m", modelFile, "--json", "--top", "0", ...pics]).toString()).results;
+  let dLib = 0;
+  let dCLI = 0;
+  let dP = 0;
+  app.forEach((a, i) => {
+    const scale = Math.max(...cliE[i].map(Math.abs));
+    a.e.forEach((v, j) => {
+      dLib = Math.max(dLib, Math.abs(v - libE[i][j]));
+      dCLI = Math.max(dCLI, Math.abs(v - cliE[i][j]) / scale);
+    });
+    for (const q of cliP[i].predictions) dP = Math.max(dP, Math.abs(a.p[q.className] - q.probability));
+  });
+  const shapes = "336x224, 224x300 and 224x224 PNGs";
+  check(`the app and glimpse.js give the same embedding for ${shapes} within 1e-5`, app[0].e.length === 1280 && dLib <= 1e-5, `max difference ${dLib.toExponential(2)}`);
+  check("... and the CLI's on the default model within 1e-4 of the largest feature", dCLI <= 1e-4, `${dCLI.toExponential(2)}`);
+  check("the app's probabilities are glimpse predict's on the model it exported, within 1e-4", dP <= 1e-4, `max difference ${dP.toExponential(2)}`);
+  return [dLib, dCLI, dP];
 }
 const GLIMPSE = path.join(ROOT, "bin", "glimpse");
 const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -83,6 +162,7 @@ let server;
 let tmServer;
 const origins = []; // the local origins pages may request from
 let tmDiff = NaN;
+let sameDiffs = [NaN, NaN, NaN];
 
 // Exports for Teachable Machine, unzips with Python's zipfile, and runs
 // the model in a page with @teachablemachine/image 0.8.5 and TF.js's CPU
@@ -287,6 +367,7 @@ async function main() {
   const top = (i) => cli.results && cli.results[i].predictions[0].className;
   check("the exported model gives the same top-1 with the CLI", top(0) === "Class 1" && top(1) === "Class 2" && top(2) === "Class 1", JSON.stringify(cli).slice(0, 300));
   tmDiff = await teachable(ctx, page, cli);
+  sameDiffs = await sameEverywhere(ctx, page, origin, modelFile);
 
   await page.getByLabel("Predict images").setInputFiles(path.join(PHOTOS, "chelsea.png"));
   await page.waitForSelector(".prediction");
@@ -316,6 +397,30 @@ async function main() {
   check("the re-imported project's head predicts class 1", await winner(page, "Class 1"));
   await saved(page);
   await shot(page, "7-reimported");
+
+  // A project embedded by another backbone: the app says so, drops its
+  // head, refuses to train on the mix, and re-embeds from the thumbnails.
+  const otherProj = path.join(ART, "other-backbone.glimpseproj");
+  fs.writeFileSync(otherProj, withBackbone(fs.readFileSync(projFile), "crc32c:00000000:00000000"));
+  await page.getByLabel("Import project").setInputFiles(otherProj);
+  await page.waitForFunction(() => /another backbone/.test(document.getElementById("alert").textContent), null, { timeout: 20000 }).catch(() => {});
+  const staleAlert = await page.locator("#alert").textContent();
+  check("a project embedded by another backbone is flagged, with the ways out", /another backbone/.test(staleAlert) &&
+    await page.getByRole("button", { name: "Re-embed samples" }).count() === 1 && await page.getByRole("button", { name: "Record again" }).count() === 1, staleAlert.slice(0, 160));
+  check("... its head is not used", await page.getByRole("meter").count() === 0);
+  const trainedBefore = (await stats(page)).trained;
+  await page.getByRole("button", { name: "Train" }).click();
+  await page.waitForTimeout(500);
+  check("... and training is refused until the samples are made again", (await stats(page)).trained === trainedBefore &&
+    await page.getByRole("button", { name: "Re-embed samples" }).count() === 1);
+  await shot(page, "7b-other-backbone");
+  await page.getByRole("button", { name: "Re-embed samples" }).click();
+  await page.waitForFunction(() => window.__glimpseStats.stale === false, null, { timeout: 60000 });
+  check("re-embedding keeps every sample", await count(page, "Class 1") === n1 && await count(page, "Class 2") === n2);
+  await page.getByRole("button", { name: "Train" }).click();
+  await page.waitForFunction((t) => window.__glimpseStats.trained > t, trainedBefore, { timeout: 120000 });
+  check("the re-embedded samples train a head that predicts class 1", await winner(page, "Class 1"));
+  await saved(page);
 
   // 4. Storage full: a message, and nothing lost.
   const cdp = await ctx.newCDPSession(page);
@@ -392,7 +497,8 @@ async function main() {
 
   console.log(`figures: navigation_to_ready_ms=${readyMs} navigation_to_live_prediction_ms=${liveMs} ` +
     `embeddings_per_s_recording=${rate.toFixed(1)} prediction_fps=${(fps || 0).toFixed(1)} train_ms=${trainMs} (${n1}+${n2} samples, 30 epochs) ` +
-    `teachable_machine_max_probability_diff=${tmDiff.toExponential(2)}`);
+    `teachable_machine_max_probability_diff=${tmDiff.toExponential(2)} ` +
+    `app_vs_glimpsejs_embedding=${sameDiffs[0].toExponential(2)} app_vs_cli_embedding_rel=${sameDiffs[1].toExponential(2)} app_vs_cli_exported_probability=${sameDiffs[2].toExponential(2)}`);
 }
 
 main().catch((e) => { failed++; console.error(e); }).finally(() => {

@@ -14,24 +14,18 @@
 // An ES module with no build step: it finds glimpse.wasm, wasm_exec.js (the
 // Go runtime's glue), loader.mjs and the SIMD kernels (kernels*.wasm)
 // beside itself. The Go program starts once per page, on the first load(),
-// and serves every model. The browser decodes images (createImageBitmap
-// without colour-space conversion or premultiplication); resizing and
-// normalizing happen in Go with the same code as the command line, as the
-// model file prescribes, so a PNG gets the same probabilities in both.
+// and serves every model. This module only checks arguments and hands
+// them over: downloading with progress, reading pixels (the browser
+// decodes, without colour-space conversion or premultiplication), resizing
+// and normalizing as the model file prescribes, training and exporting
+// are the Go browser runtime's (wasm/browser), the same code the app
+// runs, so a PNG gets the same numbers here, in the app and from the
+// command line.
 //
 // Every failure rejects the Promise with an Error whose message says what
 // went wrong; the runtime survives it and the next call works.
 
 const here = (name) => new URL(name, import.meta.url);
-
-// A model larger than this is refused before it is read any further: no
-// MobileNet comes near it, and reading on would only exhaust memory.
-const MAX_MODEL_BYTES = 512 << 20;
-
-// Without a Content-Length (the server compressed the file), progress is
-// estimated against this many bytes, about a MobileNet's size, and
-// approaches 1 without reaching it until the last byte arrives.
-const PROGRESS_ESTIMATE = 8 << 20;
 
 // The one Go runtime of this page, started by the first load().
 let runtimePromise = null;
@@ -83,7 +77,7 @@ async function boot() {
   return rt;
 }
 
-// call invokes a Go function and unwraps its {value} or {error}.
+// call invokes a synchronous Go function and unwraps its {value} or {error}.
 function call(rt, name, ...args) {
   if (rt.exited) throw new Error('the Glimpse runtime has stopped; reload the page');
   const r = rt.api[name](...args);
@@ -91,36 +85,10 @@ function call(rt, name, ...args) {
   return r.value;
 }
 
-// readAll streams body, reporting progress, into one Uint8Array.
-async function readAll(body, total, name, onProgress) {
-  const reader = body.getReader();
-  const chunks = [];
-  let received = 0;
-  let last = -1;
-  const report = (f) => {
-    if (onProgress && f > last) {
-      last = f;
-      onProgress(f, { loaded: received, total: total || null });
-    }
-  };
-  report(0);
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    received += value.length;
-    if (received > MAX_MODEL_BYTES) {
-      reader.cancel();
-      throw new Error(`${name}: larger than ${MAX_MODEL_BYTES >> 20} MB, not a model Glimpse can load`);
-    }
-    chunks.push(value);
-    const f = total ? received / total : received / (received + PROGRESS_ESTIMATE);
-    report(Math.min(f, 0.999));
-  }
-  const bytes = new Uint8Array(received);
-  let off = 0;
-  for (const c of chunks) { bytes.set(c, off); off += c.length; }
-  report(1);
-  return bytes;
+// callAsync invokes a Go function that returns a Promise.
+async function callAsync(rt, name, ...args) {
+  if (rt.exited) throw new Error('the Glimpse runtime has stopped; reload the page');
+  return rt.api[name](...args);
 }
 
 /**
@@ -134,28 +102,20 @@ async function readAll(body, total, name, onProgress) {
  */
 export async function load(urlOrBlob, { onProgress, simd = true } = {}) {
   const rtPromise = startRuntime(); // start Go while the model downloads
-  let bytes;
+  let source;
   let name;
   if (typeof Blob !== 'undefined' && urlOrBlob instanceof Blob) {
     name = urlOrBlob.name || 'the model Blob';
-    bytes = await readAll(urlOrBlob.stream(), urlOrBlob.size, name, onProgress);
+    source = urlOrBlob;
   } else if (typeof urlOrBlob === 'string' || urlOrBlob instanceof URL) {
     name = String(urlOrBlob);
-    let res;
-    try {
-      res = await fetch(urlOrBlob);
-    } catch (e) {
-      throw new Error(`${name}: could not fetch the model (${e.message})`);
-    }
-    if (!res.ok) throw new Error(`${name}: the server answered HTTP ${res.status} ${res.statusText}`.trim());
-    const encoded = (res.headers.get('Content-Encoding') || 'identity') !== 'identity';
-    const length = Number(res.headers.get('Content-Length')) || 0;
-    bytes = await readAll(res.body, encoded ? 0 : length, name, onProgress);
+    source = fetch(urlOrBlob);
+    source.catch(() => {}); // Go reads the failure; the page must not see it unhandled
   } else {
     throw new TypeError('load() takes a URL or a Blob');
   }
   const rt = await rtPromise;
-  const info = call(rt, 'load', bytes, name, simd !== false);
+  const info = await callAsync(rt, 'load', source, name, simd !== false, typeof onProgress === 'function' ? onProgress : null);
   return new Model(rt, info);
 }
 
@@ -177,82 +137,6 @@ export async function runtimeInfo() {
     memoryBytes: rt.memory.buffer.byteLength,
     ...call(rt, 'stats'),
   };
-}
-
-// The canvas images are drawn on to read their pixels, reused across
-// calls (a webcam at video rate would otherwise make one per frame).
-let scratch = null;
-
-function readPixels(source, width, height) {
-  if (!scratch) {
-    const canvas = new OffscreenCanvas(width, height);
-    scratch = { canvas, ctx: canvas.getContext('2d', { willReadFrequently: true }) };
-  }
-  const { canvas, ctx } = scratch;
-  if (canvas.width !== width || canvas.height !== height) {
-    canvas.width = width;
-    canvas.height = height;
-  } else {
-    ctx.clearRect(0, 0, width, height);
-  }
-  ctx.drawImage(source, 0, 0, width, height);
-  return ctx.getImageData(0, 0, width, height);
-}
-
-const bitmapOptions = { colorSpaceConversion: 'none', premultiplyAlpha: 'none' };
-
-function has(name) { return typeof globalThis[name] === 'function'; }
-
-function checkSize(w, h, what) {
-  if (!(w > 0 && h > 0)) throw new Error(`the ${what} is ${w}x${h} pixels: nothing to see`);
-}
-
-// pixels returns straight-alpha RGBA bytes for anything classify accepts.
-async function pixels(x) {
-  if (has('ImageData') && x instanceof ImageData) {
-    return x;
-  }
-  if (has('HTMLVideoElement') && x instanceof HTMLVideoElement) {
-    if (x.readyState < 2 || !x.videoWidth) {
-      throw new Error(`the video has no frame yet (readyState ${x.readyState}): wait for its 'playing' event`);
-    }
-    return readPixels(x, x.videoWidth, x.videoHeight);
-  }
-  if (has('HTMLImageElement') && x instanceof HTMLImageElement) {
-    if (!x.complete) throw new Error("the image has not finished loading: wait for its 'load' event or await img.decode()");
-    if (!x.naturalWidth) throw new Error(`the image ${x.currentSrc || x.src || '(no src)'} has no pixels: it is empty or failed to decode`);
-    return bitmapPixels(x);
-  }
-  if (has('ImageBitmap') && x instanceof ImageBitmap) {
-    checkSize(x.width, x.height, 'ImageBitmap');
-    return readPixels(x, x.width, x.height);
-  }
-  if ((has('HTMLCanvasElement') && x instanceof HTMLCanvasElement) || (has('OffscreenCanvas') && x instanceof OffscreenCanvas)) {
-    checkSize(x.width, x.height, 'canvas');
-    return readPixels(x, x.width, x.height);
-  }
-  if (has('Blob') && x instanceof Blob) {
-    if (x.size === 0) throw new Error(`${x.name || 'the image Blob'} is empty`);
-    return bitmapPixels(x, x.name || 'the image Blob');
-  }
-  throw new TypeError('expected an HTMLImageElement, HTMLVideoElement, HTMLCanvasElement, OffscreenCanvas, ImageBitmap, ImageData or Blob');
-}
-
-// bitmapPixels decodes with the platform, leaving the file's colours and
-// alpha as they are (the command line does no colour management either).
-async function bitmapPixels(x, name) {
-  let bmp;
-  try {
-    bmp = await createImageBitmap(x, bitmapOptions);
-  } catch (e) {
-    throw new Error(`${name || 'the image'}: the browser could not decode it (${e.message})`);
-  }
-  try {
-    checkSize(bmp.width, bmp.height, 'image');
-    return readPixels(bmp, bmp.width, bmp.height);
-  } finally {
-    bmp.close();
-  }
 }
 
 /** A loaded model. Create one with load(). */
@@ -287,14 +171,12 @@ class Model {
     }
     if (!(topk >= 0)) throw new Error(`topk ${topk}: want a number of classes, 0 for all`);
     const k = Number.isFinite(topk) ? Math.floor(topk) : 0;
-    const img = await pixels(x);
-    return call(this.#rt, 'classify', this.#handle, img.data, img.width, img.height, k);
+    return callAsync(this.#rt, 'classify', this.#handle, x, k);
   }
 
   /** The backbone's features for x, a Float32Array of info().embeddingSize. */
   async embed(x) {
-    const img = await pixels(x);
-    const bytes = call(this.#rt, 'embed', this.#handle, img.data, img.width, img.height);
+    const bytes = await callAsync(this.#rt, 'embed', this.#handle, x);
     return new Float32Array(bytes.buffer, 0, bytes.byteLength / 4);
   }
 
@@ -357,9 +239,7 @@ class Classifier {
    */
   async addExample(x, label) {
     if (typeof label !== 'string' || label === '') throw new Error('addExample(x, label) needs a class name');
-    const img = await pixels(x);
-    return call(this.#rt, 'classifierAdd', this.#handle, this.#model, img.data, img.width, img.height,
-      label, this.#opts.views, this.#opts.seed);
+    return callAsync(this.#rt, 'classifierAdd', this.#handle, x, label, this.#opts.views, this.#opts.seed);
   }
 
   /**
@@ -381,15 +261,14 @@ class Classifier {
       throw new Error('augment is set when the classifier is made (model.classifier({augment})): views are embedded as examples are added');
     }
     const opts = { head: this.#opts.head, epochs, batchSize, learningRate, seed: seed === undefined ? this.#opts.seed : seed };
-    return call(this.#rt, 'classifierTrain', this.#handle, opts, onEpoch);
+    return callAsync(this.#rt, 'classifierTrain', this.#handle, opts, onEpoch);
   }
 
   /** The topk most probable classes for x, as [{className, probability}]. */
   async predict(x, { topk = 0 } = {}) {
     if (!(topk >= 0)) throw new Error(`topk ${topk}: want a number of classes, 0 for all`);
     const k = Number.isFinite(topk) ? Math.floor(topk) : 0;
-    const img = await pixels(x);
-    return call(this.#rt, 'classifierPredict', this.#handle, this.#model, img.data, img.width, img.height, k);
+    return callAsync(this.#rt, 'classifierPredict', this.#handle, x, k);
   }
 
   /**
@@ -398,7 +277,7 @@ class Classifier {
    * reads back and `glimpse predict` runs.
    */
   async export() {
-    const bytes = call(this.#rt, 'classifierExport', this.#handle, this.#model);
+    const bytes = await callAsync(this.#rt, 'classifierExport', this.#handle);
     return new Blob([bytes], { type: 'application/octet-stream' });
   }
 

@@ -1,91 +1,73 @@
 //go:build js && wasm
 
-// Command glimpse is the browser runtime: compiled with GOOS=js
-// GOARCH=wasm it becomes dist/glimpse.wasm, the engine behind glimpse.js
-// (the ES module beside this file, which is the public API). It exposes
-// one global object, __glimpse, whose functions take and return plain
-// JavaScript values: every call returns {value} or {error}, never throws,
-// and glimpse.js turns errors into rejected Promises.
+// Command glimpse is the program behind the JavaScript API: compiled with
+// GOOS=js GOARCH=wasm it becomes dist/glimpse.wasm, which glimpse.js (the
+// ES module beside this file, the public API) starts once per page. It
+// exposes one global object, __glimpse, whose functions take and return
+// plain JavaScript values, and is only that bridge: loading, pixels,
+// yielding, memory, errors and the classifier are the browser runtime's
+// (wasm/browser), which the app stands on too.
 //
-// Every call recovers from panics and reports them as errors: the Go
-// program must outlive any bad model or image, since a dead Go runtime
-// cannot be restarted without reloading the page.
+// Synchronous functions return {value} or {error} and never throw; the
+// others return a Promise. glimpse.js turns errors into rejections.
 //
 // The program is kept lean (it is the download every user of the library
-// pays for): no net/http, no DOM bindings; pixels arrive as RGBA bytes
-// that the JavaScript side read from a canvas.
+// pays for): no net/http, no DOM bindings, no user interface.
 package main
 
 import (
 	"errors"
 	"fmt"
-	"image"
+	"math"
 	"runtime"
-	"runtime/debug"
 	"syscall/js"
 	"unsafe"
 
-	"github.com/glimpse-ml/glimpse/core/classifier"
-	"github.com/glimpse-ml/glimpse/core/imageprep"
 	"github.com/glimpse-ml/glimpse/core/kernels"
 	"github.com/glimpse-ml/glimpse/core/model"
+	"github.com/glimpse-ml/glimpse/core/train"
 	"github.com/glimpse-ml/glimpse/core/version"
+	"github.com/glimpse-ml/glimpse/wasm/browser"
 )
 
-// runtimeState holds the models loaded in this page, by handle, and the
-// one pixel buffer every call copies its image into: reusing it keeps the
-// wasm memory flat however many frames a page classifies.
-type runtimeState struct {
-	models map[int]*model.Model
-	next   int
-	pix    []byte
-
-	// The classifiers being built in this page, by handle (from the same
-	// counter as models), and the ones whose training is under way: while
-	// a training yields to the event loop between epochs, the page must
-	// not change or export what it trains on.
-	classifiers map[int]*classifier.Classifier
-	training    map[int]bool
-
-	// The constructors isBytes tests against, looked up once: every
-	// js.Value made from a JavaScript object costs a finalizer.
-	uint8Array, uint8ClampedArray js.Value
-
-	// Calls and bytes of JavaScript arrays received since the last
-	// collection (see collect).
-	calls, pinned int
+// bridge holds the models and classifiers of this page by handle.
+type bridge struct {
+	rt          *browser.Runtime
+	models      map[int]*browser.Model
+	classifiers map[int]*browser.Classifier
+	next        int
 }
 
 func main() {
-	st := &runtimeState{
-		models:            map[int]*model.Model{},
-		classifiers:       map[int]*classifier.Classifier{},
-		training:          map[int]bool{},
-		uint8Array:        js.Global().Get("Uint8Array"),
-		uint8ClampedArray: js.Global().Get("Uint8ClampedArray"),
-	}
+	b := &bridge{rt: browser.New(), models: map[int]*browser.Model{}, classifiers: map[int]*browser.Classifier{}}
 	api := js.Global().Get("Object").New()
 	api.Set("version", runtime.Version())
 	api.Set("glimpseVersion", version.Version)
 	api.Set("kernels", kernels.Best().Name())
 	// The functions live as long as the program: they are never released.
-	for name, f := range map[string]func([]js.Value) (any, error){
-		"load":     st.load,
-		"classify": st.classify,
-		"embed":    st.embed,
-		"dispose":  st.dispose,
-		"stats":    st.stats,
-
-		"classifierNew":     st.classifierNew,
-		"classifierAdd":     st.classifierAdd,
-		"classifierTrain":   st.classifierTrain,
-		"classifierPredict": st.classifierPredict,
-		"classifierExport":  st.classifierExport,
-		"classifierDispose": st.classifierDispose,
-	} {
+	sync := map[string]func([]js.Value) (any, error){
+		"dispose":           b.dispose,
+		"stats":             b.stats,
+		"classifierNew":     b.classifierNew,
+		"classifierDispose": b.classifierDispose,
+	}
+	async := map[string]func([]js.Value) (any, error){
+		"load":              b.load,
+		"classify":          b.classify,
+		"embed":             b.embed,
+		"classifierAdd":     b.classifierAdd,
+		"classifierTrain":   b.classifierTrain,
+		"classifierPredict": b.classifierPredict,
+		"classifierExport":  b.classifierExport,
+	}
+	for name, f := range sync {
 		api.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any {
-			defer st.collect()
-			return guard(func() (any, error) { return f(args) })
+			return browser.Guard(func() (any, error) { return f(args) })
+		}))
+	}
+	for name, f := range async {
+		api.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return browser.Promise(func() (any, error) { return f(args) })
 		}))
 	}
 	js.Global().Set("__glimpse", api)
@@ -95,228 +77,384 @@ func main() {
 	select {} // serve calls until the page goes away
 }
 
-// guard runs f and turns its result into {value} or {error}, panics included.
-func guard(f func() (any, error)) (result any) {
-	defer func() {
-		if r := recover(); r != nil {
-			result = map[string]any{"error": fmt.Sprint("internal error: ", r)}
+// load(source, name, simd, onProgress) reads a model file from a URL, a
+// fetch Response (or a Promise of one) or a Blob and resolves to its
+// handle and description. onProgress, if a function, hears (fraction,
+// {loaded, total}).
+func (b *bridge) load(args []js.Value) (any, error) {
+	if len(args) != 4 || args[1].Type() != js.TypeString || args[2].Type() != js.TypeBoolean {
+		return nil, errors.New("load takes (source, name, simd, onProgress)")
+	}
+	var progress browser.Progress
+	if cb := args[3]; cb.Type() == js.TypeFunction {
+		progress = func(f float64, loaded, total int64) {
+			t := any(nil)
+			if total > 0 {
+				t = total
+			}
+			cb.Invoke(f, map[string]any{"loaded": loaded, "total": t})
 		}
-	}()
-	v, err := f()
-	if err != nil {
-		return map[string]any{"error": err.Error()}
 	}
-	return map[string]any{"value": v}
-}
-
-// load(bytes Uint8Array, name string, simd bool) reads a model file and
-// returns its handle and description. simd false plans the model on the
-// pure-Go kernels even when the SIMD module is loaded (benchmarks, and a
-// way out should a browser's SIMD misbehave).
-func (st *runtimeState) load(args []js.Value) (any, error) {
-	if len(args) != 3 || !st.isBytes(args[0]) || args[1].Type() != js.TypeString || args[2].Type() != js.TypeBoolean {
-		return nil, errors.New("load takes (Uint8Array, name, simd)")
-	}
-	name := args[1].String()
-	n := args[0].Get("byteLength").Int()
-	if n == 0 {
-		return nil, fmt.Errorf("%s: the file is empty", name)
-	}
-	data := make([]byte, n)
-	js.CopyBytesToGo(data, args[0])
-	st.pinned += n
-	k := kernels.Best()
-	if !args[2].Bool() {
-		k = kernels.Go{}
-	}
-	m, err := model.FromBytes(name, data, model.Options{Kernels: k})
+	m, err := b.rt.Load(args[1].String(), args[0], args[2].Bool(), progress)
 	if err != nil {
 		return nil, err
 	}
-	g := m.Graph
-	_, totals, err := g.Report()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	h := st.next
-	st.next++
-	st.models[h] = m
-	data = nil
-	st.tuneGC()
-	labels := make([]any, len(g.Meta.Labels))
-	for i, l := range g.Meta.Labels {
+	h := b.handle()
+	b.models[h] = m
+	info := m.Info()
+	labels := make([]any, len(info.Labels))
+	for i, l := range info.Labels {
 		labels[i] = l
 	}
 	return map[string]any{
 		"handle":        h,
-		"architecture":  g.Meta.Architecture,
-		"params":        totals.Params,
-		"macs":          totals.MACs,
-		"inputSize":     []any{g.InputShape[0], g.InputShape[1], g.InputShape[2]},
+		"architecture":  info.Architecture,
+		"params":        info.Params,
+		"macs":          info.MACs,
+		"inputSize":     []any{info.InputSize[0], info.InputSize[1], info.InputSize[2]},
 		"labels":        labels,
-		"hasClassifier": m.HasClassifier(),
-		"embeddingSize": m.EmbeddingSize(),
-		"kernels":       m.Engine().Kernels(),
-		"source":        g.Meta.Source,
-		"license":       g.Meta.License,
+		"hasClassifier": info.HasClassifier,
+		"embeddingSize": info.EmbeddingSize,
+		"kernels":       info.Kernels,
+		"source":        info.Source,
+		"license":       info.License,
 	}, nil
 }
 
-// classify(handle, rgba, width, height, topk) returns [{className,
-// probability}], most probable first (topk <= 0: every class).
-func (st *runtimeState) classify(args []js.Value) (any, error) {
-	if len(args) != 5 || args[4].Type() != js.TypeNumber {
-		return nil, errors.New("classify takes (handle, rgba, width, height, topk)")
+func (b *bridge) handle() int {
+	h := b.next
+	b.next++
+	return h
+}
+
+func (b *bridge) model(v js.Value) (*browser.Model, error) {
+	if v.Type() != js.TypeNumber {
+		return nil, errors.New("want a model handle")
 	}
-	m, img, err := st.image(args[:4])
+	m := b.models[v.Int()]
+	if m == nil {
+		return nil, errors.New("this model was disposed")
+	}
+	return m, nil
+}
+
+// classify(handle, picture, topk) resolves to [{className, probability}],
+// most probable first (topk <= 0: every class).
+func (b *bridge) classify(args []js.Value) (any, error) {
+	if len(args) != 3 || args[2].Type() != js.TypeNumber {
+		return nil, errors.New("classify takes (handle, picture, topk)")
+	}
+	m, err := b.model(args[0])
 	if err != nil {
 		return nil, err
 	}
-	if !m.HasClassifier() {
-		return nil, errors.New("this model has no classes; use embed() or train a classifier")
-	}
-	preds, err := m.Classify(img, args[4].Int())
+	preds, err := m.Classify(args[1], args[2].Int())
 	if err != nil {
 		return nil, err
 	}
+	return predictions(preds), nil
+}
+
+func predictions(preds []model.Prediction) []any {
 	out := make([]any, len(preds))
 	for i, p := range preds {
 		out[i] = map[string]any{"className": p.ClassName, "probability": p.Probability}
 	}
-	return out, nil
+	return out
 }
 
-// embed(handle, rgba, width, height) returns the backbone's features as
-// the bytes of a little-endian Float32Array (glimpse.js views them as one).
-func (st *runtimeState) embed(args []js.Value) (any, error) {
-	if len(args) != 4 {
-		return nil, errors.New("embed takes (handle, rgba, width, height)")
+// embed(handle, picture) resolves to the backbone's features as the bytes
+// of a little-endian Float32Array (glimpse.js views them as one).
+func (b *bridge) embed(args []js.Value) (any, error) {
+	if len(args) != 2 {
+		return nil, errors.New("embed takes (handle, picture)")
 	}
-	m, img, err := st.image(args)
+	m, err := b.model(args[0])
 	if err != nil {
 		return nil, err
 	}
-	if m.EmbeddingSize() == 0 {
-		return nil, errors.New("this model names no embedding layer, so it cannot embed")
-	}
-	feats, err := m.Embed(img)
+	feats, err := m.Embed(args[1])
 	if err != nil {
 		return nil, err
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(feats))), 4*len(feats))
-	arr := js.Global().Get("Uint8Array").New(len(b))
-	js.CopyBytesToJS(arr, b)
+	arr := browser.BytesToJS(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(feats))), 4*len(feats)))
 	runtime.KeepAlive(feats)
 	return arr, nil
 }
 
 // dispose(handle) forgets a model so the garbage collector can take its
 // weights and buffers.
-func (st *runtimeState) dispose(args []js.Value) (any, error) {
+func (b *bridge) dispose(args []js.Value) (any, error) {
 	if len(args) != 1 || args[0].Type() != js.TypeNumber {
 		return nil, errors.New("dispose takes (handle)")
 	}
-	delete(st.models, args[0].Int())
-	st.tuneGC()
+	if m := b.models[args[0].Int()]; m != nil {
+		delete(b.models, args[0].Int())
+		m.Close()
+	}
 	return nil, nil
 }
 
-// stats() reports the Go heap (runtimeInfo() in glimpse.js shows it;
-// tests watch it to tell garbage from a leak).
-func (st *runtimeState) stats([]js.Value) (any, error) {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
+// stats() reports the Go heap (runtimeInfo() in glimpse.js shows it).
+func (b *bridge) stats([]js.Value) (any, error) {
+	s := browser.ReadStats()
 	return map[string]any{
-		"heapAlloc": ms.HeapAlloc,
-		"heapSys":   ms.HeapSys,
-		"numGC":     ms.NumGC,
-		"sys":       ms.Sys,
-		"models":    len(st.models),
+		"heapAlloc": s.HeapAlloc,
+		"heapSys":   s.HeapSys,
+		"numGC":     s.NumGC,
+		"sys":       s.Sys,
+		"models":    len(b.models),
 	}, nil
 }
 
-// Collect at least this often, in calls and in bytes of JavaScript arrays
-// received.
-const (
-	collectCalls = 100
-	collectBytes = 32 << 20
-)
-
-// collect runs the garbage collector every collectCalls calls, or sooner
-// when the pixel arrays handed over add up to collectBytes. Each
-// JavaScript object a call receives or returns (the call's arguments, an
-// image's pixels, the result) stays referenced from the JavaScript side
-// until Go's collector finalizes its js.Value, and Go's pacer sees none of
-// that: it only counts the Go heap, where a call leaves a few hundred
-// bytes. Left to the pacer, a webcam would pin thousands of frames'
-// pixels in the JavaScript heap, and the finalizer records would grow the
-// WebAssembly memory, between two collections. The live heap is nearly
-// all weights without pointers, so a collection takes about a millisecond.
-func (st *runtimeState) collect() {
-	st.calls++
-	if st.calls >= collectCalls || st.pinned >= collectBytes {
-		runtime.GC()
-		st.calls, st.pinned = 0, 0
+// classifierNew(modelHandle, head) starts an empty classifier on the
+// model's features for the named head preset and returns its handle.
+func (b *bridge) classifierNew(args []js.Value) (any, error) {
+	if len(args) != 2 || args[1].Type() != js.TypeString {
+		return nil, errors.New("classifierNew takes (modelHandle, head)")
 	}
-}
-
-// gcHeadroom is how much garbage may pile up between collections.
-const gcHeadroom = 8 << 20
-
-// tuneGC sets the collector's goal to the live heap plus gcHeadroom, once
-// the set of models changed. The live heap is nearly all weights, which
-// never become garbage; Go's default (collect when the heap has doubled)
-// would let the small garbage of each call accumulate to the size of the
-// models before collecting, and WebAssembly memory, once grown, never
-// shrinks. With a fixed headroom the memory a page needs is the models
-// plus a few megabytes, and it stays flat however many frames it sees.
-func (st *runtimeState) tuneGC() {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	pct := 100
-	if ms.HeapAlloc > 0 {
-		pct = int(min(100, max(5, gcHeadroom*100/ms.HeapAlloc)))
-	}
-	debug.SetGCPercent(int(pct))
-}
-
-// image finds the model and wraps the RGBA pixels, copied into the reused
-// buffer, as an image for core/imageprep.
-func (st *runtimeState) image(args []js.Value) (*model.Model, *image.NRGBA, error) {
-	if args[0].Type() != js.TypeNumber || !st.isBytes(args[1]) || args[2].Type() != js.TypeNumber || args[3].Type() != js.TypeNumber {
-		return nil, nil, errors.New("want (handle, rgba Uint8Array, width, height)")
-	}
-	m := st.models[args[0].Int()]
-	if m == nil {
-		return nil, nil, errors.New("this model was disposed")
-	}
-	w, h := args[2].Int(), args[3].Int()
-	if w < 1 || h < 1 {
-		return nil, nil, fmt.Errorf("the image is %dx%d pixels: nothing to see", w, h)
-	}
-	if int64(w)*int64(h) > imageprep.DefaultMaxPixels {
-		return nil, nil, fmt.Errorf("the image is %dx%d pixels, more than the %d allowed", w, h, imageprep.DefaultMaxPixels)
-	}
-	n := args[1].Get("byteLength").Int()
-	if n != 4*w*h {
-		return nil, nil, fmt.Errorf("a %dx%d RGBA image needs %d bytes, got %d", w, h, 4*w*h, n)
-	}
-	if cap(st.pix) < n {
-		st.pix = make([]byte, n)
-	}
-	st.pix = st.pix[:n]
-	js.CopyBytesToGo(st.pix, args[1])
-	st.pinned += n
-	img, err := imageprep.FromRGBA(w, h, st.pix)
+	m, err := b.model(args[0])
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return m, img, nil
+	cfg, err := train.Preset(args[1].String())
+	if err != nil {
+		return nil, err
+	}
+	c, err := m.NewClassifier(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h := b.handle()
+	b.classifiers[h] = c
+	return h, nil
 }
 
-// isBytes tells whether v is a Uint8Array or Uint8ClampedArray, the two
-// types js.CopyBytesToGo accepts (it panics on others).
-func (st *runtimeState) isBytes(v js.Value) bool {
-	return v.Type() == js.TypeObject && (v.InstanceOf(st.uint8Array) || v.InstanceOf(st.uint8ClampedArray))
+// classifier finds an idle classifier: one that is training must not
+// change under its training, which yields to the page between epochs.
+func (b *bridge) classifier(v js.Value) (*browser.Classifier, error) {
+	if v.Type() != js.TypeNumber {
+		return nil, errors.New("want a classifier handle")
+	}
+	c := b.classifiers[v.Int()]
+	if c == nil {
+		return nil, errors.New("this classifier was disposed")
+	}
+	if c.Training() {
+		return nil, errors.New("the classifier is training: wait for train() to finish")
+	}
+	return c, nil
+}
+
+// classifierAdd(ch, picture, label, views, seed) embeds one example, and
+// views augmented copies of it drawn from seed, and resolves to the
+// classes' example counts.
+func (b *bridge) classifierAdd(args []js.Value) (any, error) {
+	if len(args) != 5 || args[2].Type() != js.TypeString || args[3].Type() != js.TypeNumber || args[4].Type() != js.TypeNumber {
+		return nil, errors.New("classifierAdd takes (classifier, picture, label, views, seed)")
+	}
+	c, err := b.classifier(args[0])
+	if err != nil {
+		return nil, err
+	}
+	views := args[3].Float()
+	if views != math.Trunc(views) {
+		return nil, fmt.Errorf("augment %v: want a whole number of views", views)
+	}
+	seed, err := seedOf(args[4])
+	if err != nil {
+		return nil, err
+	}
+	if err := c.AddFrom(args[1], args[2].String(), int(views), seed); err != nil {
+		return nil, err
+	}
+	counts := map[string]any{}
+	for _, k := range c.Counts() {
+		counts[k.Label] = k.Examples
+	}
+	return counts, nil
+}
+
+// seedOf reads a seed: a whole number a JavaScript number holds exactly.
+func seedOf(v js.Value) (uint64, error) {
+	f := v.Float()
+	if f != math.Trunc(f) || f < 0 || f > 1<<53 {
+		return 0, fmt.Errorf("seed %v: want a whole number from 0 to 2^53", f)
+	}
+	return uint64(f), nil
+}
+
+// trainConfig is the classifier's preset with the options opts gives
+// (epochs, batchSize, learningRate, seed) in place of the preset's.
+func trainConfig(cfg train.Config, opts js.Value) (train.Config, error) {
+	if opts.Type() != js.TypeObject {
+		return cfg, errors.New("train options must be an object")
+	}
+	given := func(name string) (float64, bool, error) {
+		v := opts.Get(name)
+		if v.IsUndefined() || v.IsNull() {
+			return 0, false, nil
+		}
+		if v.Type() != js.TypeNumber {
+			return 0, false, fmt.Errorf("%s must be a number", name)
+		}
+		return v.Float(), true, nil
+	}
+	whole := func(name string, dst *int) error {
+		f, ok, err := given(name)
+		if err != nil || !ok {
+			return err
+		}
+		if f != math.Trunc(f) || f < 1 || f > 1<<30 {
+			return fmt.Errorf("%s %v: want a whole number from 1", name, f)
+		}
+		*dst = int(f)
+		return nil
+	}
+	if err := whole("epochs", &cfg.Epochs); err != nil {
+		return cfg, err
+	}
+	if err := whole("batchSize", &cfg.BatchSize); err != nil {
+		return cfg, err
+	}
+	if f, ok, err := given("learningRate"); err != nil {
+		return cfg, err
+	} else if ok {
+		cfg.LearningRate = f
+	}
+	if v := opts.Get("seed"); v.Type() == js.TypeNumber {
+		var err error
+		if cfg.Seed, err = seedOf(v); err != nil {
+			return cfg, err
+		}
+	} else if !v.IsUndefined() {
+		return cfg, errors.New("seed must be a number")
+	}
+	return cfg, cfg.Check()
+}
+
+// classifierTrain(ch, opts, onEpoch) trains a head on everything added
+// and resolves to the report. onEpoch, if a function, hears every epoch
+// (the runtime yields to the page after it); returning false stops
+// training there, and throwing rejects the training.
+func (b *bridge) classifierTrain(args []js.Value) (any, error) {
+	if len(args) != 3 {
+		return nil, errors.New("classifierTrain takes (classifier, options, onEpoch)")
+	}
+	c, err := b.classifier(args[0])
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := trainConfig(c.Config(), args[1])
+	if err != nil {
+		return nil, err
+	}
+	s := c.Samples()
+	if s.Len() == 0 {
+		return nil, errors.New("the classifier has no examples: addExample() pictures of at least two classes")
+	}
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
+	var cbErr error
+	onEpoch := args[2]
+	r, err := c.Train(cfg, func(e train.Epoch) (more bool) {
+		if onEpoch.Type() != js.TypeFunction {
+			return true
+		}
+		defer func() {
+			if r := recover(); r != nil {
+				cbErr = fmt.Errorf("onEpoch threw: %v", r)
+				more = false
+			}
+		}()
+		ret := onEpoch.Invoke(epochValue(e))
+		return ret.Type() != js.TypeBoolean || ret.Bool()
+	})
+	if cbErr != nil {
+		return nil, cbErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	history := make([]any, len(r.History))
+	for i, e := range r.History {
+		history[i] = epochValue(e)
+	}
+	return map[string]any{
+		"train":      r.Train,
+		"validation": r.Validation,
+		"kept":       r.Kept,
+		"stopped":    r.Stopped,
+		"diverged":   r.Diverged,
+		"history":    history,
+	}, nil
+}
+
+// epochValue is what onEpoch receives; the validation figures are null
+// when nothing is held out.
+func epochValue(e train.Epoch) map[string]any {
+	v := map[string]any{
+		"epoch":       e.Epoch,
+		"epochs":      e.Epochs,
+		"loss":        e.Loss,
+		"accuracy":    e.Accuracy,
+		"valLoss":     nil,
+		"valAccuracy": nil,
+	}
+	if e.HasValidation {
+		v["valLoss"], v["valAccuracy"] = e.ValLoss, e.ValAccuracy
+	}
+	return v
+}
+
+// classifierPredict(ch, picture, topk) resolves to [{className,
+// probability}], most probable first.
+func (b *bridge) classifierPredict(args []js.Value) (any, error) {
+	if len(args) != 3 || args[2].Type() != js.TypeNumber {
+		return nil, errors.New("classifierPredict takes (classifier, picture, topk)")
+	}
+	c, err := b.classifier(args[0])
+	if err != nil {
+		return nil, err
+	}
+	preds, err := c.PredictFrom(args[1], args[2].Int())
+	if err != nil {
+		return nil, err
+	}
+	return predictions(preds), nil
+}
+
+// classifierExport(ch) resolves to the bytes of one model file holding
+// the backbone and the trained head.
+func (b *bridge) classifierExport(args []js.Value) (any, error) {
+	if len(args) != 1 {
+		return nil, errors.New("classifierExport takes (classifier)")
+	}
+	c, err := b.classifier(args[0])
+	if err != nil {
+		return nil, err
+	}
+	if c.Head() == nil {
+		return nil, errors.New("the classifier has not been trained: call train() first")
+	}
+	data, err := c.Export()
+	if err != nil {
+		return nil, err
+	}
+	return browser.BytesToJS(data), nil
+}
+
+// classifierDispose(ch) forgets a classifier and its examples; disposing
+// twice is harmless, disposing during training is refused.
+func (b *bridge) classifierDispose(args []js.Value) (any, error) {
+	if len(args) != 1 || args[0].Type() != js.TypeNumber {
+		return nil, errors.New("classifierDispose takes (classifier)")
+	}
+	h := args[0].Int()
+	if c := b.classifiers[h]; c != nil && c.Training() {
+		return nil, errors.New("the classifier is training: wait for train() to finish")
+	}
+	delete(b.classifiers, h)
+	return nil, nil
 }

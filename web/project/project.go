@@ -12,9 +12,10 @@
 // Little-endian throughout:
 //
 //	magic        8 bytes  "GLIMPSEP"
-//	version      uint32   1
+//	version      uint32   2 (1 is read too)
 //	headerLen    uint32   at most 1 MiB
-//	header       JSON     {"backbone", "embeddingSize", "settings",
+//	header       JSON     {"backbone", "backboneHash", "preprocess",
+//	                       "embeddingSize", "settings",
 //	                       "classes": [{"name", "samples"}], "headLen"}
 //	per class, per sample, in header order:
 //	  embedding  embeddingSize × float32
@@ -25,9 +26,18 @@
 //	head         headLen bytes (the trained model's Glimpse file, or none)
 //	crc          uint32   CRC-32 (IEEE) of every byte before it
 //
+// "backboneHash" names the model file the embeddings were made with (its
+// format.Info.Hash) and "preprocess" the rule its pictures were prepared
+// with (an ir.Preprocess spec): embeddings from another backbone or
+// another crop are other numbers, and an app that finds them different
+// from its own model's says so instead of mixing them.
+//
 // Every count is checked against the bytes that remain before anything is
 // allocated, so a corrupt or hostile file gives an error naming it, never a
 // panic or an outsized allocation.
+//
+// Version history: 1, the first; 2 adds "backboneHash" and "preprocess"
+// (a version 1 file reads with both empty: made with an unknown backbone).
 //
 // # Browser storage
 //
@@ -54,8 +64,9 @@ import (
 // Magic opens every project file.
 const Magic = "GLIMPSEP"
 
-// Version is the format version this package writes and reads.
-const Version = 1
+// Version is the format version this package writes; it reads it and
+// every earlier one.
+const Version = 2
 
 // Limits of the format: generous for any real project, small enough that a
 // hostile file cannot make the reader allocate without bound.
@@ -102,6 +113,8 @@ func (s Settings) Check() error {
 // Project is everything the app saves.
 type Project struct {
 	Backbone      string // the model file the embeddings came from
+	BackboneHash  string // its format.Info.Hash; "" when unknown (a version 1 file)
+	Preprocess    string // the rule its pictures were prepared with (ir.Preprocess.String); "" when unknown
 	EmbeddingSize int
 	Settings      Settings
 	Classes       []Class
@@ -178,6 +191,8 @@ func (p *Project) Check() error {
 // header is the JSON part of the file.
 type header struct {
 	Backbone      string        `json:"backbone"`
+	BackboneHash  string        `json:"backboneHash,omitempty"`
+	Preprocess    string        `json:"preprocess,omitempty"`
 	EmbeddingSize int           `json:"embeddingSize"`
 	Settings      Settings      `json:"settings"`
 	Classes       []classHeader `json:"classes"`
@@ -194,7 +209,8 @@ func (p *Project) Encode() ([]byte, error) {
 	if err := p.Check(); err != nil {
 		return nil, err
 	}
-	h := header{Backbone: p.Backbone, EmbeddingSize: p.EmbeddingSize, Settings: p.Settings, HeadLen: int64(len(p.Head))}
+	h := header{Backbone: p.Backbone, BackboneHash: p.BackboneHash, Preprocess: p.Preprocess,
+		EmbeddingSize: p.EmbeddingSize, Settings: p.Settings, HeadLen: int64(len(p.Head))}
 	n := 0
 	for _, c := range p.Classes {
 		h.Classes = append(h.Classes, classHeader{Name: c.Name, Samples: int64(len(c.Samples))})
@@ -249,8 +265,8 @@ func decode(data []byte) (*Project, error) {
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
 	r := reader{b: body[len(Magic):]}
-	if v := r.u32(); v != Version {
-		return nil, fmt.Errorf("format version %d; this app reads version %d", v, Version)
+	if v := r.u32(); v < 1 || v > Version {
+		return nil, fmt.Errorf("format version %d; this app reads versions 1 to %d", v, Version)
 	}
 	hl := r.u32()
 	if hl > MaxHeader {
@@ -267,7 +283,8 @@ func decode(data []byte) (*Project, error) {
 	if err := json.Unmarshal(hj, &h); err != nil {
 		return nil, fmt.Errorf("bad header: %v", err)
 	}
-	p := &Project{Backbone: h.Backbone, EmbeddingSize: h.EmbeddingSize, Settings: h.Settings}
+	p := &Project{Backbone: h.Backbone, BackboneHash: h.BackboneHash, Preprocess: h.Preprocess,
+		EmbeddingSize: h.EmbeddingSize, Settings: h.Settings}
 	if len(h.Classes) < 1 || len(h.Classes) > MaxClasses {
 		return nil, fmt.Errorf("%d classes: want 1 to %d", len(h.Classes), MaxClasses)
 	}

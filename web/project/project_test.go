@@ -63,8 +63,12 @@ func TestDecodeHandMadeFile(t *testing.T) {
 	if string(p.Classes[1].Samples[1].Thumb) != "jpeg!" {
 		t.Fatalf("thumb: %q", p.Classes[1].Samples[1].Thumb)
 	}
+	if p.BackboneHash != "" || p.Preprocess != "" {
+		t.Fatalf("a version 1 file names a backbone hash %q and rule %q", p.BackboneHash, p.Preprocess)
+	}
 	// Encoding what was read gives the hand-made bytes back, except for
-	// the JSON header's spelling, which is Encode's own.
+	// the JSON header's spelling, which is Encode's own, and the version.
+	p.BackboneHash, p.Preprocess = "crc32c:0badf00d:12345678", "resize=shorter:224,crop=center,scale=0.003921569,offset=0,channels=RGB"
 	again, err := p.Encode()
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +76,9 @@ func TestDecodeHandMadeFile(t *testing.T) {
 	q, err := Decode("again", again)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if v := binary.LittleEndian.Uint32(again[8:]); v != 2 || q.BackboneHash != p.BackboneHash || q.Preprocess != p.Preprocess {
+		t.Fatalf("version %d, hash %q, rule %q", v, q.BackboneHash, q.Preprocess)
 	}
 	if q.Classes[0].Samples[0].Embedding[1] != 2 || q.Classes[0].Samples[0].Views[0][1] != 8 || string(q.Classes[0].Samples[0].Thumb) != "abc" || string(q.Head) != "HED" {
 		t.Fatalf("round trip: %+v", q)
@@ -102,7 +109,7 @@ func TestDecodeBadFiles(t *testing.T) {
 		"png":          {[]byte("\x89PNG\r\n\x1a\n...."), "wrong magic"},
 		"magic only":   {[]byte("GLIMPSEP"), "truncated"},
 		"flipped bit":  {flipped, "checksum"},
-		"version":      {withCRC(append(append([]byte("GLIMPSEP"), 2, 0, 0, 0), good[12:]...)), "version 2"},
+		"version":      {withCRC(append(append([]byte("GLIMPSEP"), 3, 0, 0, 0), good[12:]...)), "version 3"},
 		"huge header":  {withCRC(append(append([]byte("GLIMPSEP"), 1, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f), good[16:]...)), "header of"},
 		"bad json":     {patch(`{"backbone"`, `["backbone"`), "bad header"},
 		"many samples": {patch(`"samples":2`, `"samples":9`), "more than the file holds"},

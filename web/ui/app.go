@@ -14,8 +14,8 @@ import (
 
 	"honnef.co/go/js/dom/v2"
 
-	"github.com/glimpse-ml/glimpse/core/model"
 	"github.com/glimpse-ml/glimpse/core/train"
+	"github.com/glimpse-ml/glimpse/wasm/browser"
 	"github.com/glimpse-ml/glimpse/web/project"
 )
 
@@ -52,7 +52,9 @@ type App struct {
 	store js.Value
 	stats js.Value // globalThis.__glimpseStats, read by the end-to-end test
 
-	model     *model.Model
+	rt        *browser.Runtime
+	model     *browser.Model
+	info      browser.Info // the model's, read once
 	modelName string
 
 	classes  []*class
@@ -61,11 +63,16 @@ type App struct {
 
 	head    *train.Head
 	headIDs []int // the class id behind each of the head's outputs
+	// stale says why the samples cannot train ("" when they can): they
+	// were embedded by another backbone or preprocessing rule than the
+	// model's, and mixing them with new ones would be silently wrong.
+	stale string
+	// samplesHash and samplesRule name the backbone (its file's hash) and
+	// the preprocessing rule the samples were embedded with.
+	samplesHash, samplesRule string
 
 	cam      camera
-	grab     canvas2D
 	thumbC   canvas2D
-	pix      []byte
 	meters   []meter
 	training bool
 
@@ -78,6 +85,7 @@ type App struct {
 // Run starts the app on the page and never returns.
 func Run() {
 	a := &App{
+		rt:       browser.New(),
 		doc:      dom.GetWindow().Document(),
 		host:     js.Global().Get("glimpseApp"),
 		settings: project.DefaultSettings(),
@@ -114,11 +122,7 @@ func (a *App) fail(err error) {
 	al := a.el("alert").(dom.HTMLElement)
 	al.SetInnerHTML("")
 	msg := a.doc.CreateElement("span")
-	text := err.Error()
-	if r, n := utf8.DecodeRuneInString(text); n > 0 {
-		text = string(unicode.ToUpper(r)) + text[n:]
-	}
-	msg.SetTextContent(text)
+	msg.SetTextContent(upperFirst(err.Error()))
 	al.AppendChild(msg)
 	dismiss := a.doc.CreateElement("button").(*dom.HTMLButtonElement)
 	dismiss.SetTextContent("Dismiss")
@@ -129,6 +133,14 @@ func (a *App) fail(err error) {
 	js.Global().Get("console").Call("warn", "glimpse:", err.Error())
 }
 
+// upperFirst capitalises a message's first letter.
+func upperFirst(text string) string {
+	if r, n := utf8.DecodeRuneInString(text); n > 0 {
+		text = string(unicode.ToUpper(r)) + text[n:]
+	}
+	return text
+}
+
 // notice tells something that is not an error (skipped files, saves).
 func (a *App) notice(msg string) { a.status(msg) }
 
@@ -137,7 +149,6 @@ func (a *App) start() error {
 	if err := a.loadModel(); err != nil {
 		return err
 	}
-	a.grab = newCanvas(a.doc, true)
 	a.thumbC = newCanvas(a.doc, false)
 	a.thumbC.resize(thumbSize, thumbSize)
 	if err := a.restore(); err != nil {
@@ -149,12 +160,12 @@ func (a *App) start() error {
 	a.wire()
 	setHidden(a.el("load-progress"), true)
 	setHidden(a.el("app"), false)
-	a.status(fmt.Sprintf("Ready. Model: %s, kernels: %s.", a.model.Graph.Meta.Architecture, a.model.Engine().Kernels()))
+	a.status(fmt.Sprintf("Ready. Model: %s, kernels: %s.", a.info.Architecture, a.info.Kernels))
 	a.stats.Set("ready", true)
 	go a.saver()
 	go a.startCamera("")
 	go a.frameLoop()
-	go func() { _, _ = await(a.store.Call("persist")) }()
+	go func() { _, _ = browser.Await(a.store.Call("persist")) }()
 	return nil
 }
 
@@ -162,47 +173,16 @@ func (a *App) start() error {
 func (a *App) loadModel() error {
 	url := a.host.Get("modelURL").String()
 	prog := a.el("load-progress").(*dom.HTMLProgressElement)
-	res, err := await(js.Global().Call("fetch", url))
-	if err != nil {
-		return fmt.Errorf("%s: %v", url, err)
-	}
-	if !res.Get("ok").Bool() {
-		return fmt.Errorf("%s: HTTP %d", url, res.Get("status").Int())
-	}
-	total, _ := strconv.Atoi(res.Get("headers").Call("get", "Content-Length").String())
-	reader := res.Get("body").Call("getReader")
-	var data []byte
-	if total > 0 && total < 1<<30 {
-		data = make([]byte, 0, total)
-	}
-	for {
-		chunk, err := await(reader.Call("read"))
-		if err != nil {
-			return fmt.Errorf("%s: %v", url, err)
-		}
-		if chunk.Get("done").Bool() {
-			break
-		}
-		v := chunk.Get("value")
-		n := v.Get("byteLength").Int()
-		off := len(data)
-		data = append(data, make([]byte, n)...)
-		js.CopyBytesToGo(data[off:], v)
-		if total > 0 {
-			prog.SetValue(float64(len(data)) / float64(total))
-		}
-	}
-	prog.SetValue(1)
-	a.status("Planning the model…")
-	m, err := model.FromBytes(url, data, model.Options{})
+	m, err := a.rt.Load(url, js.ValueOf(url), true, func(f float64, _, _ int64) { prog.SetValue(f) })
 	if err != nil {
 		return err
 	}
-	if m.EmbeddingSize() == 0 {
+	info := m.Info()
+	if info.EmbeddingSize == 0 {
 		return fmt.Errorf("%s: the model names no embedding layer, so it cannot learn new classes", url)
 	}
-	a.model, a.modelName = m, url
-	a.stats.Set("kernels", m.Engine().Kernels())
+	a.model, a.info, a.modelName = m, info, url
+	a.stats.Set("kernels", info.Kernels)
 	return nil
 }
 
@@ -219,6 +199,7 @@ func (a *App) newProject() {
 	}
 	a.classes = nil
 	a.head, a.headIDs = nil, nil
+	a.ownEmbeddings()
 	for i := range StartClasses {
 		a.addClass(a.newID(), fmt.Sprintf("Class %d", i+1))
 	}

@@ -10,18 +10,12 @@ import (
 
 	"honnef.co/go/js/dom/v2"
 
-	"github.com/glimpse-ml/glimpse/core/imageprep"
-	"github.com/glimpse-ml/glimpse/core/augment"
+	"github.com/glimpse-ml/glimpse/wasm/browser"
 )
 
 // thumbSize is a thumbnail's side in pixels: small enough that thousands
 // of samples' thumbnails weigh a few megabytes.
 const thumbSize = 64
-
-// maxFrameSide bounds the side of a frame or upload before it is read
-// back from the canvas (the model needs 224; a 12-megapixel photo would
-// cost 48 MB of pixels for nothing).
-const maxFrameSide = 1024
 
 // camera is the webcam and the state of recording from it.
 type camera struct {
@@ -60,57 +54,18 @@ func (c canvas2D) resize(w, h int) {
 	}
 }
 
-// fit scales w×h down so that neither side passes maxFrameSide.
-func fit(w, h int) (int, int) {
-	if w <= maxFrameSide && h <= maxFrameSide {
-		return w, h
-	}
-	if w >= h {
-		return maxFrameSide, max(1, h*maxFrameSide/w)
-	}
-	return max(1, w*maxFrameSide/h), maxFrameSide
-}
-
-// embedSource embeds a video, image or bitmap of size w×h. With augment,
+// embedSource embeds a video frame, an image or a bitmap through the
+// browser runtime, which reads its pixels and prepares them as the model
+// file says (the centred square of the default models). With withView,
 // it also embeds one augmented view of it (core/augment's default: flip,
 // crop, rotation, brightness and contrast), drawn from the sample's id so
-// that it is reproducible. The canvas only copies the pixels out: the
-// resizing and normalizing are core/imageprep's, as in the CLI.
-func (a *App) embedSource(src js.Value, w, h int, withView bool, id int) ([]float32, [][]float32, error) {
-	if w < 1 || h < 1 {
-		return nil, nil, fmt.Errorf("the image is %dx%d pixels: nothing to see", w, h)
+// that it is reproducible.
+func (a *App) embedSource(src js.Value, withView bool, id int) ([]float32, [][]float32, error) {
+	views := 0
+	if withView {
+		views = 1
 	}
-	cw, ch := fit(w, h)
-	a.grab.resize(cw, ch)
-	a.grab.ctx.Call("drawImage", src, 0, 0, cw, ch)
-	data, err := call(a.grab.ctx, "getImageData", 0, 0, cw, ch)
-	if err != nil {
-		return nil, nil, err
-	}
-	px := data.Get("data")
-	n := px.Get("byteLength").Int()
-	if cap(a.pix) < n {
-		a.pix = make([]byte, n)
-	}
-	a.pix = a.pix[:n]
-	js.CopyBytesToGo(a.pix, px)
-	img, err := imageprep.FromRGBA(cw, ch, a.pix)
-	if err != nil {
-		return nil, nil, err
-	}
-	emb, err := a.model.Embed(img)
-	if err != nil || !withView {
-		return emb, nil, err
-	}
-	view, err := augment.Default().View(img, augmentSeed, id, 1)
-	if err != nil {
-		return nil, nil, err
-	}
-	v, err := a.model.Embed(view)
-	if err != nil {
-		return nil, nil, err
-	}
-	return emb, [][]float32{v}, nil
+	return a.model.EmbedWithViews(src, views, augmentSeed, id)
 }
 
 // augmentSeed seeds the augmented views, so the same sample always gets
@@ -154,10 +109,10 @@ func (a *App) startCamera(deviceID string) {
 	}
 	cons.Set("video", v)
 	cons.Set("audio", false)
-	p, err := call(md, "getUserMedia", cons)
+	p, err := browser.Call(md, "getUserMedia", cons)
 	var stream js.Value
 	if err == nil {
-		stream, err = await(p)
+		stream, err = browser.Await(p)
 	}
 	if err != nil {
 		a.cam.err = cameraError(err)
@@ -172,8 +127,8 @@ func (a *App) startCamera(deviceID string) {
 	a.cam.err = nil
 	el := video.Underlying()
 	el.Set("srcObject", stream)
-	if p, err := call(el, "play"); err == nil {
-		_, _ = await(p)
+	if p, err := browser.Call(el, "play"); err == nil {
+		_, _ = browser.Await(p)
 	}
 	a.cam.stream = stream
 	status.SetTextContent("")
@@ -182,7 +137,7 @@ func (a *App) startCamera(deviceID string) {
 
 // cameraError explains getUserMedia's refusals in the user's terms.
 func cameraError(err error) error {
-	switch errName(err) {
+	switch browser.ErrorName(err) {
 	case "NotAllowedError", "SecurityError":
 		return fmt.Errorf("access to the camera was denied")
 	case "NotFoundError", "OverconstrainedError":
@@ -196,7 +151,7 @@ func cameraError(err error) error {
 // listCameras fills the "Camera" picker (labels are known once access is
 // granted) and selects the running one.
 func (a *App) listCameras(stream js.Value) {
-	devs, err := await(js.Global().Get("navigator").Get("mediaDevices").Call("enumerateDevices"))
+	devs, err := browser.Await(js.Global().Get("navigator").Get("mediaDevices").Call("enumerateDevices"))
 	if err != nil {
 		return
 	}
@@ -253,10 +208,10 @@ func (a *App) frameLoop() {
 		if !a.cam.live() || video.Get("readyState").Int() < 2 || (rec == nil && !wantPredict) {
 			flush()
 			frames, since = 0, 0
-			sleep(50)
+			browser.Sleep(50)
 			continue
 		}
-		nextFrame()
+		browser.NextFrame()
 		rec = a.cam.recording
 		w, h := video.Get("videoWidth").Int(), video.Get("videoHeight").Int()
 		if w == 0 || h == 0 {
@@ -269,11 +224,11 @@ func (a *App) frameLoop() {
 		}
 		t0 := time.Now()
 		id := a.nextID + 1
-		emb, views, err := a.embedSource(video, w, h, due && a.settings.Augment, id)
+		emb, views, err := a.embedSource(video, due && a.settings.Augment, id)
 		if err != nil {
 			a.fail(fmt.Errorf("camera frame: %v", err))
 			a.stopRecording()
-			sleep(500)
+			browser.Sleep(500)
 			continue
 		}
 		a.stats.Set("embedMs", float64(time.Since(t0).Microseconds())/1000)
@@ -315,7 +270,7 @@ func (a *App) saveRecorded(c *class, ss []*sample) {
 		recs[i] = a.sampleRecord(c, s)
 	}
 	a.queueSave(func() error {
-		_, err := await(a.store.Call("putSamples", js.ValueOf(recs)))
+		_, err := browser.Await(a.store.Call("putSamples", js.ValueOf(recs)))
 		return err
 	})
 }

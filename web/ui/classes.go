@@ -9,6 +9,7 @@ import (
 
 	"honnef.co/go/js/dom/v2"
 
+	"github.com/glimpse-ml/glimpse/wasm/browser"
 	"github.com/glimpse-ml/glimpse/web/project"
 )
 
@@ -98,7 +99,7 @@ func (a *App) deleteClass(c *class) {
 	a.renameMeters()
 	a.queueSave(func() error {
 		if len(ids) > 0 {
-			if _, err := await(a.store.Call("deleteSamples", js.ValueOf(ids))); err != nil {
+			if _, err := browser.Await(a.store.Call("deleteSamples", js.ValueOf(ids))); err != nil {
 				return err
 			}
 		}
@@ -183,7 +184,7 @@ func (a *App) addSamples(c *class, ss []*sample) {
 	}
 	a.updateCount(c)
 	a.queueSave(func() error {
-		_, err := await(a.store.Call("putSamples", js.ValueOf(recs)))
+		_, err := browser.Await(a.store.Call("putSamples", js.ValueOf(recs)))
 		return err
 	})
 }
@@ -228,8 +229,11 @@ func (a *App) deleteSamples(c *class, ss []*sample) {
 	clear(c.samples[len(kept):])
 	c.samples = kept
 	a.updateCount(c)
+	if a.stale != "" && a.totalSamples() == 0 {
+		a.ownEmbeddings() // nothing of the other backbone is left
+	}
 	a.queueSave(func() error {
-		_, err := await(a.store.Call("deleteSamples", js.ValueOf(ids)))
+		_, err := browser.Await(a.store.Call("deleteSamples", js.ValueOf(ids)))
 		return err
 	})
 }

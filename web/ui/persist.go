@@ -11,9 +11,9 @@ import (
 	"syscall/js"
 	"time"
 
-	"github.com/glimpse-ml/glimpse/core/format"
 	"github.com/glimpse-ml/glimpse/core/tfjsexport"
 	"github.com/glimpse-ml/glimpse/core/train"
+	"github.com/glimpse-ml/glimpse/wasm/browser"
 	"github.com/glimpse-ml/glimpse/web/project"
 )
 
@@ -53,7 +53,7 @@ func (a *App) saver() {
 				a.saveFails++
 				failed = true
 				a.stats.Set("saveFailures", a.saveFails)
-				if errName(err) == "QuotaExceededError" {
+				if browser.ErrorName(err) == "QuotaExceededError" {
 					err = errors.New("the browser's storage for this site is full, so the latest changes are not saved. Everything is still here in the page: export the project to keep it, or delete samples")
 				} else {
 					err = fmt.Errorf("the project could not be saved: %v", err)
@@ -85,9 +85,11 @@ func (a *App) projectRecord() js.Value {
 			"epochs": s.Epochs, "batchSize": s.BatchSize, "learningRate": s.LearningRate,
 			"augment": s.Augment, "captureRate": s.CaptureRate,
 		},
-		"nextId":   a.nextID,
-		"headIds":  intsToAny(a.headIDs),
-		"backbone": a.modelName,
+		"nextId":       a.nextID,
+		"headIds":      intsToAny(a.headIDs),
+		"backbone":     a.modelName,
+		"backboneHash": a.samplesHash,
+		"preprocess":   a.samplesRule,
 	})
 }
 
@@ -100,7 +102,7 @@ func intsToAny(v []int) []any {
 }
 
 func (a *App) putProject() error {
-	_, err := await(a.store.Call("putProject", a.projectRecord()))
+	_, err := browser.Await(a.store.Call("putProject", a.projectRecord()))
 	return err
 }
 
@@ -111,13 +113,13 @@ func (a *App) sampleRecord(c *class, s *sample) any {
 	rec := map[string]any{
 		"id":        s.id,
 		"classId":   c.id,
-		"embedding": bytesToJS(project.EncodeEmbedding(s.emb)).Get("buffer"),
+		"embedding": browser.BytesToJS(project.EncodeEmbedding(s.emb)).Get("buffer"),
 		"thumb":     s.thumb,
 	}
 	if len(s.views) > 0 {
 		views := make([]any, len(s.views))
 		for i, v := range s.views {
-			views[i] = bytesToJS(project.EncodeEmbedding(v)).Get("buffer")
+			views[i] = browser.BytesToJS(project.EncodeEmbedding(v)).Get("buffer")
 		}
 		rec["views"] = views
 	}
@@ -135,12 +137,12 @@ func (a *App) saveAll() {
 	head := js.Null()
 	if a.head != nil {
 		if b, err := project.EncodeHead(a.head); err == nil {
-			head = bytesToJS(b)
+			head = browser.BytesToJS(b)
 		}
 	}
 	proj := a.projectRecord()
 	a.queueSave(func() error {
-		_, err := await(a.store.Call("replaceAll", proj, js.ValueOf(recs), head))
+		_, err := browser.Await(a.store.Call("replaceAll", proj, js.ValueOf(recs), head))
 		return err
 	})
 }
@@ -153,10 +155,10 @@ func (a *App) saveHead() {
 			a.fail(err)
 			return
 		}
-		head = bytesToJS(b)
+		head = browser.BytesToJS(b)
 	}
 	a.queueSave(func() error {
-		if _, err := await(a.store.Call("putHead", head)); err != nil {
+		if _, err := browser.Await(a.store.Call("putHead", head)); err != nil {
 			return err
 		}
 		return a.putProject()
@@ -165,7 +167,7 @@ func (a *App) saveHead() {
 
 // restore loads the saved project, or starts a new one.
 func (a *App) restore() error {
-	res, err := await(a.store.Call("load"))
+	res, err := browser.Await(a.store.Call("load"))
 	if err != nil {
 		return err
 	}
@@ -178,7 +180,11 @@ func (a *App) restore() error {
 	if v := p.Get("version").Int(); v != projectVersion {
 		return fmt.Errorf("saved by a version %d of the app", v)
 	}
-	dim := a.model.EmbeddingSize()
+	dim := a.info.EmbeddingSize
+	a.samplesHash, a.samplesRule = jsString(p.Get("backboneHash")), jsString(p.Get("preprocess"))
+	// Samples embedded by another backbone keep their thumbnails even when
+	// their embeddings no longer fit: they can be re-embedded.
+	other := a.samplesHash != a.info.Hash || a.samplesRule != a.info.Preprocess.String()
 	classes := p.Get("classes")
 	if classes.Length() < 1 || classes.Length() > project.MaxClasses {
 		return fmt.Errorf("%d classes saved", classes.Length())
@@ -209,15 +215,15 @@ func (a *App) restore() error {
 	for i := range samples.Length() {
 		r := samples.Index(i)
 		c := byID[r.Get("classId").Int()]
-		emb, err := project.DecodeEmbedding(bytesFromJS(r.Get("embedding")), dim)
-		if c == nil || err != nil {
+		emb, err := project.DecodeEmbedding(jsBytes(r.Get("embedding")), dim)
+		if c == nil || (err != nil && !other) {
 			bad++
 			continue
 		}
 		s := &sample{id: r.Get("id").Int(), emb: emb, thumb: r.Get("thumb")}
 		if vs := r.Get("views"); vs.Truthy() {
 			for j := range vs.Length() {
-				if v, err := project.DecodeEmbedding(bytesFromJS(vs.Index(j)), dim); err == nil {
+				if v, err := project.DecodeEmbedding(jsBytes(vs.Index(j)), dim); err == nil {
 					s.views = append(s.views, v)
 				}
 			}
@@ -233,7 +239,7 @@ func (a *App) restore() error {
 		a.fail(fmt.Errorf("%s of the saved project could not be read and were left out", plural(bad, "sample")))
 	}
 	if h := res.Get("head"); h.Truthy() {
-		head, err := project.DecodeHead("saved project", bytesFromJS(h))
+		head, err := project.DecodeHead("saved project", jsBytes(h))
 		ids := p.Get("headIds")
 		if err == nil && head.In == dim && ids.Truthy() && ids.Length() == head.Classes() {
 			a.head = head
@@ -246,12 +252,26 @@ func (a *App) restore() error {
 	a.showSettings()
 	a.rebuildMeters()
 	a.status(fmt.Sprintf("Restored the project: %s in %s.", plural(a.totalSamples(), "sample"), plural(len(a.classes), "class")))
+	a.checkBackbone("the saved project")
 	return nil
+}
+
+// jsString is v's text, "" when v is not a string (a record saved before
+// the field existed).
+func jsString(v js.Value) string {
+	if v.Type() != js.TypeString {
+		return ""
+	}
+	return v.String()
 }
 
 // toProject gathers the page's project for export.
 func (a *App) toProject() (*project.Project, error) {
-	p := &project.Project{Backbone: a.modelName, EmbeddingSize: a.model.EmbeddingSize(), Settings: a.settings}
+	if a.stale != "" {
+		return nil, fmt.Errorf("%s", a.stale)
+	}
+	p := &project.Project{Backbone: a.modelName, BackboneHash: a.samplesHash, Preprocess: a.samplesRule,
+		EmbeddingSize: a.info.EmbeddingSize, Settings: a.settings}
 	for _, c := range a.classes {
 		pc := project.Class{Name: c.name}
 		for _, s := range c.samples {
@@ -300,7 +320,7 @@ func (a *App) exportProject() {
 	if err == nil {
 		var b []byte
 		if b, err = p.Encode(); err == nil {
-			a.store.Call("download", bytesToJS(b), "glimpse-project.glimpseproj", "application/octet-stream")
+			a.store.Call("download", browser.BytesToJS(b), "glimpse-project.glimpseproj", "application/octet-stream")
 			a.notice(fmt.Sprintf("Exported the project (%s, %.1f MB).", plural(a.totalSamples(), "sample"), float64(len(b))/1e6))
 			return
 		}
@@ -312,22 +332,21 @@ func (a *App) exportProject() {
 // one untouched if the file cannot be read.
 func (a *App) importProject(file js.Value) {
 	name := file.Get("name").String()
-	buf, err := await(file.Call("arrayBuffer"))
+	buf, err := browser.Await(file.Call("arrayBuffer"))
 	if err != nil {
 		a.fail(fmt.Errorf("%s: %v", name, err))
 		return
 	}
-	p, err := project.Decode(name, bytesFromJS(buf))
+	p, err := project.Decode(name, jsBytes(buf))
 	if err != nil {
 		a.fail(fmt.Errorf("import project: %v. Your current project is unchanged", err))
 		return
 	}
-	if p.EmbeddingSize != a.model.EmbeddingSize() {
-		a.fail(fmt.Errorf("import project: %s: its embeddings have %d values, this model's %d (it was made with %s). Your current project is unchanged", name, p.EmbeddingSize, a.model.EmbeddingSize(), p.Backbone))
-		return
-	}
+	// Embeddings of another backbone are kept only for their thumbnails
+	// (checkBackbone below offers to re-embed them); its head is dropped.
+	other := p.BackboneHash != a.info.Hash || p.Preprocess != a.info.Preprocess.String()
 	var head *train.Head
-	if p.Head != nil {
+	if p.Head != nil && !other {
 		h, err := project.DecodeHead(name, p.Head)
 		if err != nil || h.In != p.EmbeddingSize || h.Classes() != len(p.Classes) {
 			a.fail(fmt.Errorf("import project: %s: its trained head does not fit its classes; import it and train again", name))
@@ -344,8 +363,10 @@ func (a *App) importProject(file js.Value) {
 	for _, pc := range p.Classes {
 		c := a.addClass(a.newID(), pc.Name)
 		for _, ps := range pc.Samples {
-			s := &sample{id: a.newID(), emb: ps.Embedding, views: ps.Views,
-				thumb: js.ValueOf("data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(ps.Thumb))}
+			s := &sample{id: a.newID(), emb: ps.Embedding, views: ps.Views, thumb: thumbDataURL(ps.Thumb)}
+			if p.EmbeddingSize != a.info.EmbeddingSize {
+				s.emb, s.views = nil, nil
+			}
 			c.samples = append(c.samples, s)
 			a.showSample(c, s)
 		}
@@ -355,12 +376,14 @@ func (a *App) importProject(file js.Value) {
 		}
 	}
 	a.head = head
+	a.samplesHash, a.samplesRule = p.BackboneHash, p.Preprocess
 	a.showSettings()
 	a.updateAddClass()
 	a.rebuildMeters()
 	a.clearResults()
 	a.saveAll()
 	a.notice(fmt.Sprintf("Imported %s: %s in %s.", name, plural(a.totalSamples(), "sample"), plural(len(a.classes), "class")))
+	a.checkBackbone(name)
 }
 
 // exportModel offers the self-contained Glimpse file: the backbone with
@@ -370,18 +393,13 @@ func (a *App) exportModel() {
 		a.fail(errors.New("export model: train the model first"))
 		return
 	}
-	g, err := a.head.Attach(a.model.Graph)
+	b, err := a.model.Export(a.head)
 	if err != nil {
 		a.fail(fmt.Errorf("export model: %v", err))
 		return
 	}
-	var b bytes.Buffer
-	if err := format.Write(&b, g, format.Options{}); err != nil {
-		a.fail(fmt.Errorf("export model: %v", err))
-		return
-	}
-	a.store.Call("download", bytesToJS(b.Bytes()), "glimpse-model.glimpse", "application/octet-stream")
-	a.notice(fmt.Sprintf("Exported the model (%.1f MB).", float64(b.Len())/1e6))
+	a.store.Call("download", browser.BytesToJS(b), "glimpse-model.glimpse", "application/octet-stream")
+	a.notice(fmt.Sprintf("Exported the model (%.1f MB).", float64(len(b))/1e6))
 }
 
 // exportTeachable offers the trained model as Teachable Machine's zip
@@ -393,7 +411,7 @@ func (a *App) exportTeachable() {
 		a.fail(errors.New("export for Teachable Machine: train the model first"))
 		return
 	}
-	g, err := a.head.Attach(a.model.Graph)
+	g, err := a.head.Attach(a.model.Graph())
 	if err != nil {
 		a.fail(fmt.Errorf("export for Teachable Machine: %v", err))
 		return
@@ -403,6 +421,13 @@ func (a *App) exportTeachable() {
 		a.fail(fmt.Errorf("export for Teachable Machine: %v", err))
 		return
 	}
-	a.store.Call("download", bytesToJS(b.Bytes()), "glimpse-teachable-machine.zip", "application/zip")
+	a.store.Call("download", browser.BytesToJS(b.Bytes()), "glimpse-teachable-machine.zip", "application/zip")
 	a.notice(fmt.Sprintf("Exported for Teachable Machine (%.1f MB).", float64(b.Len())/1e6))
+}
+
+// jsBytes copies an ArrayBuffer or Uint8Array into Go; anything else gives
+// nil, which the decoders refuse with a message.
+func jsBytes(v js.Value) []byte {
+	b, _ := browser.BytesFromJS(v)
+	return b
 }

@@ -10,6 +10,8 @@ import (
 	"syscall/js"
 
 	"honnef.co/go/js/dom/v2"
+
+	"github.com/glimpse-ml/glimpse/wasm/browser"
 )
 
 // meter is one class's confidence bar.
@@ -106,15 +108,10 @@ type decoded struct {
 	w, h   int
 }
 
-// decode decodes a file with the platform, as the library does (no
-// colour-space conversion, no premultiplied alpha).
+// decode decodes a file through the browser runtime, as the library does
+// (no colour-space conversion, no premultiplied alpha, EXIF orientation).
 func decode(file js.Value) (decoded, error) {
-	opts := map[string]any{"colorSpaceConversion": "none", "premultiplyAlpha": "none", "imageOrientation": "from-image"}
-	p, err := call(js.Global(), "createImageBitmap", file, js.ValueOf(opts))
-	if err != nil {
-		return decoded{}, err
-	}
-	bm, err := await(p)
+	bm, err := browser.Decode(file, file.Get("name").String())
 	if err != nil {
 		return decoded{}, err
 	}
@@ -146,7 +143,7 @@ func (a *App) addFiles(c *class, files []js.Value) {
 			continue
 		}
 		id := a.newID()
-		emb, views, err := a.embedSource(img.bitmap, img.w, img.h, a.settings.Augment, id)
+		emb, views, err := a.embedSource(img.bitmap, a.settings.Augment, id)
 		if err != nil {
 			img.bitmap.Call("close")
 			bad = append(bad, name)
@@ -159,7 +156,7 @@ func (a *App) addFiles(c *class, files []js.Value) {
 			a.addSamples(c, batch)
 			batch = nil
 		}
-		sleep(0) // let the page breathe between images
+		browser.Yield() // let the page breathe between images
 	}
 	a.addSamples(c, batch)
 	a.status(fmt.Sprintf("Added %s to %q.", plural(len(files)-len(bad), "image"), c.name))
@@ -181,7 +178,7 @@ func (a *App) predictFiles(files []js.Value) {
 			bad = append(bad, name)
 			continue
 		}
-		emb, _, err := a.embedSource(img.bitmap, img.w, img.h, false, 0)
+		emb, _, err := a.embedSource(img.bitmap, false, 0)
 		thumb := a.thumbnail(img.bitmap, img.w, img.h)
 		img.bitmap.Call("close")
 		if err != nil {
@@ -193,6 +190,7 @@ func (a *App) predictFiles(files []js.Value) {
 			a.fail(err)
 			return
 		}
+		a.recordPrediction(name, emb, probs)
 		best := 0
 		for i, p := range probs {
 			if p > probs[best] {
@@ -213,7 +211,22 @@ func (a *App) predictFiles(files []js.Value) {
 		} else {
 			list.AppendChild(li)
 		}
-		sleep(0)
+		browser.Yield()
 	}
 	a.skipped(bad)
+}
+
+// recordPrediction leaves the last predicted picture's embedding and
+// probabilities (by class name) in __glimpseStats.lastPrediction: the
+// end-to-end test holds them to glimpse.js and to the command line.
+func (a *App) recordPrediction(name string, emb []float32, probs []float64) {
+	e := js.Global().Get("Float32Array").New(len(emb))
+	for i, v := range emb {
+		e.SetIndex(i, v)
+	}
+	p := js.Global().Get("Object").New()
+	for i, v := range probs {
+		p.Set(a.headLabel(i), v)
+	}
+	a.stats.Set("lastPrediction", map[string]any{"name": name, "embedding": e, "probabilities": p})
 }

@@ -11,8 +11,8 @@ import (
 
 	"honnef.co/go/js/dom/v2"
 
-	"github.com/glimpse-ml/glimpse/core/kernels"
 	"github.com/glimpse-ml/glimpse/core/train"
+	"github.com/glimpse-ml/glimpse/wasm/browser"
 )
 
 // headPreset is the head the app trains: Teachable Machine's, so that
@@ -28,12 +28,11 @@ func (a *App) train() {
 		a.fail(err)
 		return
 	}
-	a.stopRecording()
-	s, ids, err := a.trainingSet()
-	if err != nil {
-		a.fail(fmt.Errorf("cannot train yet: %v", err))
+	if a.stale != "" {
+		a.offerRefresh() // the reason, with the ways out
 		return
 	}
+	a.stopRecording()
 	cfg, err := train.Preset(headPreset)
 	if err != nil {
 		a.fail(err)
@@ -43,21 +42,6 @@ func (a *App) train() {
 	cfg.BatchSize = a.settings.BatchSize
 	cfg.LearningRate = a.settings.LearningRate
 	cfg.Seed = 1
-	// The SIMD kernels train several times faster; the pure-Go default
-	// exists to make native and browser heads agree to the bit, which
-	// the app does not need.
-	cfg.Kernels = kernels.Best()
-	// An epoch over many samples takes seconds: between batches, hand the
-	// page its thread back whenever ~50 ms of work have gone by, so it
-	// stays responsive within an epoch too.
-	lastYield := time.Now()
-	cfg.OnBatch = func() bool {
-		if time.Since(lastYield) >= 50*time.Millisecond {
-			sleep(0)
-			lastYield = time.Now()
-		}
-		return true
-	}
 	if err := cfg.Check(); err != nil {
 		a.fail(err)
 		return
@@ -71,14 +55,21 @@ func (a *App) train() {
 		btn.SetDisabled(false)
 		btn.SetTextContent("Train")
 	}()
+	clf, err := a.classifier(cfg)
+	if err != nil {
+		a.fail(fmt.Errorf("cannot train yet: %v", err))
+		return
+	}
 	prog := a.el("train-progress").(*dom.HTMLProgressElement)
 	prog.SetValue(0)
 	a.clearResults()
 	var hist []train.Epoch
 	start := time.Now()
-	a.el("train-status").SetTextContent(fmt.Sprintf("Training on %s…", plural(s.Len(), "sample")))
-	sleep(0)
-	head, err := train.Train(s, cfg, func(e train.Epoch) bool {
+	a.el("train-status").SetTextContent(fmt.Sprintf("Training on %s…", plural(clf.Samples().Len(), "sample")))
+	browser.Yield()
+	// The runtime hands the page its thread back after every epoch (the
+	// bar and the chart repaint) and every ~50 ms within one.
+	report, err := clf.Train(cfg, func(e train.Epoch) bool {
 		hist = append(hist, e)
 		prog.SetValue(float64(e.Epoch) / float64(e.Epochs))
 		msg := fmt.Sprintf("Epoch %d of %d: loss %.3f, accuracy %.0f%%", e.Epoch, e.Epochs, e.Loss, e.Accuracy*100)
@@ -87,10 +78,6 @@ func (a *App) train() {
 		}
 		a.el("train-status").SetTextContent(msg)
 		a.drawChart(hist)
-		// Give the page its thread back between epochs: the bar and the
-		// chart repaint, clicks are answered.
-		sleep(0)
-		lastYield = time.Now()
 		return true
 	})
 	elapsed := time.Since(start)
@@ -101,80 +88,79 @@ func (a *App) train() {
 	}
 	a.stats.Set("trainMs", float64(elapsed.Microseconds())/1000)
 	prog.SetValue(1)
-	a.head, a.headIDs = head, ids
-	msg := fmt.Sprintf("Trained in %.1f s on %d samples", elapsed.Seconds(), head.Report.Train)
-	if head.Report.Validation > 0 {
-		msg += fmt.Sprintf(", validated on %d", head.Report.Validation)
+	head := clf.Head()
+	// The head's classes are in sorted order of their names (as glimpse
+	// train reads a folder): find each one's class by name.
+	ids := make([]int, len(head.Labels))
+	for i, l := range head.Labels {
+		for _, c := range a.classes {
+			if c.name == l {
+				ids[i] = c.id
+			}
+		}
 	}
-	if head.Report.Stopped != "" {
-		msg += "; " + head.Report.Stopped
+	a.head, a.headIDs = head, ids
+	msg := fmt.Sprintf("Trained in %.1f s on %d samples", elapsed.Seconds(), report.Train)
+	if report.Validation > 0 {
+		msg += fmt.Sprintf(", validated on %d", report.Validation)
+	}
+	if report.Stopped != "" {
+		msg += "; " + report.Stopped
 	}
 	a.el("train-status").SetTextContent(msg + ".")
-	a.showResults(s)
+	a.showResults(clf)
 	a.rebuildMeters()
 	a.saveHead()
 	a.stats.Set("trained", a.stats.Get("trained").Int()+1)
 }
 
-// trainingSet gathers every class's samples (and augmented views, when
-// Augment is on) for core/train.
-func (a *App) trainingSet() (*train.Samples, []int, error) {
-	s := &train.Samples{Dim: a.model.EmbeddingSize()}
-	var ids []int
+// classifier gathers every class's samples (and augmented views, when
+// Augment is on) into a classifier on the model's features.
+func (a *App) classifier(cfg train.Config) (*browser.Classifier, error) {
 	var empty []string
+	names := map[string]bool{}
 	for _, c := range a.classes {
 		if len(c.samples) == 0 {
 			empty = append(empty, fmt.Sprintf("%q", c.name))
 		}
+		if names[c.name] {
+			return nil, fmt.Errorf("two classes are named %q: rename one", c.name)
+		}
+		names[c.name] = true
 	}
 	if len(empty) > 0 {
-		return nil, nil, fmt.Errorf("%s %s no samples", strings.Join(empty, ", "), map[bool]string{true: "has", false: "have"}[len(empty) == 1])
+		return nil, fmt.Errorf("%s %s no samples", strings.Join(empty, ", "), map[bool]string{true: "has", false: "have"}[len(empty) == 1])
 	}
 	if len(a.classes) < 2 {
-		return nil, nil, errors.New("a classifier needs at least two classes")
+		return nil, errors.New("a classifier needs at least two classes")
 	}
-	views := a.settings.Augment
-	rows := 0
-	for _, c := range a.classes {
-		for _, smp := range c.samples {
-			rows++
-			if views {
-				rows += len(smp.views)
-			}
-		}
+	if a.stale != "" {
+		return nil, errors.New(a.stale)
 	}
-	// Sized once: thousands of embeddings are tens of megabytes, and
-	// wasm memory never shrinks back after a peak.
-	s.X = make([]float32, 0, rows*s.Dim)
-	s.Y = make([]int, 0, rows)
-	if views {
-		s.Origin = make([]int, 0, rows)
+	clf, err := a.model.NewClassifier(cfg)
+	if err != nil {
+		return nil, err
 	}
 	// Copying thousands of embeddings takes a while under wasm: hand the
 	// page its thread back every ~50 ms.
-	lastYield := time.Now()
-	for y, c := range a.classes {
-		s.Labels = append(s.Labels, c.name)
-		ids = append(ids, c.id)
+	var pace browser.Pacer
+	for _, c := range a.classes {
 		for _, smp := range c.samples {
-			if time.Since(lastYield) >= 50*time.Millisecond {
-				sleep(0)
-				lastYield = time.Now()
+			pace.Pace()
+			idx, err := clf.AddExample(smp.emb, c.name)
+			if err != nil {
+				return nil, err
 			}
-			row := len(s.Y)
-			s.X = append(s.X, smp.emb...)
-			s.Y = append(s.Y, y)
-			if views {
-				s.Origin = append(s.Origin, row)
+			if a.settings.Augment {
 				for _, v := range smp.views {
-					s.X = append(s.X, v...)
-					s.Y = append(s.Y, y)
-					s.Origin = append(s.Origin, row)
+					if err := clf.AddView(v, idx); err != nil {
+						return nil, err
+					}
 				}
 			}
 		}
 	}
-	return s, ids, s.Check()
+	return clf, nil
 }
 
 func (a *App) clearResults() {
@@ -240,27 +226,16 @@ func finite(v float64) float64 {
 
 // showResults shows each class's accuracy and the confusion matrix of the
 // trained head on every original sample.
-func (a *App) showResults(s *train.Samples) {
-	k := len(s.Labels)
-	conf := make([][]int, k)
-	for i := range conf {
-		conf[i] = make([]int, k)
-	}
-	// Thousands of samples: one batched pass on the SIMD kernels, not a
-	// product per sample, so the page does not freeze after training.
-	pred, err := a.head.Argmax(kernels.Best(), s.X, s.Len())
+func (a *App) showResults(clf *browser.Classifier) {
+	conf, err := clf.Confusion()
 	if err != nil {
 		a.fail(err)
 		return
 	}
-	for i, best := range pred {
-		if s.Origin == nil || s.Origin[i] == i {
-			conf[s.Y[i]][best]++
-		}
-	}
+	labels := clf.Head().Labels
 	var b strings.Builder
 	b.WriteString(`<h3>Accuracy per class</h3><table><thead><tr><th scope="col">Class</th><th scope="col">Accuracy</th><th scope="col">Samples</th></tr></thead><tbody>`)
-	for i, l := range s.Labels {
+	for i, l := range labels {
 		n := 0
 		for _, v := range conf[i] {
 			n += v
@@ -268,11 +243,11 @@ func (a *App) showResults(s *train.Samples) {
 		fmt.Fprintf(&b, `<tr><th scope="row">%s</th><td>%.0f%%</td><td>%d</td></tr>`, html(l), 100*float64(conf[i][i])/float64(max(n, 1)), n)
 	}
 	b.WriteString(`</tbody></table><h3>Confusion matrix</h3><p class="muted">Rows: the true class; columns: the predicted one.</p><div class="results"><table><thead><tr><th scope="col">True \ predicted</th>`)
-	for _, l := range s.Labels {
+	for _, l := range labels {
 		fmt.Fprintf(&b, `<th scope="col">%s</th>`, html(l))
 	}
 	b.WriteString(`</tr></thead><tbody>`)
-	for i, l := range s.Labels {
+	for i, l := range labels {
 		fmt.Fprintf(&b, `<tr><th scope="row">%s</th>`, html(l))
 		for _, v := range conf[i] {
 			fmt.Fprintf(&b, `<td>%d</td>`, v)
