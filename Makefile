@@ -179,7 +179,7 @@ test-go: $(NSFWJS)/.decoded bin/glimpse
 # GOOS=js tests under Node: relaxed SIMD, plain SIMD, and the pure-Go
 # fallback, so every kernel path runs.
 test-wasm:
-	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine ./core/format ./core/imageprep ./core/train ./core/model ./core/classifier
+	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine ./core/format ./core/imageprep ./core/train ./core/model ./core/classifier ./wasm/browser
 	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) -run 'OneStep|NaN' ./core/scratch
 	GLIMPSE_SIMD=simd    $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine
 	GLIMPSE_SIMD=none    $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine

@@ -386,7 +386,9 @@ async function classifierTest(url, site) {
       for (const f of fs.readdirSync(path.join(data, label)).sort()) examples.push({ label, url: `train/${label}/${f}`, file: path.join(data, label, f) });
     }
 
-    const got = await page.evaluate(async ([modelURL, examples, seed, epochs]) => {
+    // Pictures of other shapes than the training ones: wide and tall.
+    const shapes = fs.readdirSync(path.join(site, "t", "img")).filter((f) => /_(300x200|150x170)\.png$/.test(f)).sort();
+    const got = await page.evaluate(async ([modelURL, examples, seed, epochs, shapes]) => {
       const { load } = await import("/glimpse.js");
       const fetchBlob = async (u) => (await fetch(u)).blob();
       const m = await load(modelURL);
@@ -420,6 +422,13 @@ async function classifierTest(url, site) {
       out.top1 = (await clf.predict(await fetchBlob(examples[0].url), { topk: 1 })).length;
       const blob = await clf.export();
       out.blobBytes = blob.size;
+      // The export and predict() on pictures that are not square.
+      const exported = new Uint8Array(await blob.arrayBuffer());
+      let bin = "";
+      for (let i = 0; i < exported.length; i += 0x8000) bin += String.fromCharCode(...exported.subarray(i, i + 0x8000));
+      out.exported = btoa(bin);
+      out.shapes = [];
+      for (const f of shapes) out.shapes.push(await clf.predict(await fetchBlob(`img/${f}`)));
       const back = await load(blob);
       out.info = back.info();
       out.classify = [];
@@ -432,7 +441,7 @@ async function classifierTest(url, site) {
       clf.dispose();
       m.dispose();
       return out;
-    }, [`/${defaultModel}`, examples, seed, epochs]);
+    }, [`/${defaultModel}`, examples, seed, epochs, shapes]);
 
     const expectErr = {
       "train with no examples": /no examples/,
@@ -463,6 +472,16 @@ async function classifierTest(url, site) {
     check("classifier: export() loads back and classifies as predict() within 1e-5",
       got.info.hasClassifier && got.info.labels.join() === "animal,thing" && dExport <= 1e-5,
       `${(got.blobBytes / 2 ** 20).toFixed(1)} MB, max difference ${dExport.toExponential(2)}`);
+
+    // The file export() gives, run by the command line, predicts as
+    // predict() does on wide and tall pictures (its head is stored in f16).
+    const exportedFile = path.join(site, "t", "exported.glimpse");
+    fs.writeFileSync(exportedFile, Buffer.from(got.exported, "base64"));
+    const onExport = cli("predict", "-m", exportedFile, "--json", "--top", "0", ...shapes.map((f) => path.join(site, "t", "img", f))).results;
+    let dShapes = 0;
+    onExport.forEach((r, i) => { dShapes = Math.max(dShapes, maxDiff(got.shapes[i], r.predictions)); });
+    check(`classifier: glimpse predict on the exported file gives predict()'s probabilities on ${shapes.length} wide and tall PNGs within 1e-4`,
+      shapes.length >= 8 && dShapes <= 1e-4, `max difference ${dShapes.toExponential(2)}`);
 
     // The same pictures, seed, head, epochs and validation natively.
     const out = path.join(site, "t", "trained.glimpse");

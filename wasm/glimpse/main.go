@@ -23,7 +23,6 @@ import (
 	"syscall/js"
 	"unsafe"
 
-	"github.com/glimpse-ml/glimpse/core/kernels"
 	"github.com/glimpse-ml/glimpse/core/model"
 	"github.com/glimpse-ml/glimpse/core/train"
 	"github.com/glimpse-ml/glimpse/core/version"
@@ -43,7 +42,7 @@ func main() {
 	api := js.Global().Get("Object").New()
 	api.Set("version", runtime.Version())
 	api.Set("glimpseVersion", version.Version)
-	api.Set("kernels", kernels.Best().Name())
+	api.Set("kernels", browser.Kernels())
 	// The functions live as long as the program: they are never released.
 	sync := map[string]func([]js.Value) (any, error){
 		"dispose":           b.dispose,

@@ -1,0 +1,190 @@
+//go:build js && wasm
+
+package browser
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"syscall/js"
+
+	"github.com/glimpse-ml/glimpse/core/augment"
+	"github.com/glimpse-ml/glimpse/core/classifier"
+	"github.com/glimpse-ml/glimpse/core/ir"
+	"github.com/glimpse-ml/glimpse/core/kernels"
+	"github.com/glimpse-ml/glimpse/core/model"
+	"github.com/glimpse-ml/glimpse/core/train"
+)
+
+// Model is a model loaded in the browser: core/model fed with pictures the
+// browser holds.
+type Model struct {
+	rt *Runtime
+	m  *model.Model
+}
+
+// Load reads a model file from source (see ReadModel) with progress and
+// plans it (see Open).
+func (rt *Runtime) Load(name string, source js.Value, simd bool, progress Progress) (*Model, error) {
+	data, err := ReadModel(name, source, progress)
+	if err != nil {
+		return nil, err
+	}
+	return rt.Open(name, data, simd)
+}
+
+// Kernels names the kernels models are planned on here: the WebAssembly
+// SIMD ones when the page loaded their module, the pure-Go ones otherwise.
+func Kernels() string { return kernels.Best().Name() }
+
+// Open plans a model file held in memory on the WebAssembly SIMD kernels
+// when the page loaded them, or on the pure-Go kernels when simd is false
+// (benchmarks, and a way out should a browser's SIMD misbehave).
+func (rt *Runtime) Open(name string, data []byte, simd bool) (*Model, error) {
+	k := kernels.Best()
+	if !simd {
+		k = kernels.Go{}
+	}
+	m, err := model.FromBytes(name, data, model.Options{Kernels: k})
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := m.Graph.Report(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	data = nil
+	rt.mem.tune()
+	return &Model{rt: rt, m: m}, nil
+}
+
+// Close tells the runtime the model is no longer used, so that the memory
+// policy follows the smaller live heap once the model is garbage.
+func (m *Model) Close() {
+	m.m = nil
+	m.rt.mem.tune()
+}
+
+func (m *Model) model() (*model.Model, error) {
+	if m == nil || m.m == nil {
+		return nil, errors.New("this model was disposed")
+	}
+	return m.m, nil
+}
+
+// Info is what a model file says about itself (the JavaScript API's
+// model.info()).
+type Info struct {
+	Architecture  string
+	Params, MACs  int64
+	InputSize     ir.Shape
+	Labels        []string
+	HasClassifier bool
+	EmbeddingSize int
+	Kernels       string
+	Source        string
+	License       string
+	// Hash names the file (see format.Info.Hash) and Preprocess is the
+	// rule its pictures are prepared with: what a saved project records.
+	Hash       string
+	Preprocess ir.Preprocess
+}
+
+// Info describes the model.
+func (m *Model) Info() Info {
+	g := m.m.Graph
+	_, totals, _ := g.Report()
+	info := Info{
+		Architecture: g.Meta.Architecture, Params: totals.Params, MACs: totals.MACs, InputSize: g.InputShape,
+		Labels: append([]string{}, g.Meta.Labels...), HasClassifier: m.m.HasClassifier(), EmbeddingSize: m.m.EmbeddingSize(),
+		Kernels: m.m.Engine().Kernels(), Source: g.Meta.Source, License: g.Meta.License, Preprocess: m.m.Preprocess(),
+	}
+	if fi := m.m.Info(); fi != nil {
+		info.Hash = fi.Hash()
+	}
+	return info
+}
+
+// Embed returns the backbone's features for a picture (see Pixels).
+func (m *Model) Embed(src js.Value) ([]float32, error) {
+	mm, err := m.model()
+	if err != nil {
+		return nil, err
+	}
+	if mm.EmbeddingSize() == 0 {
+		return nil, errors.New("this model names no embedding layer, so it cannot embed")
+	}
+	img, err := m.rt.Pixels(src)
+	if err != nil {
+		return nil, err
+	}
+	return mm.Embed(img)
+}
+
+// EmbedWithViews returns the features of a picture and of views augmented
+// views of it (augment.Default, drawn from seed for example number index).
+func (m *Model) EmbedWithViews(src js.Value, views int, seed uint64, index int) ([]float32, [][]float32, error) {
+	mm, err := m.model()
+	if err != nil {
+		return nil, nil, err
+	}
+	img, err := m.rt.Pixels(src)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := mm.Embed(img)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out [][]float32
+	for v := 1; v <= views; v++ {
+		vi, err := augment.Default().View(img, seed, index, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		ve, err := mm.Embed(vi)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, ve)
+	}
+	return e, out, nil
+}
+
+// Classify returns the top k classes of a picture (k <= 0: all), most
+// probable first.
+func (m *Model) Classify(src js.Value, k int) ([]model.Prediction, error) {
+	mm, err := m.model()
+	if err != nil {
+		return nil, err
+	}
+	if !mm.HasClassifier() {
+		return nil, errors.New("this model has no classes; use embed() or train a classifier")
+	}
+	img, err := m.rt.Pixels(src)
+	if err != nil {
+		return nil, err
+	}
+	return mm.Classify(img, k)
+}
+
+// Graph is the model's network (for exporters).
+func (m *Model) Graph() *ir.Graph { return m.m.Graph }
+
+// Export returns the model with a head trained on its features (a saved
+// project's) as one self-contained model file, stored as
+// classifier.ExportDType says.
+func (m *Model) Export(h *train.Head) ([]byte, error) {
+	mm, err := m.model()
+	if err != nil {
+		return nil, err
+	}
+	f, _, err := classifier.Features(mm, h.Config)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := classifier.Write(&buf, h, f, ""); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
