@@ -149,7 +149,7 @@ func (a *App) start() error {
 	if err := a.loadModel(); err != nil {
 		return err
 	}
-	a.thumbC = newCanvas(a.doc, false)
+	a.thumbC = newCanvas(a.doc)
 	a.thumbC.resize(thumbSize, thumbSize)
 	if err := a.restore(); err != nil {
 		// A store that cannot be read (private mode, a corrupt database)

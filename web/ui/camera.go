@@ -34,17 +34,16 @@ func (c *camera) problem() string {
 	return "the camera is still starting."
 }
 
-// canvas2D is an off-screen canvas for reading pixels or making thumbnails.
+// canvas2D is an off-screen canvas thumbnails are drawn on (pixels for
+// the model are the runtime's to read).
 type canvas2D struct {
 	el  js.Value
 	ctx js.Value
 }
 
-func newCanvas(doc dom.Document, readback bool) canvas2D {
+func newCanvas(doc dom.Document) canvas2D {
 	el := doc.CreateElement("canvas").Underlying()
-	opts := js.Global().Get("Object").New()
-	opts.Set("willReadFrequently", readback)
-	return canvas2D{el: el, ctx: el.Call("getContext", "2d", opts)}
+	return canvas2D{el: el, ctx: el.Call("getContext", "2d")}
 }
 
 func (c canvas2D) resize(w, h int) {

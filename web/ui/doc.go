@@ -5,9 +5,11 @@
 // uploads, training with a live chart, live predictions, autosave to
 // IndexedDB, and export and import.
 //
-// No math lives here: embeddings come from core/model, heads from
-// core/train, the project file from web/project. Go under WebAssembly
-// runs on the page's one thread, so every long task (recording, training)
-// runs in a goroutine that regularly waits on the browser (an animation
-// frame, a timer) and the page stays responsive.
+// It only draws. Loading the model, reading pixels from the camera and
+// from uploads, yielding to the page, the memory policy and training are
+// the browser runtime's (wasm/browser), the same code glimpse.js runs;
+// the project file is web/project's. Go under WebAssembly runs on the
+// page's one thread, so every long task (recording, training) runs in a
+// goroutine that regularly waits on the browser through the runtime, and
+// the page stays responsive.
 package ui
