@@ -235,6 +235,24 @@ async function main() {
       check("the default backbone's embed() matches the CLI within 1e-4 of its largest feature",
         got.isF32 && got.e.length === want.length && got.e.length === got.info.embeddingSize && d <= 1e-4 * scale,
         `${got.e.length} features, max difference ${d.toExponential(2)} of ${scale.toFixed(2)}`);
+      // The runtime runs in a dedicated Worker too: glimpse.js imported
+      // there embeds the same file, handed over as a Blob, as the CLI does.
+      const inWorker = await page.evaluate(async ([url, file]) => {
+        const src = `import { load } from '${location.origin}/glimpse.js';
+          onmessage = async (e) => {
+            try { const m = await load('${location.origin}${url}'); postMessage(Array.from(await m.embed(e.data))); }
+            catch (err) { postMessage(String(err.message)); }
+          };`;
+        const w = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })), { type: "module" });
+        const blob = await (await fetch(`img/${file}`)).blob();
+        const r = await new Promise((resolve) => { w.onmessage = (e) => resolve(e.data); w.postMessage(blob); });
+        w.terminate();
+        return r;
+      }, [`/${defaultModel}`, f]);
+      let dw = Array.isArray(inWorker) ? 0 : Infinity;
+      if (Array.isArray(inWorker)) want.forEach((v, i) => { dw = Math.max(dw, Math.abs(inWorker[i] - v)); });
+      check("the runtime runs in a dedicated Worker: embed() there matches the CLI within 1e-4 of its largest feature",
+        dw <= 1e-4 * scale, Array.isArray(inWorker) ? `max difference ${dw.toExponential(2)}` : inWorker);
       check("classify() on a backbone rejects: no classes", /this model has no classes; use embed\(\) or train a classifier/.test(got.refused), got.refused);
       check("the backbone's info() has no labels and no classifier", got.info.labels.length === 0 && !got.info.hasClassifier);
     }
