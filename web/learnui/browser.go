@@ -3,63 +3,12 @@
 package learnui
 
 import (
-	"errors"
 	"syscall/js"
 )
 
-// await blocks the calling goroutine (never a JavaScript callback's) until
-// the promise settles.
-func await(p js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan result, 1)
-	ok := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		v := js.Undefined()
-		if len(a) > 0 {
-			v = a[0]
-		}
-		ch <- result{v: v}
-		return nil
-	})
-	fail := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		msg := "unknown error"
-		if len(a) > 0 {
-			msg = errorText(a[0])
-		}
-		ch <- result{err: errors.New(msg)}
-		return nil
-	})
-	p.Call("then", ok, fail)
-	r := <-ch
-	ok.Release()
-	fail.Release()
-	return r.v, r.err
-}
-
-// errorText gives a thrown JavaScript value's message.
-func errorText(v js.Value) string {
-	if v.Type() == js.TypeObject {
-		name, msg := v.Get("name"), v.Get("message")
-		if msg.Type() == js.TypeString {
-			if name.Type() == js.TypeString && name.String() != "Error" && name.String() != "" {
-				return name.String() + ": " + msg.String()
-			}
-			return msg.String()
-		}
-	}
-	return js.Global().Call("String", v).String()
-}
-
-// sleep yields to the browser for ms milliseconds.
-func sleep(ms int) {
-	ch := make(chan struct{})
-	f := js.FuncOf(func(js.Value, []js.Value) any { close(ch); return nil })
-	js.Global().Call("setTimeout", f, ms)
-	<-ch
-	f.Release()
-}
+// Waiting on the browser (a promise, a timer) and decoding a picture are
+// the browser runtime's (wasm/browser), shared with the app and the
+// library.
 
 // canvas is a canvas element and its 2D context.
 type canvas struct {

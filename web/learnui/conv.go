@@ -13,6 +13,7 @@ import (
 	"honnef.co/go/js/dom/v2"
 
 	"github.com/glimpse-ml/glimpse/core/course"
+	"github.com/glimpse-ml/glimpse/wasm/browser"
 )
 
 // toyState is the "\" versus "/" classifier's drawing and the kernel's
@@ -178,7 +179,7 @@ func (p *Page) playSlide() {
 		p.toy.pos = i
 		p.input("slide-pos").SetValue(strconv.Itoa(i))
 		p.guard("slide", p.drawToy)
-		sleep(250)
+		browser.Sleep(250)
 	}
 }
 

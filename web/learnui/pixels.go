@@ -7,6 +7,7 @@ import (
 	"syscall/js"
 
 	"github.com/glimpse-ml/glimpse/core/course"
+	"github.com/glimpse-ml/glimpse/wasm/browser"
 )
 
 // maxSide bounds the side of a picture once read back from the browser: a
@@ -62,7 +63,7 @@ func (p *Page) setupPixels() {
 // before the reader does anything.
 func (p *Page) loadSample() {
 	url := p.host.Get("sampleURL").String()
-	res, err := await(js.Global().Call("fetch", url))
+	res, err := browser.Await(js.Global().Call("fetch", url))
 	if err == nil && !res.Get("ok").Bool() {
 		err = fmt.Errorf("HTTP %d", res.Get("status").Int())
 	}
@@ -70,7 +71,7 @@ func (p *Page) loadSample() {
 		p.fail(fmt.Errorf("%s: %v", url, err))
 		return
 	}
-	blob, err := await(res.Call("blob"))
+	blob, err := browser.Await(res.Call("blob"))
 	if err != nil {
 		p.fail(fmt.Errorf("%s: %v", url, err))
 		return
@@ -80,10 +81,7 @@ func (p *Page) loadSample() {
 
 // loadBlob decodes a picture file and makes it the current picture.
 func (p *Page) loadBlob(blob js.Value, source text) {
-	opts := js.Global().Get("Object").New()
-	opts.Set("colorSpaceConversion", "none")
-	opts.Set("imageOrientation", "from-image")
-	bmp, err := await(js.Global().Call("createImageBitmap", blob, opts))
+	bmp, err := browser.Decode(blob, p.t(source))
 	if err != nil {
 		p.message("pic-message", text{"%s could not be read as a picture (%v).", "%s 파일을 사진으로 읽을 수 없습니다 (%v)."},
 			p.t(source), err)
@@ -115,7 +113,7 @@ func startCamera() (video, stream js.Value, err error) {
 	c := js.Global().Get("Object").New()
 	c.Set("video", true)
 	c.Set("audio", false)
-	stream, err = await(md.Call("getUserMedia", c))
+	stream, err = browser.Await(md.Call("getUserMedia", c))
 	if err != nil {
 		return js.Value{}, js.Value{}, err
 	}
@@ -123,12 +121,12 @@ func startCamera() (video, stream js.Value, err error) {
 	video.Set("muted", true)
 	video.Set("playsInline", true)
 	video.Set("srcObject", stream)
-	if _, err := await(video.Call("play")); err != nil {
+	if _, err := browser.Await(video.Call("play")); err != nil {
 		stopCamera(stream)
 		return js.Value{}, js.Value{}, err
 	}
 	for i := 0; i < 100 && video.Get("videoWidth").Int() == 0; i++ {
-		sleep(20)
+		browser.Sleep(20)
 	}
 	if video.Get("videoWidth").Int() == 0 {
 		stopCamera(stream)
