@@ -13,10 +13,11 @@ import (
 	"github.com/glimpse-ml/glimpse/core/dataset"
 	"github.com/glimpse-ml/glimpse/core/format"
 	"github.com/glimpse-ml/glimpse/core/model"
+	"github.com/glimpse-ml/glimpse/core/scratch"
 	"github.com/glimpse-ml/glimpse/core/train"
 )
 
-const trainUsage = "train -m MODEL -d DIR -o OUT.glimpse [--head linear|tm|strong] [--epochs N] [--lr X] [--batch N] [--hidden N] [--val F] [--augment] [--views N] [--seed N] [--patience N] [--label-smoothing X] [--class-weights] [--dtype f32|f16|int8]"
+const trainUsage = "train -m MODEL -d DIR -o OUT.glimpse [--head linear|tm|strong] [--epochs N] [--lr X] [--batch N] [--hidden N] [--val F] [--augment] [--views N] [--seed N] [--patience N] [--label-smoothing X] [--class-weights] [--dtype f32|f16|int8]\n       train --arch lenet5|lenet5_1998 -d DIR -o OUT.glimpse [--epochs N] [--batch N] [--lr X] [--val F] [--seed N] [--license TEXT]"
 
 // runTrain embeds every image of a dataset folder once with the model's
 // backbone, trains a head on the cached embeddings and writes the backbone
@@ -44,9 +45,57 @@ func trainCommand(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same head")
 	dtype := fs.String("dtype", "", "weight storage of the output (default: the backbone's; f16 for a backbone on an 8-bit grid)")
 	workers := fs.Int("workers", 0, "embedding goroutines (default: one per CPU)")
+	arch := fs.String("arch", "", "train this architecture from scratch (lenet5, lenet5_1998, ...) instead of a head on -m MODEL")
+	license := fs.String("license", "", "with --arch: the licence of the training data, recorded in the model file")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *arch != "" {
+		switch {
+		case len(rest) > 0:
+			return fmt.Errorf("unexpected argument %q (usage: glimpse %s)", rest[0], trainUsage)
+		case *modelPath != "":
+			return fmt.Errorf("give -m MODEL (a head on its backbone) or --arch NAME (a whole network from scratch), not both")
+		case *dir == "":
+			return fmt.Errorf("-d DIR is required")
+		case *out == "":
+			return fmt.Errorf("-o OUT.glimpse is required")
+		}
+		for _, name := range []string{"head", "hidden", "patience", "label-smoothing", "class-weights", "augment", "views"} {
+			if set[name] {
+				return fmt.Errorf("--%s is for a head on -m MODEL; --arch trains the whole network", name)
+			}
+		}
+		cfg := scratch.Defaults()
+		cfg.Seed = *seed
+		if set["epochs"] {
+			cfg.Epochs = *epochs
+		}
+		if set["lr"] {
+			cfg.LearningRate = *lr
+		}
+		if set["batch"] {
+			cfg.BatchSize = *batch
+		}
+		if set["val"] {
+			cfg.Validation = *val
+		}
+		if err := cfg.Check(); err != nil {
+			return err
+		}
+		if *dtype != "" {
+			if _, err := format.ParseDType(*dtype); err != nil {
+				return err
+			}
+		}
+		return trainScratch(scratchOptions{arch: *arch, dir: *dir, out: *out, license: *license, dtype: *dtype,
+			cfg: cfg, workers: *workers}, stdout, stderr)
+	}
+	if set["license"] {
+		return fmt.Errorf("--license is for --arch (a network trained from scratch); a head keeps its backbone's licence")
 	}
 	switch {
 	case len(rest) > 0:
@@ -64,8 +113,6 @@ func trainCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["epochs"] {
 		cfg.Epochs = *epochs
 	}
