@@ -36,6 +36,10 @@ type Dense struct {
 // anywhere else.
 var ErrNoClassifier = errors.New("the model has no classifier")
 
+// ErrFlattens is a classifier that reads a flattened map: every cell has
+// weights of its own, so there is no weight per channel to map back.
+var ErrFlattens = errors.New("the classifier flattens a feature map")
+
 // HeadOf finds the classifier of g, walking back from its output through
 // a softmax, fully connected layers and ReLUs to the global average pool
 // (or the concatenation of pools) they read. A network that flattens a
@@ -85,7 +89,7 @@ func HeadOf(g *ir.Graph) (*Head, error) {
 				if len(h.Layers) == 0 {
 					return nil, fmt.Errorf("%w: its output is a flattened map", ErrNoClassifier)
 				}
-				return nil, fmt.Errorf("layer %q flattens a %v map into the fully connected layers: every cell has weights of its own, and a class activation map needs global average pooling", n.Name, s)
+				return nil, fmt.Errorf("%w: layer %q flattens a %v map into the fully connected layers; every cell has weights of its own, and a class activation map needs global average pooling", ErrFlattens, n.Name, s)
 			}
 		case ir.GlobalAvgPool:
 			if len(h.Layers) == 0 {
