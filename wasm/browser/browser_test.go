@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"image"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"syscall/js"
@@ -266,5 +267,42 @@ func TestBoundary(t *testing.T) {
 	}
 	if _, err := Call(js.Global().Get("JSON"), "parse", "{"); err == nil || !strings.Contains(err.Error(), "SyntaxError") {
 		t.Errorf("a throwing call: %v", err)
+	}
+}
+
+// TestInside: any layer's values on a picture, as core/model computes the
+// network's embedding (the pooled value) and a plain loop the convolution
+// before it (its global average is the embedding); a value the network
+// lacks is an error naming it.
+func TestInside(t *testing.T) {
+	rt := New()
+	m, err := rt.Open("tiny.glimpse", tinyFile(t), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := model.New("tiny", tiny(), kernels.Go{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, data := picture(3, 20, 8)
+	v, err := m.Inside(data, []string{"conv", "pool"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := ref.Embed(img)
+	if v.Shapes[0] != (ir.Shape{8, 8, 6}) || v.Shapes[1] != (ir.Shape{1, 1, 6}) {
+		t.Fatalf("shapes %v", v.Shapes)
+	}
+	for c := range 6 {
+		var sum float64
+		for p := range 64 {
+			sum += float64(v.Data[0][p*6+c])
+		}
+		if v.Data[1][c] != want[c] || math.Abs(sum/64-float64(want[c])) > 1e-5 {
+			t.Errorf("channel %d: pooled %v, mean of the map %v, core/model %v", c, v.Data[1][c], sum/64, want[c])
+		}
+	}
+	if _, err := m.Inside(data, []string{"nowhere"}); err == nil || !strings.Contains(err.Error(), `"nowhere"`) {
+		t.Errorf("an unknown value: %v", err)
 	}
 }

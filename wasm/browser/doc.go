@@ -25,6 +25,8 @@
 //   - The error boundary (boundary.go): Guard and Promise turn errors and
 //     panics into {error} results and rejected Promises; the Go program
 //     outlives any bad model or picture.
+//   - Looking inside (inside.go): any layer's values on a picture, for the
+//     course page's feature maps, class activation maps and logits.
 //   - The classifier (classifier.go): core/classifier trained with a yield
 //     after every epoch and between batches, on kernels.Exact, so a seed
 //     gives the command line's head.

@@ -21,6 +21,7 @@ import (
 type Model struct {
 	rt *Runtime
 	m  *model.Model
+	in *inside // the plan Inside keeps values with, once asked
 }
 
 // Load reads a model file from source (see ReadModel) with progress and
@@ -60,7 +61,7 @@ func (rt *Runtime) Open(name string, data []byte, simd bool) (*Model, error) {
 // Close tells the runtime the model is no longer used, so that the memory
 // policy follows the smaller live heap once the model is garbage.
 func (m *Model) Close() {
-	m.m = nil
+	m.m, m.in = nil, nil
 	m.rt.mem.tune()
 }
 
