@@ -52,6 +52,75 @@ async function open(browser, url, { locale = "en-US", width = 1280, height = 900
 
 function digits(s) { return Number(String(s).replace(/[^0-9]/g, "")); }
 
+// crop writes the w x h region of a PNG at (x, y), mirrored if flip.
+function crop(src, out, x, y, w, h, flip) {
+  const img = PNG.sync.read(fs.readFileSync(src));
+  const o = new PNG({ width: w, height: h });
+  for (let j = 0; j < h; j++) {
+    for (let i = 0; i < w; i++) {
+      const si = flip ? x + w - 1 - i : x + i;
+      img.data.copy(o.data, 4 * (j * w + i), 4 * ((y + j) * img.width + si), 4 * ((y + j) * img.width + si) + 4);
+    }
+  }
+  fs.writeFileSync(out, PNG.sync.write(o));
+}
+
+async function camTest() {
+  const data = path.join(ART, "cat-rocket");
+  for (const [cls, photo] of [["cat", "chelsea.png"], ["rocket", "rocket.png"]]) {
+    fs.mkdirSync(path.join(data, cls), { recursive: true });
+    const src = path.join(PHOTOS, photo);
+    crop(src, path.join(data, cls, "a.png"), 0, 0, 224, 224, false);
+    crop(src, path.join(data, cls, "b.png"), 0, 0, 224, 224, true);
+    crop(src, path.join(data, cls, "c.png"), 20, 20, 180, 180, false);
+    crop(src, path.join(data, cls, "d.png"), 40, 10, 170, 170, true);
+  }
+  const model = path.join(ART, "cat-rocket.glimpse");
+  execFileSync(GLIMPSE, ["train", "-m", path.join(SITE, "models", "mobilenet_v2_1.0_224.glimpse"), "-d", data, "-o", model,
+    "--head", "tm", "--val", "0", "--seed", "1"], { stdio: "ignore" });
+  // 640x480 grey frame; the model sees its centred 480x480 square, and the
+  // cat fills the left 200x200 of that square's middle band.
+  const cat = PNG.sync.read(fs.readFileSync(path.join(PHOTOS, "chelsea.png")));
+  const frame = new PNG({ width: 640, height: 480 });
+  frame.data.fill(128);
+  for (let y = 0; y < 480; y++) for (let x = 0; x < 640; x++) frame.data[4 * (y * 640 + x) + 3] = 255;
+  for (let y = 0; y < 220; y++) {
+    for (let x = 0; x < 220; x++) {
+      const sx = Math.floor(x * 224 / 220), sy = Math.floor(y * 224 / 220);
+      cat.data.copy(frame.data, 4 * ((130 + y) * 640 + 90 + x), 4 * (sy * 224 + sx), 4 * (sy * 224 + sx) + 3);
+    }
+  }
+  const framePNG = path.join(ART, "cat-left.png");
+  fs.writeFileSync(framePNG, PNG.sync.write(frame));
+  const cam = writeY4M(framePNG, path.join(ART, "cat-left.y4m"), { width: 640, height: 480, frames: 4 });
+  const server = await serve(SITE);
+  const browser = await launch(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    `--use-file-for-fake-video-capture=${cam}`]);
+  try {
+    const { context, page, errors } = await open(browser, server.url + "");
+    await page.waitForFunction(() => __learnStats.liveUpdates >= 1, null, { timeout: 60000 });
+    await page.locator("#live-file").setInputFiles(model);
+    await page.waitForFunction(() => __learnStats.liveModel === "cat-rocket.glimpse" && __learnStats.cam === true, null, { timeout: 60000 });
+    check("a trained model (tm head): Grad-CAM drawn", /Grad-CAM through the head's hidden layer/.test(await page.locator("#live-cam-cap").textContent()) &&
+      await page.getByRole("img", { name: "Class activation map", exact: true }).count() === 1);
+    const before = await page.evaluate(() => __learnStats.liveUpdates);
+    await page.getByRole("button", { name: "Start the camera" }).click();
+    await page.waitForFunction((n) => __learnStats.liveUpdates >= n + 3, before, { timeout: 30000 });
+    const cam = await page.evaluate(() => ({ cls: __learnStats.camClass, x: __learnStats.camX, y: __learnStats.camY }));
+    // The cat covers x in [10, 230] of the 480-pixel square: its centre is at 0.25.
+    check("the class activation map peaks over the cat (centre of mass in the left half)", cam.cls === "cat" && cam.x < 0.45,
+      `class ${cam.cls}, centre (${cam.x.toFixed(2)}, ${cam.y.toFixed(2)})`);
+    const sm = await page.locator("#live-softmax").textContent();
+    check("the trained model's logits, then softmax summing to 1", /cat/.test(sm) && /rocket/.test(sm) && /Σ = 1\.0000/.test(sm), sm);
+    await page.locator("#live").screenshot({ path: path.join(ART, "en-1280-live-cam.png") });
+    check("CAM page: no console error", errors.length === 0, errors.join(" | "));
+    await context.close();
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
 async function main() {
   fs.mkdirSync(ART, { recursive: true });
   const cam = writeY4M(path.join(PHOTOS, "rocket.png"), path.join(ART, "rocket.y4m"), { width: 320, height: 240, frames: 4 });
@@ -175,11 +244,49 @@ async function main() {
     }
     check("the chart cites the papers", (await page.locator("#arch-cites li").count()) === 8);
 
+    // Inside a real network: the default backbone on the sample, then the fake webcam.
+    await page.waitForFunction(() => __learnStats.liveUpdates >= 1, null, { timeout: 60000 });
+    check("first-layer filters of MobileNetV2 drawn", await page.evaluate(() => __learnStats.filters) === 32 &&
+      await page.getByRole("img", { name: "First-layer filters", exact: true }).count() === 1);
+    const spread = async (id) => page.evaluate((id) => {
+      const c = document.getElementById(id);
+      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set();
+      for (let i = 0; i < d.length; i += 4) seen.add(d[i] >> 3);
+      return seen.size;
+    }, id);
+    check("feature maps drawn, not blank", await spread("live-maps") > 8 && await page.getByRole("img", { name: "Feature maps", exact: true }).count() === 1,
+      await page.evaluate(() => __learnStats.mapsShape));
+    check("a backbone: no class activation map, a message", /this model has no classifier/.test(await page.locator("#live-cam-cap").textContent()));
+    const layers = await page.getByLabel("Layer", { exact: true }).locator("option").count();
+    await page.getByLabel("Layer", { exact: true }).selectOption(String(layers - 1));
+    await page.waitForFunction(() => __learnStats.mapsShape === "7×7×1280", null, { timeout: 20000 }).catch(() => {});
+    check("the last layer's feature maps: 7×7×1280", await page.evaluate(() => __learnStats.mapsShape) === "7×7×1280", await page.evaluate(() => __learnStats.mapsShape));
+    const before = await page.evaluate(() => __learnStats.liveUpdates);
+    await page.getByRole("button", { name: "Start the camera" }).click();
+    await page.waitForFunction((n) => __learnStats.liveUpdates >= n + 3, before, { timeout: 30000 });
+    check("the feature maps follow the fake webcam", await spread("live-maps") > 8);
+    await page.getByRole("button", { name: "Start the camera" }).click();
+    const big = path.join(ART, "big.glimpse");
+    fs.closeSync(fs.openSync(big, "w"));
+    fs.truncateSync(big, 600 << 20);
+    await page.locator("#live-file").setInputFiles(big);
+    await page.waitForFunction(() => __learnStats.liveRefused === true, null, { timeout: 20000 });
+    check("a model too big: a message", /larger than any model this page can load/.test(await page.locator("#live-status").textContent()),
+      await page.locator("#live-status").textContent());
+    fs.unlinkSync(big);
+
     // The fragment reaches a lesson.
     await page.goto(server.url + "learn.html#architectures");
     await page.waitForFunction(() => globalThis.__learnStats && __learnStats.ready, null, { timeout: 60000 });
     const top = await page.evaluate(() => document.getElementById("architectures").getBoundingClientRect().top);
     check("learn.html#architectures opens at that lesson", Math.abs(top) < 120, `top ${top}`);
+
+    // A layer out of range in the address.
+    await page.goto(server.url + "learn.html?layer=999#live");
+    await page.waitForFunction(() => globalThis.__learnStats && __learnStats.liveUpdates >= 1, null, { timeout: 60000 });
+    const layerMsg = await page.locator("#live-maps-cap").textContent();
+    check("a layer index out of range: a message, layer 0 shown", /There is no layer 999 in this model: its layers are numbered 0 to 96/.test(layerMsg), layerMsg);
 
     // The language: switched and remembered.
     await page.getByLabel("Language").selectOption("ko");
@@ -191,6 +298,11 @@ async function main() {
     check("no console error", errors.length === 0, errors.join(" | "));
     check("no request outside the origin", foreign.length === 0, foreign.join(" "));
     await context.close();
+
+    // A class activation map for a two-class model (cat, rocket) trained
+    // by glimpse train on photos, over a webcam that shows the cat on the
+    // left of the square the model sees.
+    await camTest();
 
     // Korean from a Korean browser; screenshots of every lesson, both languages, two widths.
     for (const [lang, locale] of [["en", "en-US"], ["ko", "ko-KR"]]) {

@@ -26,6 +26,7 @@ type Page struct {
 	toy  toyState
 	calc calcState
 	arch archState
+	live liveState
 }
 
 // Run starts the page and never returns.
@@ -36,6 +37,7 @@ func Run() {
 		stats: js.Global().Get("Object").New(),
 	}
 	p.stats.Set("pictures", 0)
+	p.stats.Set("liveUpdates", 0)
 	js.Global().Set("__learnStats", p.stats)
 	p.guard("start", p.start)
 	select {}
@@ -46,11 +48,15 @@ func (p *Page) start() {
 	p.setupConvolution()
 	p.setupPooling()
 	p.setupArchitectures()
+	p.setupLive()
 	p.doc.AddEventListener("glimpse-language", false, func(dom.Event) { p.guard("language", p.rerender) })
 	p.rerender()
 	p.status(text{"Ready.", "준비되었습니다."})
 	p.stats.Set("ready", true)
+	// The sample picture and the live lesson's model load side by side;
+	// the live lesson draws as soon as both are in.
 	p.spawn("sample", p.loadSample)
+	p.spawn("live", p.startLive)
 }
 
 // rerender redraws every lesson in the current language.

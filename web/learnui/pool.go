@@ -136,10 +136,13 @@ func (p *Page) runSoftmax() {
 }
 
 // softmaxTable writes softmax's steps for the given logits and class names.
-func (p *Page) softmaxTable(logits []float32, names []string) {
+func (p *Page) softmaxTable(logits []float32, names []string) { p.softmaxTableIn("softmax-table", logits, names) }
+
+// softmaxTableIn writes softmax's steps into the table with the given id.
+func (p *Page) softmaxTableIn(id string, logits []float32, names []string) {
 	s, err := course.Softmax(logits)
 	if err != nil {
-		p.el("softmax-table").SetInnerHTML(`<caption>` + esc(err.Error()) + `</caption>`)
+		p.el(id).SetInnerHTML(`<caption>` + esc(err.Error()) + `</caption>`)
 		return
 	}
 	var b strings.Builder
@@ -155,5 +158,5 @@ func (p *Page) softmaxTable(logits []float32, names []string) {
 	}
 	fmt.Fprintf(&b, "</tbody><tfoot><tr><th>%s</th><td></td><td></td><td>Σ = %.4f</td><td>Σ = %.4f</td></tr></tfoot>",
 		esc(p.t(text{"Sum", "합"})), s.Sum, total)
-	p.el("softmax-table").SetInnerHTML(b.String())
+	p.el(id).SetInnerHTML(b.String())
 }
