@@ -136,7 +136,9 @@ func (p *Page) runSoftmax() {
 }
 
 // softmaxTable writes softmax's steps for the given logits and class names.
-func (p *Page) softmaxTable(logits []float32, names []string) { p.softmaxTableIn("softmax-table", logits, names) }
+func (p *Page) softmaxTable(logits []float32, names []string) {
+	p.softmaxTableIn("softmax-table", logits, names)
+}
 
 // softmaxTableIn writes softmax's steps into the table with the given id.
 func (p *Page) softmaxTableIn(id string, logits []float32, names []string) {
