@@ -79,15 +79,15 @@ async function camTest() {
   execFileSync(GLIMPSE, ["train", "-m", path.join(SITE, "models", "mobilenet_v2_1.0_224.glimpse"), "-d", data, "-o", model,
     "--head", "tm", "--val", "0", "--seed", "1"], { stdio: "ignore" });
   // 640x480 grey frame; the model sees its centred 480x480 square, and the
-  // cat fills the left 200x200 of that square's middle band.
+  // cat fills a 300x300 square at its left edge (x 10 to 310 of 480).
   const cat = PNG.sync.read(fs.readFileSync(path.join(PHOTOS, "chelsea.png")));
   const frame = new PNG({ width: 640, height: 480 });
   frame.data.fill(128);
   for (let y = 0; y < 480; y++) for (let x = 0; x < 640; x++) frame.data[4 * (y * 640 + x) + 3] = 255;
-  for (let y = 0; y < 220; y++) {
-    for (let x = 0; x < 220; x++) {
-      const sx = Math.floor(x * 224 / 220), sy = Math.floor(y * 224 / 220);
-      cat.data.copy(frame.data, 4 * ((130 + y) * 640 + 90 + x), 4 * (sy * 224 + sx), 4 * (sy * 224 + sx) + 3);
+  for (let y = 0; y < 300; y++) {
+    for (let x = 0; x < 300; x++) {
+      const sx = Math.floor(x * 224 / 300), sy = Math.floor(y * 224 / 300);
+      cat.data.copy(frame.data, 4 * ((90 + y) * 640 + 90 + x), 4 * (sy * 224 + sx), 4 * (sy * 224 + sx) + 3);
     }
   }
   const framePNG = path.join(ART, "cat-left.png");
@@ -107,7 +107,7 @@ async function camTest() {
     await page.getByRole("button", { name: "Start the camera" }).click();
     await page.waitForFunction((n) => __learnStats.liveUpdates >= n + 3, before, { timeout: 30000 });
     const cam = await page.evaluate(() => ({ cls: __learnStats.camClass, x: __learnStats.camX, y: __learnStats.camY }));
-    // The cat covers x in [10, 230] of the 480-pixel square: its centre is at 0.25.
+    // The cat covers x in [10, 310] of the 480-pixel square: its centre is at 0.33.
     check("the class activation map peaks over the cat (centre of mass in the left half)", cam.cls === "cat" && cam.x < 0.45,
       `class ${cam.cls}, centre (${cam.x.toFixed(2)}, ${cam.y.toFixed(2)})`);
     const sm = await page.locator("#live-softmax").textContent();
