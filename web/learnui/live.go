@@ -266,7 +266,7 @@ func (p *Page) toggleCamera() {
 	p.message("live-status", text{"The camera is on: everything below follows it.", "카메라가 켜졌습니다: 아래 모든 것이 카메라를 따라갑니다."})
 	for p.live.stream.Truthy() && p.live.stream.Equal(stream) {
 		p.updateLive()
-		sleep(150)
+		browser.Sleep(150)
 	}
 }
 
