@@ -216,6 +216,7 @@ bench: bin/glimpse build/bench/mobilenet_v2.glimpse $(JS)/node_modules/.installe
 	bin/glimpse bench -m build/bench/mobilenet_v2.glimpse --runs 100
 	-bin/glimpse bench -m build/bench/mobilenet_v2.glimpse --runs 100 --kernels avx2fma
 	bin/glimpse bench -m build/bench/mobilenet_v2.glimpse --runs 20 --kernels go
+	$(SIMD) $(GO) run ./tools/trainbench
 
 bench-wasm:
 	$(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) -run '^$$' -bench 'GEMM|DWConv|Add|GlobalAvgPool' -benchtime=300ms ./core/kernels
