@@ -1,0 +1,7 @@
+//go:build goexperiment.simd && amd64
+
+package kernels
+
+// fastInt8 lists the int8 implementations faster than Int8Go that this
+// build can run here.
+func fastInt8() []Int8 { return nil }
