@@ -28,11 +28,15 @@ const Magic = "GLMP"
 // A file is written with the oldest version that can hold its graph
 // (versionFor), so readers that predate a feature still read every file
 // without it. See the version history in FORMAT.md.
-const Version = 2
+const Version = 3
 
-// versionFor is the oldest format version whose op set holds every node
-// of g: 2 for a graph with Tanh, 1 otherwise.
+// versionFor is the oldest format version that holds g: 3 for a
+// calibrated model (int8 activations), 2 for a graph with Tanh, 1
+// otherwise.
 func versionFor(g *ir.Graph) uint32 {
+	if len(g.Meta.Quant) > 0 {
+		return quantVersion
+	}
 	for _, n := range g.Nodes {
 		if n.Op == ir.Tanh {
 			return 2

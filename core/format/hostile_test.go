@@ -307,7 +307,7 @@ func TestBadMagicAndVersions(t *testing.T) {
 		want string
 	}{
 		{func(b []byte) { copy(b, "GGUF") }, `not a Glimpse model file: magic "GGUF", want "GLMP"`},
-		{func(b []byte) { binary.LittleEndian.PutUint32(b[4:], 3) }, "format version 3 is newer than this reader supports (2)"},
+		{func(b []byte) { binary.LittleEndian.PutUint32(b[4:], 4) }, "format version 4 is newer than this reader supports (3)"},
 		{func(b []byte) { binary.LittleEndian.PutUint32(b[4:], 0) }, "version 0 is not a valid format version"},
 	} {
 		m := bytes.Clone(b)

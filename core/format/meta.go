@@ -200,6 +200,7 @@ func metadataOf(g *ir.Graph, d DType, alignment uint32) ([]KV, error) {
 			kvString(keyChannels, p.Channels),
 		)
 	}
+	kvs = append(kvs, quantKVs(m.Quant)...)
 	kvs = append(kvs, kvString(keyGraph, string(graph)))
 	return kvs, nil
 }
@@ -346,6 +347,9 @@ func graphOf(kvs []KV) (*ir.Graph, error) {
 	if _, err = m.get(keyFileType, TypeString, 0, false); err != nil {
 		return nil, err
 	}
+	if err := readQuant(m, g); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -379,6 +383,9 @@ func validate(g *ir.Graph) error {
 			s[2] > maxValueElems || s[0]*s[1] > maxValueElems || s[0]*s[1] > maxValueElems/s[2] {
 			return fmt.Errorf("value %q has shape %v, beyond the limit of %d elements", v, s, maxValueElems)
 		}
+	}
+	if err := validateQuant(g, shapes); err != nil {
+		return err
 	}
 	return validateMeta(g, shapes)
 }

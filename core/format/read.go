@@ -638,7 +638,11 @@ func ReadInfo(r io.ReaderAt, size int64, name string) (*ir.Graph, *Info, error) 
 		return nil, nil, errorf(name, "%v", err)
 	}
 	if v := versionFor(g); v > info.Version {
-		return nil, nil, errorf(name, "the graph uses an op of format version %d in a version %d file", v, info.Version)
+		what := "an op"
+		if v == quantVersion {
+			what = "calibrated int8 activations (glimpse.quant.*)"
+		}
+		return nil, nil, errorf(name, "the graph uses %s of format version %d in a version %d file", what, v, info.Version)
 	}
 	return g, info, nil
 }

@@ -261,6 +261,8 @@ func appendValue(b []byte, kv KV) []byte {
 	switch a := kv.Value.(type) {
 	case []uint32:
 		return appendAll(len(a), func(i int) any { return a[i] })
+	case []int32:
+		return appendAll(len(a), func(i int) any { return a[i] })
 	case []float32:
 		return appendAll(len(a), func(i int) any { return a[i] })
 	case []string:

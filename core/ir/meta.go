@@ -20,6 +20,10 @@ type Meta struct {
 	Embedding string
 	Source    string // where the weights came from, e.g. "tfjs-layers nsfwjs@4.4.0 mobilenet_v2"
 	License   string
+	// Quant holds the int8 quantization of activation values, by value
+	// name, for a calibrated model (glimpse convert --calibrate); nil for
+	// every other model, which computes in float32.
+	Quant map[string]QParams
 }
 
 // Resize policies of Preprocess.Resize.
