@@ -66,11 +66,16 @@ type Engine struct {
 	outputs   []string
 	scratch   span // im2col rows
 	arena     []float32
+	// q runs a calibrated model in int8 (int8.go); nil otherwise.
+	q *qplan
 }
 
 // New lowers, packs and plans g for the kernels k. The graph is not
 // modified and may be dropped afterwards.
 func New(g *ir.Graph, k kernels.Kernels) (*Engine, error) {
+	if len(g.Meta.Quant) > 0 {
+		return NewInt8(g, k, kernels.BestInt8())
+	}
 	if _, err := g.Infer(); err != nil {
 		return nil, err
 	}

@@ -112,6 +112,10 @@ func (e *Engine) Run(input []float32) error {
 		return fmt.Errorf("input has %d values, the model takes %v = %d", len(input), e.inShape, e.input.len)
 	}
 	copy(e.view(e.input), input)
+	if e.q != nil {
+		e.q.run(e)
+		return nil
+	}
 	for i := range e.steps {
 		e.runStep(&e.steps[i])
 	}
@@ -238,5 +242,8 @@ func (e *Engine) ArenaBytes() int { return 4 * len(e.arena) }
 func (e *Engine) Clone() *Engine {
 	c := *e
 	c.arena = make([]float32, len(e.arena))
+	if e.q != nil {
+		c.q = e.q.clone()
+	}
 	return &c
 }

@@ -149,11 +149,20 @@ func encode(g *ir.Graph, opt Options) (header, data []byte, err error) {
 	if err := validate(g); err != nil {
 		return nil, nil, err
 	}
+	grid := !opt.NoGrid
+	if len(g.Meta.Quant) > 0 {
+		// A calibrated model computes with the int8 numbers stored
+		// (FORMAT.md 4.1): its kernels are int8 proper, never u8.
+		if kernelType != Int8 {
+			return nil, nil, fmt.Errorf("a calibrated model (int8 activations) stores its kernels as int8, not %s", kernelType)
+		}
+		grid = false
+	}
 	const align = DefaultAlignment
 	var tensors []encoded
 	for _, name := range tensorOrder(g) {
 		t := g.Tensors[name]
-		e, err := encodeTensorGrid(name, t, kernelType, !opt.NoGrid)
+		e, err := encodeTensorGrid(name, t, kernelType, grid)
 		if err != nil {
 			return nil, nil, err
 		}

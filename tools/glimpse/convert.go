@@ -22,6 +22,7 @@ func runConvert(args []string, stdout io.Writer) error {
 	arch := fs.String("arch", "", "architecture of a PyTorch state_dict (.pth, .pt): "+strings.Join(convert.PyTorchArchs(), ", "))
 	width := fs.Float64("width", 0, "width multiplier of a MobileNet state_dict (default: 1)")
 	preprocess := fs.String("preprocess", "", "preprocessing spec overriding the source's, e.g. torchvision or resize=stretch,range=-1:1 (see FORMAT.md)")
+	calibrate := fs.String("calibrate", "", "with --dtype int8: a folder of pictures (or of sub-folders of pictures) to measure the activations on, so the model computes in int8")
 	srcs, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -35,6 +36,9 @@ func runConvert(args []string, stdout io.Writer) error {
 	dt, err := format.ParseDType(*dtype)
 	if err != nil {
 		return err
+	}
+	if *calibrate != "" && dt != format.Int8 {
+		return fmt.Errorf("--calibrate %s: calibration quantizes the activations to int8; it needs --dtype int8 (got %s)", *calibrate, dt)
 	}
 	src := srcs[0]
 	var report convert.Report
@@ -76,6 +80,18 @@ func runConvert(args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	compute := ""
+	if *calibrate != "" {
+		var rep convert.CalibrationReport
+		if g, err = convert.Calibrate(g, *calibrate, &rep); err != nil {
+			return err
+		}
+		compute = fmt.Sprintf(", int8 compute (calibrated on %d pictures", rep.Pictures)
+		if n := len(rep.Unreadable); n > 0 {
+			compute += fmt.Sprintf(", %d unreadable files skipped", n)
+		}
+		compute += ")"
+	}
 	if err := format.WriteFile(*out, g, format.Options{DType: dt.String()}); err != nil {
 		return err
 	}
@@ -87,7 +103,7 @@ func runConvert(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %s, %s params, %s, %s bytes, from %s, labels: %s\n", *out, g.Meta.Architecture, thousands(totals.Params), dt, thousands(st.Size()), g.Meta.Source, report.Labels)
+	fmt.Fprintf(stdout, "%s: %s, %s params, %s%s, %s bytes, from %s, labels: %s\n", *out, g.Meta.Architecture, thousands(totals.Params), dt, compute, thousands(st.Size()), g.Meta.Source, report.Labels)
 	return nil
 }
 

@@ -1,0 +1,143 @@
+// Package quantize calibrates a model for int8 compute: it runs the
+// lowered float32 network on sample inputs, records the range every
+// activation value takes, and turns each range into an int8 scale and
+// zero point (ir.Meta.Quant), which the engine then runs in integer
+// arithmetic (FORMAT.md section 4.1).
+package quantize
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/glimpse-ml/glimpse/core/engine"
+	"github.com/glimpse-ml/glimpse/core/ir"
+	"github.com/glimpse-ml/glimpse/core/kernels"
+)
+
+// Calibrator measures the activations of one lowered graph.
+type Calibrator struct {
+	g      *ir.Graph // lowered, every value an output
+	eng    *engine.Engine
+	values []string
+	lo, hi []float64
+	n      int
+}
+
+// New lowers g (engine.Lower: batch norm folded, activations fused, as the
+// int8 kernels will compute it) and prepares to observe its values.
+func New(g *ir.Graph) (*Calibrator, error) {
+	lg, err := engine.Lower(g)
+	if err != nil {
+		return nil, err
+	}
+	lg.Meta.Quant = nil
+	c := &Calibrator{g: lg}
+	seen := map[string]bool{}
+	add := func(v string) {
+		if !seen[v] {
+			seen[v] = true
+			c.values = append(c.values, v)
+		}
+	}
+	// The input and every value an int8 node reads or writes.
+	add(lg.Input)
+	for _, n := range lg.Nodes {
+		if engine.Int8Op(n) {
+			for _, in := range n.Inputs {
+				add(in)
+			}
+			add(n.Output)
+		}
+	}
+	run := *lg
+	run.Outputs = slices.Clone(c.values)
+	for _, o := range lg.Outputs {
+		if !seen[o] {
+			run.Outputs = append(run.Outputs, o)
+		}
+	}
+	if c.eng, err = engine.New(&run, kernels.Exact()); err != nil {
+		return nil, err
+	}
+	c.lo = make([]float64, len(c.values))
+	c.hi = make([]float64, len(c.values))
+	for i := range c.lo {
+		c.lo[i], c.hi[i] = math.Inf(1), math.Inf(-1)
+	}
+	return c, nil
+}
+
+// Observe runs the network on one preprocessed input and widens every
+// value's range to what it took.
+func (c *Calibrator) Observe(input []float32) error {
+	if err := c.eng.Run(input); err != nil {
+		return err
+	}
+	for i, v := range c.values {
+		for _, x := range c.eng.Output(v) {
+			f := float64(x)
+			if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > maxAbs {
+				return fmt.Errorf("value %q took %v, beyond what int8 with a float32 scale can represent: the activations overflow", v, x)
+			}
+			c.lo[i] = min(c.lo[i], f)
+			c.hi[i] = max(c.hi[i], f)
+		}
+	}
+	c.n++
+	return nil
+}
+
+// maxAbs bounds the activations calibration accepts: a value past it makes
+// a scale whose products with int8 numbers and weight scales leave
+// float32's range.
+const maxAbs = 1e18
+
+// Params turns the observed ranges into int8 scales and zero points: each
+// range is widened to hold 0 (so a real zero, the padding, is exact) and
+// spread over −128…127.
+func (c *Calibrator) Params() (map[string]ir.QParams, error) {
+	if c.n == 0 {
+		return nil, fmt.Errorf("no input was observed")
+	}
+	q := make(map[string]ir.QParams, len(c.values))
+	for i, v := range c.values {
+		q[v] = Range(c.lo[i], c.hi[i])
+	}
+	return q, nil
+}
+
+// Range is the int8 quantization of the interval [lo, hi] widened to hold
+// 0: scale (hi−lo)/255 and the zero point that puts lo at −128 (rounded),
+// so an interval from 0 (a ReLU's output) has zero point −128.
+func Range(lo, hi float64) ir.QParams {
+	lo, hi = min(lo, 0), max(hi, 0)
+	if hi-lo == 0 {
+		return ir.QParams{Scale: 1, Zero: 0}
+	}
+	scale := float32((hi - lo) / 255)
+	if scale == 0 {
+		scale = math.SmallestNonzeroFloat32
+	}
+	zero := math.Round(-128 - lo/float64(scale))
+	return ir.QParams{Scale: scale, Zero: int32(min(127, max(-128, zero)))}
+}
+
+// Graph returns the lowered graph with the calibration attached: what a
+// calibrated model file holds. It checks that the engine can run it in
+// int8 (a bias or a sum that overflows int32 is an error naming the layer).
+func (c *Calibrator) Graph() (*ir.Graph, error) {
+	q, err := c.Params()
+	if err != nil {
+		return nil, err
+	}
+	g := *c.g
+	g.Meta.Quant = q
+	if _, err := engine.NewInt8(&g, kernels.Go{}, kernels.Int8Go{}); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// Observed is the number of inputs observed so far.
+func (c *Calibrator) Observed() int { return c.n }
