@@ -120,10 +120,10 @@ dist/.static: $(STATIC)
 	touch $@
 
 # The app (web/app, web/ui, wasm/app) at the site's root.
-APP_FILES   := index.html app.css app.js store.js manifest.webmanifest favicon.svg
+APP_FILES   := index.html app.css app.js store.js lang.js manifest.webmanifest favicon.svg
 # The course page, "Inside the CNN" (web/learn, web/learnui, wasm/learn),
 # beside the app, with its sample picture (CC0, from python3-skimage).
-LEARN_FILES := learn.html learn.css learn.js lang.js
+LEARN_FILES := learn.html learn.css learn.js
 SW_PRECACHE := $(addprefix dist/,$(APP_FILES) app.wasm wasm_exec.js loader.mjs kernels.wasm kernels_relaxed.wasm models/mobilenet_v2_1.0_224.glimpse \
 	$(LEARN_FILES) learn.wasm sample.png)
 

@@ -304,6 +304,32 @@ async function main() {
     // left of the square the model sees.
     await camTest();
 
+    // The app in Korean from a Korean browser: its own text, its controls,
+    // its link to the course; switched to English and remembered.
+    {
+      const context = await browser.newContext({ locale: "ko-KR", viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+      await page.goto(server.url);
+      await page.waitForFunction(() => globalThis.__glimpseStats && __glimpseStats.ready, null, { timeout: 60000 });
+      const top = await page.locator("body").innerText();
+      check("the app in Korean: 배우기, 클래스, 학습, 예측, 프로젝트", await page.getByRole("link", { name: "배우기" }).count() === 1 &&
+        /클래스 추가/.test(top) && /누르고 있는 동안 녹화/.test(top) && /샘플 0개/.test(top) && /준비되었습니다/.test(top) &&
+        await page.getByLabel("언어", { exact: true }).count() === 1);
+      await page.screenshot({ path: path.join(ART, "ko-1280-app.png"), fullPage: true });
+      await page.getByLabel("언어", { exact: true }).selectOption("en");
+      const en = await page.locator("body").innerText();
+      check("the app switched to English", /Add class/.test(en) && /Hold to record/.test(en) && /0 samples/.test(en) &&
+        await page.getByRole("link", { name: "Learn" }).count() === 1);
+      await page.reload();
+      await page.waitForFunction(() => globalThis.__glimpseStats && __glimpseStats.ready, null, { timeout: 60000 });
+      check("the app remembers English", await page.evaluate(() => document.documentElement.lang) === "en");
+      check("the app in Korean: no console error", errors.length === 0, errors.join(" | "));
+      await context.close();
+    }
+
     // Korean from a Korean browser; screenshots of every lesson, both languages, two widths.
     for (const [lang, locale] of [["en", "en-US"], ["ko", "ko-KR"]]) {
       for (const [w, h] of [[1280, 900], [390, 844]]) {

@@ -98,7 +98,7 @@ func Run() {
 	js.Global().Set("__glimpseStats", a.stats)
 	a.store = a.host.Get("store")
 	if err := a.start(); err != nil {
-		a.status("Glimpse could not start.")
+		a.status(tr("Glimpse could not start.", "Glimpse를 시작하지 못했습니다."))
 		a.fail(err)
 	}
 	select {}
@@ -125,7 +125,7 @@ func (a *App) fail(err error) {
 	msg.SetTextContent(upperFirst(err.Error()))
 	al.AppendChild(msg)
 	dismiss := a.doc.CreateElement("button").(*dom.HTMLButtonElement)
-	dismiss.SetTextContent("Dismiss")
+	dismiss.SetTextContent(tr("Dismiss", "닫기"))
 	dismiss.SetAttribute("type", "button")
 	dismiss.AddEventListener("click", false, func(dom.Event) { setHidden(al, true); al.SetInnerHTML("") })
 	al.AppendChild(dismiss)
@@ -145,7 +145,7 @@ func upperFirst(text string) string {
 func (a *App) notice(msg string) { a.status(msg) }
 
 func (a *App) start() error {
-	a.status("Loading the model…")
+	a.status(tr("Loading the model…", "모델을 불러오는 중…"))
 	if err := a.loadModel(); err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (a *App) start() error {
 	a.wire()
 	setHidden(a.el("load-progress"), true)
 	setHidden(a.el("app"), false)
-	a.status(fmt.Sprintf("Ready. Model: %s, kernels: %s.", a.info.Architecture, a.info.Kernels))
+	a.status(trf("Ready. Model: %s, kernels: %s.", "준비되었습니다. 모델: %s, 커널: %s.", a.info.Architecture, a.info.Kernels))
 	a.stats.Set("ready", true)
 	go a.saver()
 	go a.startCamera("")
@@ -201,7 +201,7 @@ func (a *App) newProject() {
 	a.head, a.headIDs = nil, nil
 	a.ownEmbeddings()
 	for i := range StartClasses {
-		a.addClass(a.newID(), fmt.Sprintf("Class %d", i+1))
+		a.addClass(a.newID(), trf("Class %d", "클래스 %d", i+1))
 	}
 	a.showSettings()
 	a.rebuildMeters()
@@ -210,12 +210,13 @@ func (a *App) newProject() {
 
 // wire connects the page's fixed controls.
 func (a *App) wire() {
+	a.doc.AddEventListener("glimpse-language", false, func(dom.Event) { a.relabel() })
 	a.button("add-class").AddEventListener("click", false, func(dom.Event) {
 		if len(a.classes) >= project.MaxClasses {
 			a.fail(fmt.Errorf("a project has at most %d classes", project.MaxClasses))
 			return
 		}
-		c := a.addClass(a.newID(), fmt.Sprintf("Class %d", len(a.classes)+1))
+		c := a.addClass(a.newID(), trf("Class %d", "클래스 %d", len(a.classes)+1))
 		a.saveProject()
 		a.updateAddClass()
 		c.nameIn.Focus()
@@ -373,13 +374,6 @@ func (a *App) totalSamples() int {
 		n += len(c.samples)
 	}
 	return n
-}
-
-func plural(n int, one string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %ss", n, one)
 }
 
 // setHidden sets the hidden attribute (dom/v2 has no setter for it).

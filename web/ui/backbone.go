@@ -65,7 +65,7 @@ func (a *App) offerRefresh() {
 	for _, b := range []struct {
 		label string
 		do    func()
-	}{{"Re-embed samples", a.reEmbed}, {"Record again", a.recordAgain}} {
+	}{{tr("Re-embed samples", "샘플 다시 임베딩"), a.reEmbed}, {tr("Record again", "다시 녹화"), a.recordAgain}} {
 		btn := a.doc.CreateElement("button").(*dom.HTMLButtonElement)
 		btn.SetAttribute("type", "button")
 		btn.SetTextContent(b.label)
@@ -92,7 +92,7 @@ func (a *App) reEmbed() {
 		for _, s := range c.samples {
 			pace.Pace()
 			done++
-			a.status(fmt.Sprintf("Re-embedding sample %d of %d…", done, n))
+			a.status(trf("Re-embedding sample %d of %d…", "샘플 %d/%d 다시 임베딩 중…", done, n))
 			emb, views, err := a.embedThumb(s.thumb, a.settings.Augment && len(s.views) > 0, s.id)
 			if err != nil {
 				a.fail(fmt.Errorf("re-embedding a sample of %q: %v", c.name, err))
@@ -104,7 +104,7 @@ func (a *App) reEmbed() {
 	a.ownEmbeddings()
 	a.stats.Set("stale", false)
 	a.saveAll()
-	a.status(fmt.Sprintf("Re-embedded %s from their thumbnails; record again for the best accuracy.", plural(n, "sample")))
+	a.status(trf("Re-embedded %s from their thumbnails; record again for the best accuracy.", "%s을(를) 썸네일로 다시 임베딩했습니다. 가장 정확하려면 다시 녹화하세요.", plural(n, "sample")))
 }
 
 // embedThumb embeds a sample's thumbnail (a JPEG data URL).
@@ -133,7 +133,7 @@ func (a *App) recordAgain() {
 	a.ownEmbeddings()
 	a.stats.Set("stale", false)
 	a.saveProject()
-	a.status("The samples were deleted: record them again.")
+	a.status(tr("The samples were deleted: record them again.", "샘플을 지웠습니다. 다시 녹화하세요."))
 }
 
 // thumbDataURL is a thumbnail's bytes as the data URL samples keep.

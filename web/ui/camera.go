@@ -87,7 +87,7 @@ func (a *App) startCamera(deviceID string) {
 	md := js.Global().Get("navigator").Get("mediaDevices")
 	if !md.Truthy() || !md.Get("getUserMedia").Truthy() {
 		a.cam.err = fmt.Errorf("this browser gives no camera access here (it needs https or localhost)")
-		status.SetTextContent("No camera")
+		status.SetTextContent(tr("No camera", "카메라 없음"))
 		a.fail(fmt.Errorf("camera unavailable: %v. Uploading images still works", a.cam.err))
 		return
 	}
@@ -98,7 +98,7 @@ func (a *App) startCamera(deviceID string) {
 		}
 		a.cam.stream = js.Undefined()
 	}
-	status.SetTextContent("Starting the camera…")
+	status.SetTextContent(tr("Starting the camera…", "카메라를 켜는 중…"))
 	cons := js.Global().Get("Object").New()
 	v := js.Global().Get("Object").New()
 	v.Set("width", map[string]any{"ideal": 640})
@@ -119,7 +119,7 @@ func (a *App) startCamera(deviceID string) {
 		// remedy (the site's permissions) than "not found".
 		why := a.cam.err.Error()
 		status.SetTextContent(strings.ToUpper(why[:1]) + why[1:])
-		a.el("fps").SetTextContent("No camera: drop or pick images below to classify them.")
+		a.el("fps").SetTextContent(tr("No camera: drop or pick images below to classify them.", "카메라 없음: 분류할 사진을 아래에 끌어다 놓거나 고르세요."))
 		a.fail(fmt.Errorf("camera unavailable: %v. Uploading images still works", a.cam.err))
 		return
 	}
@@ -172,7 +172,7 @@ func (a *App) listCameras(stream js.Value) {
 		opt.SetValue(id)
 		label := d.Get("label").String()
 		if label == "" {
-			label = fmt.Sprintf("Camera %d", n)
+			label = trf("Camera %d", "카메라 %d", n)
 		}
 		opt.SetTextContent(label)
 		opt.SetSelected(id == current)

@@ -158,7 +158,7 @@ func (a *App) startRecording(c *class) {
 	a.cam.recording = c
 	a.cam.lastCapture = 0
 	c.record.SetAttribute("aria-pressed", "true")
-	c.record.SetTextContent("Recording…")
+	c.record.SetTextContent(tr("Recording…", "녹화 중…"))
 }
 
 func (a *App) stopRecording() {
@@ -168,7 +168,7 @@ func (a *App) stopRecording() {
 	}
 	a.cam.recording = nil
 	c.record.SetAttribute("aria-pressed", "false")
-	c.record.SetTextContent("Hold to record")
+	c.record.SetTextContent(tr("Hold to record", "누르고 있는 동안 녹화"))
 }
 
 // addSamples puts new samples on a class's card and saves them.
@@ -197,8 +197,8 @@ func (a *App) showSample(c *class, s *sample) {
 	img.Underlying().Set("src", s.thumb)
 	del := a.doc.CreateElement("button").(*dom.HTMLButtonElement)
 	del.SetAttribute("type", "button")
-	del.SetAttribute("aria-label", "Delete sample")
-	del.SetAttribute("title", "Delete sample")
+	del.SetAttribute("aria-label", tr("Delete sample", "샘플 삭제"))
+	del.SetAttribute("title", tr("Delete sample", "샘플 삭제"))
 	del.SetTextContent("✕")
 	del.AddEventListener("click", false, func(dom.Event) { a.deleteSamples(c, []*sample{s}) })
 	li.AppendChild(img)

@@ -31,7 +31,7 @@ func (a *App) queueSave(job func() error) {
 	case a.saveWake <- struct{}{}:
 	default:
 	}
-	a.el("save-status").SetTextContent("Saving…")
+	a.el("save-status").SetTextContent(tr("Saving…", "저장 중…"))
 }
 
 // saver runs the queued saves. A failed save (the storage quota, most
@@ -63,10 +63,10 @@ func (a *App) saver() {
 			}
 		}
 		if failed {
-			a.el("save-status").SetTextContent("Not saved: see the message above.")
+			a.el("save-status").SetTextContent(tr("Not saved: see the message above.", "저장되지 않았습니다: 위의 메시지를 보세요."))
 			continue
 		}
-		a.el("save-status").SetTextContent(fmt.Sprintf("Saved in this browser (%s).", plural(a.totalSamples(), "sample")))
+		a.el("save-status").SetTextContent(trf("Saved in this browser (%s).", "이 브라우저에 저장했습니다 (%s).", plural(a.totalSamples(), "sample")))
 		a.stats.Set("saved", a.stats.Get("saved").Int()+1)
 	}
 }
@@ -251,7 +251,7 @@ func (a *App) restore() error {
 	}
 	a.showSettings()
 	a.rebuildMeters()
-	a.status(fmt.Sprintf("Restored the project: %s in %s.", plural(a.totalSamples(), "sample"), plural(len(a.classes), "class")))
+	a.status(trf("Restored the project: %s in %s.", "프로젝트를 복원했습니다: %s, %s.", plural(a.totalSamples(), "sample"), plural(len(a.classes), "class")))
 	a.checkBackbone("the saved project")
 	return nil
 }
@@ -321,7 +321,7 @@ func (a *App) exportProject() {
 		var b []byte
 		if b, err = p.Encode(); err == nil {
 			a.store.Call("download", browser.BytesToJS(b), "glimpse-project.glimpseproj", "application/octet-stream")
-			a.notice(fmt.Sprintf("Exported the project (%s, %.1f MB).", plural(a.totalSamples(), "sample"), float64(len(b))/1e6))
+			a.notice(trf("Exported the project (%s, %.1f MB).", "프로젝트를 내보냈습니다 (%s, %.1f MB).", plural(a.totalSamples(), "sample"), float64(len(b))/1e6))
 			return
 		}
 	}
@@ -382,7 +382,7 @@ func (a *App) importProject(file js.Value) {
 	a.rebuildMeters()
 	a.clearResults()
 	a.saveAll()
-	a.notice(fmt.Sprintf("Imported %s: %s in %s.", name, plural(a.totalSamples(), "sample"), plural(len(a.classes), "class")))
+	a.notice(trf("Imported %s: %s in %s.", "%s을(를) 가져왔습니다: %s, %s.", name, plural(a.totalSamples(), "sample"), plural(len(a.classes), "class")))
 	a.checkBackbone(name)
 }
 
@@ -399,7 +399,7 @@ func (a *App) exportModel() {
 		return
 	}
 	a.store.Call("download", browser.BytesToJS(b), "glimpse-model.glimpse", "application/octet-stream")
-	a.notice(fmt.Sprintf("Exported the model (%.1f MB).", float64(len(b))/1e6))
+	a.notice(trf("Exported the model (%.1f MB).", "모델을 내보냈습니다 (%.1f MB).", float64(len(b))/1e6))
 }
 
 // exportTeachable offers the trained model as Teachable Machine's zip
@@ -422,7 +422,7 @@ func (a *App) exportTeachable() {
 		return
 	}
 	a.store.Call("download", browser.BytesToJS(b.Bytes()), "glimpse-teachable-machine.zip", "application/zip")
-	a.notice(fmt.Sprintf("Exported for Teachable Machine (%.1f MB).", float64(b.Len())/1e6))
+	a.notice(trf("Exported for Teachable Machine (%.1f MB).", "Teachable Machine용으로 내보냈습니다 (%.1f MB).", float64(b.Len())/1e6))
 }
 
 // jsBytes copies an ArrayBuffer or Uint8Array into Go; anything else gives

@@ -36,13 +36,13 @@ func (a *App) rebuildMeters() {
 	box.SetInnerHTML("")
 	a.meters = nil
 	if a.head == nil {
-		a.el("fps").SetTextContent("Train a model to see predictions.")
+		a.el("fps").SetTextContent(tr("Train a model to see predictions.", "모델을 학습시키면 예측이 보입니다."))
 		return
 	}
 	if a.cam.err != nil {
-		a.el("fps").SetTextContent("No camera: drop or pick images below to classify them.")
+		a.el("fps").SetTextContent(tr("No camera: drop or pick images below to classify them.", "카메라 없음: 분류할 사진을 아래에 끌어다 놓거나 고르세요."))
 	} else {
-		a.el("fps").SetTextContent("Waiting for the camera…")
+		a.el("fps").SetTextContent(tr("Waiting for the camera…", "카메라를 기다리는 중…"))
 	}
 	for i := range a.head.Classes() {
 		m := meter{
@@ -136,7 +136,7 @@ func (a *App) addFiles(c *class, files []js.Value) {
 	var batch []*sample
 	for i, f := range files {
 		name := f.Get("name").String()
-		a.status(fmt.Sprintf("Adding %s to %q (%d of %d)…", name, c.name, i+1, len(files)))
+		a.status(trf("Adding %s to %q (%d of %d)…", "%s을(를) %q에 추가하는 중 (%d/%d)…", name, c.name, i+1, len(files)))
 		img, err := decode(f)
 		if err != nil {
 			bad = append(bad, name)
@@ -159,7 +159,7 @@ func (a *App) addFiles(c *class, files []js.Value) {
 		browser.Yield() // let the page breathe between images
 	}
 	a.addSamples(c, batch)
-	a.status(fmt.Sprintf("Added %s to %q.", plural(len(files)-len(bad), "image"), c.name))
+	a.status(trf("Added %s to %q.", "%s을(를) %q에 추가했습니다.", plural(len(files)-len(bad), "image"), c.name))
 	a.skipped(bad)
 }
 

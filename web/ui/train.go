@@ -49,11 +49,11 @@ func (a *App) train() {
 	a.training = true
 	btn := a.button("train")
 	btn.SetDisabled(true)
-	btn.SetTextContent("Training…")
+	btn.SetTextContent(tr("Training…", "학습 중…"))
 	defer func() {
 		a.training = false
 		btn.SetDisabled(false)
-		btn.SetTextContent("Train")
+		btn.SetTextContent(tr("Train", "학습"))
 	}()
 	clf, err := a.classifier(cfg)
 	if err != nil {
@@ -65,16 +65,16 @@ func (a *App) train() {
 	a.clearResults()
 	var hist []train.Epoch
 	start := time.Now()
-	a.el("train-status").SetTextContent(fmt.Sprintf("Training on %s…", plural(clf.Samples().Len(), "sample")))
+	a.el("train-status").SetTextContent(trf("Training on %s…", "%s으로 학습 중…", plural(clf.Samples().Len(), "sample")))
 	browser.Yield()
 	// The runtime hands the page its thread back after every epoch (the
 	// bar and the chart repaint) and every ~50 ms within one.
 	report, err := clf.Train(cfg, func(e train.Epoch) bool {
 		hist = append(hist, e)
 		prog.SetValue(float64(e.Epoch) / float64(e.Epochs))
-		msg := fmt.Sprintf("Epoch %d of %d: loss %.3f, accuracy %.0f%%", e.Epoch, e.Epochs, e.Loss, e.Accuracy*100)
+		msg := trf("Epoch %d of %d: loss %.3f, accuracy %.0f%%", "에포크 %d/%d: 손실 %.3f, 정확도 %.0f%%", e.Epoch, e.Epochs, e.Loss, e.Accuracy*100)
 		if e.HasValidation {
-			msg += fmt.Sprintf("; validation loss %.3f, accuracy %.0f%%", e.ValLoss, e.ValAccuracy*100)
+			msg += trf("; validation loss %.3f, accuracy %.0f%%", "; 검증 손실 %.3f, 정확도 %.0f%%", e.ValLoss, e.ValAccuracy*100)
 		}
 		a.el("train-status").SetTextContent(msg)
 		a.drawChart(hist)
@@ -83,7 +83,7 @@ func (a *App) train() {
 	elapsed := time.Since(start)
 	if err != nil {
 		a.fail(fmt.Errorf("training failed: %v", err))
-		a.el("train-status").SetTextContent("Training failed.")
+		a.el("train-status").SetTextContent(tr("Training failed.", "학습하지 못했습니다."))
 		return
 	}
 	a.stats.Set("trainMs", float64(elapsed.Microseconds())/1000)
@@ -100,9 +100,9 @@ func (a *App) train() {
 		}
 	}
 	a.head, a.headIDs = head, ids
-	msg := fmt.Sprintf("Trained in %.1f s on %d samples", elapsed.Seconds(), report.Train)
+	msg := trf("Trained in %.1f s on %d samples", "샘플 %[2]d개로 %[1].1f초 만에 학습했습니다", elapsed.Seconds(), report.Train)
 	if report.Validation > 0 {
-		msg += fmt.Sprintf(", validated on %d", report.Validation)
+		msg += trf(", validated on %d", ", 검증 샘플 %d개", report.Validation)
 	}
 	if report.Stopped != "" {
 		msg += "; " + report.Stopped
@@ -202,8 +202,8 @@ func (a *App) drawChart(hist []train.Epoch) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="currentColor" stroke-opacity=".3"/>`, pad, h-pad, w-pad, h-pad)
-	fmt.Fprintf(&b, `<text x="2" y="12" font-size="9" fill="#d9480f">loss (max %.2f)</text>`, maxLoss)
-	fmt.Fprintf(&b, `<text x="%g" y="12" font-size="9" fill="#1f6feb" text-anchor="end">accuracy (0–100%%)</text>`, w-2)
+	fmt.Fprintf(&b, `<text x="2" y="12" font-size="9" fill="#d9480f">%s</text>`, trf("loss (max %.2f)", "손실 (최대 %.2f)", maxLoss))
+	fmt.Fprintf(&b, `<text x="%g" y="12" font-size="9" fill="#1f6feb" text-anchor="end">%s</text>`, w-2, tr("accuracy (0–100%)", "정확도 (0–100%)"))
 	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="9" fill="currentColor" text-anchor="end">epoch %d of %d</text>`, w-pad, h-4, hist[len(hist)-1].Epoch, n)
 	path := func(d, color, dash string) {
 		if d != "" {
@@ -234,7 +234,8 @@ func (a *App) showResults(clf *browser.Classifier) {
 	}
 	labels := clf.Head().Labels
 	var b strings.Builder
-	b.WriteString(`<h3>Accuracy per class</h3><table><thead><tr><th scope="col">Class</th><th scope="col">Accuracy</th><th scope="col">Samples</th></tr></thead><tbody>`)
+	fmt.Fprintf(&b, `<h3>%s</h3><table><thead><tr><th scope="col">%s</th><th scope="col">%s</th><th scope="col">%s</th></tr></thead><tbody>`,
+		tr("Accuracy per class", "클래스별 정확도"), tr("Class", "클래스"), tr("Accuracy", "정확도"), tr("Samples", "샘플"))
 	for i, l := range labels {
 		n := 0
 		for _, v := range conf[i] {
@@ -242,7 +243,8 @@ func (a *App) showResults(clf *browser.Classifier) {
 		}
 		fmt.Fprintf(&b, `<tr><th scope="row">%s</th><td>%.0f%%</td><td>%d</td></tr>`, html(l), 100*float64(conf[i][i])/float64(max(n, 1)), n)
 	}
-	b.WriteString(`</tbody></table><h3>Confusion matrix</h3><p class="muted">Rows: the true class; columns: the predicted one.</p><div class="results"><table><thead><tr><th scope="col">True \ predicted</th>`)
+	fmt.Fprintf(&b, `</tbody></table><h3>%s</h3><p class="muted">%s</p><div class="results"><table><thead><tr><th scope="col">%s</th>`,
+		tr("Confusion matrix", "혼동 행렬"), tr("Rows: the true class; columns: the predicted one.", "행: 실제 클래스, 열: 예측한 클래스."), tr(`True \ predicted`, `실제 \ 예측`))
 	for _, l := range labels {
 		fmt.Fprintf(&b, `<th scope="col">%s</th>`, html(l))
 	}

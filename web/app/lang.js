@@ -23,7 +23,12 @@
     return 'en';
   }
   function swap(lang) {
-    var els = document.querySelectorAll('[data-ko]');
+    var els = Array.prototype.slice.call(document.querySelectorAll('[data-ko]'));
+    // and in templates, so that what a page clones from them later is in the reader's language
+    var ts = document.querySelectorAll('template');
+    for (var t = 0; t < ts.length; t++) {
+      els = els.concat(Array.prototype.slice.call(ts[t].content.querySelectorAll('[data-ko]')));
+    }
     for (var i = 0; i < els.length; i++) {
       var el = els[i];
       if (!el.hasAttribute('data-en')) el.setAttribute('data-en', el.textContent);
