@@ -114,10 +114,14 @@ func writeProfile(sb *strings.Builder, prof []LayerProfile, peak, bw float64) {
 	var total sum
 	for _, p := range prof {
 		roof := min(peak, float64(p.FLOPs)/float64(p.Bytes)*bw)
-		g := float64(p.FLOPs) / p.Seconds / 1e9
 		floor := float64(p.FLOPs) / roof / 1e9
-		fmt.Fprintf(sb, "%-28s %-12s %-12s %-12s %8.2f %8.3f %8.1f %8.1f %5.0f%%\n",
-			p.Name, p.Op, p.In, p.Out, float64(p.FLOPs)/1e6, p.Seconds*1e3, g, roof, 100*floor/p.Seconds)
+		rate, share := "-", "-" // a step faster than the clock's tick
+		if p.Seconds > 0 {
+			rate = fmt.Sprintf("%.1f", float64(p.FLOPs)/p.Seconds/1e9)
+			share = fmt.Sprintf("%.0f%%", 100*floor/p.Seconds)
+		}
+		fmt.Fprintf(sb, "%-28s %-12s %-12s %-12s %8.2f %8.3f %8s %8.1f %6s\n",
+			p.Name, p.Op, p.In, p.Out, float64(p.FLOPs)/1e6, p.Seconds*1e3, rate, roof, share)
 		s := byOp[p.Op]
 		if s == nil {
 			s = &sum{op: p.Op}

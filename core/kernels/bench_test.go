@@ -2,8 +2,10 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // MobileNetV2 1.0 at 224: m = output pixels, k = input channels (27 for
@@ -33,13 +35,25 @@ func BenchmarkGEMM(b *testing.B) {
 				bias := randSlice(r, n)
 				c := make([]float32, m*n)
 				b.ResetTimer()
-				for b.Loop() {
-					ker.GEMM(m, n, k, a, k, w, bias, c, n, ActReLU6)
-				}
+				best := bestOf(b, func() { ker.GEMM(m, n, k, a, k, w, bias, c, n, ActReLU6) })
 				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				b.ReportMetric(2*float64(m*n*k)/best/1e9, "best_GFLOP/s")
 			})
 		}
 	}
+}
+
+// bestOf runs f b.N times and returns its fastest run in seconds: on a
+// shared machine the mean measures the neighbours as much as the kernel,
+// the fastest run the kernel.
+func bestOf(b *testing.B, f func()) float64 {
+	best := math.Inf(1)
+	for b.Loop() {
+		t := time.Now()
+		f()
+		best = min(best, time.Since(t).Seconds())
+	}
+	return best
 }
 
 func BenchmarkDWConv(b *testing.B) {
@@ -69,12 +83,11 @@ func BenchmarkDWConv(b *testing.B) {
 				w := ker.PackDWConvWeights(randSlice(r, 9*sh.c), 3, 3, sh.c)
 				bias := randSlice(r, sh.c)
 				out := make([]float32, s.OutH*s.OutW*sh.c)
-				b.ResetTimer()
-				for b.Loop() {
-					ker.DWConv(s, in, w, bias, out, ActReLU6)
-				}
 				flops := 2 * 9 * float64(s.OutH*s.OutW*sh.c)
+				b.ResetTimer()
+				best := bestOf(b, func() { ker.DWConv(s, in, w, bias, out, ActReLU6) })
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				b.ReportMetric(flops/best/1e9, "best_GFLOP/s")
 			})
 		}
 	}
