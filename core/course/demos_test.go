@@ -211,3 +211,16 @@ func TestEdgeMap(t *testing.T) {
 		t.Error("short pixels: no error")
 	}
 }
+
+func TestBusiestChannel(t *testing.T) {
+	// channel 0 constant, channel 1 varies a little, channel 2 a lot
+	s := ir.Shape{2, 2, 3}
+	v := []float32{5, 1, 0, 5, 2, 10, 5, 1, 0, 5, 2, 10}
+	ch, plane, err := BusiestChannel(v, s)
+	if err != nil || ch != 2 || plane[0] != 0 || plane[1] != 10 || plane[3] != 10 {
+		t.Errorf("channel %d %v %v", ch, plane, err)
+	}
+	if _, _, err := BusiestChannel(v[:5], s); err == nil {
+		t.Error("short map: no error")
+	}
+}

@@ -73,3 +73,31 @@ func Pool(fm []float32, h, w, window, stride int, coef, bias float32) (*Pooled, 
 		LeNet: append([]float32(nil), e.Output(ln)...),
 	}, nil
 }
+
+// BusiestChannel picks, from an H x W x C map (HWC order), the channel
+// whose values vary the most, and returns it as an H x W plane: the one
+// that shows a student the most when pooled.
+func BusiestChannel(values []float32, s ir.Shape) (int, []float32, error) {
+	if s.Size() <= 0 || len(values) != s.Size() {
+		return 0, nil, fmt.Errorf("map has %d values for shape %v", len(values), s)
+	}
+	hw, c := s[0]*s[1], s[2]
+	best, bestVar := 0, -1.0
+	for ch := range c {
+		var sum, sq float64
+		for p := range hw {
+			v := float64(values[p*c+ch])
+			sum += v
+			sq += v * v
+		}
+		mean := sum / float64(hw)
+		if v := sq/float64(hw) - mean*mean; v > bestVar {
+			best, bestVar = ch, v
+		}
+	}
+	plane := make([]float32, hw)
+	for p := range hw {
+		plane[p] = values[p*c+best]
+	}
+	return best, plane, nil
+}

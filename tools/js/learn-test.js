@@ -217,8 +217,11 @@ async function main() {
     check("an empty stride: a message", /must be a whole number/.test(text), text);
 
     // Pooling and softmax.
-    const pooled = await page.evaluate(() => __learnStats.pooled);
-    check("pooling a 32x32 feature map by 2 gives 16x16", pooled === 16, String(pooled));
+    await page.waitForFunction(() => __learnStats.liveUpdates >= 1, null, { timeout: 60000 });
+    const pooled = await page.evaluate(() => [__learnStats.poolIn, __learnStats.pooled]);
+    check("pooling a feature map by 2 halves it", pooled[1] === Math.floor(pooled[0] / 2), pooled.join(" → "));
+    check("the pooled map is a real network's: a channel of MobileNetV2's first layer", /channel \d+ of layer .* of models\/mobilenet_v2_1\.0_224\.glimpse/.test(await page.locator("#pool-source").textContent()),
+      await page.locator("#pool-source").textContent());
     const sm = await page.locator("#softmax-table").textContent();
     check("softmax of (2, 1, 0.1) is (0.6590, 0.2424, 0.0986), summing to 1", /0\.6590/.test(sm) && /0\.2424/.test(sm) && /0\.0986/.test(sm) && /Σ = 1\.0000/.test(sm), sm);
 

@@ -27,6 +27,8 @@ type Page struct {
 	calc calcState
 	arch archState
 	live liveState
+	// poolReal is the live network's feature map the pooling lesson pools.
+	poolReal *realMap
 }
 
 // Run starts the page and never returns.

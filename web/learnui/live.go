@@ -28,6 +28,7 @@ type liveState struct {
 	headErr error
 	logits  string // the value before the softmax, or ""
 	filters string // the first convolution's kernel tensor
+	pool    int    // the layer whose busiest channel the pooling lesson pools, or -1
 	note    string // a message about the layer asked for, shown above the maps' caption
 	stream  js.Value
 	video   js.Value
@@ -146,12 +147,18 @@ func (p *Page) loadLive(name string, source js.Value) {
 	}
 	p.live.layers = nil
 	p.live.filters = ""
+	p.live.pool = -1
+	p.poolReal = nil
 	for i, r := range t.Rows {
 		n := g.Nodes[i]
 		if p.live.filters == "" && n.Op == ir.Conv2D && n.Attrs.GroupCount() == 1 {
 			p.live.filters = n.Weights[0]
 		}
 		if r.Output[0]*r.Output[1] > 1 && r.Kind != course.KindBatchNorm && r.Kind != course.KindPad {
+			// the first layer after an activation, a square map: what the pooling lesson pools
+			if p.live.pool < 0 && (r.Kind == course.KindActivation || r.Act == "relu" || r.Act == "relu6") && r.Output[0] == r.Output[1] && r.Output[0] <= 128 {
+				p.live.pool = len(p.live.layers)
+			}
 			p.live.layers = append(p.live.layers, liveLayer{value: n.Output, row: r})
 		}
 	}
@@ -305,6 +312,9 @@ func (p *Page) updateLive() {
 	if p.live.logits != "" {
 		values = append(values, p.live.logits)
 	}
+	if p.live.pool >= 0 {
+		values = append(values, p.live.layers[p.live.pool].value)
+	}
 	vals, err := m.Inside(src, values)
 	if gen != p.live.gen {
 		return
@@ -317,6 +327,14 @@ func (p *Page) updateLive() {
 	p.drawMaps(layer, vals.Shapes[0], vals.Data[0])
 	p.drawCAM(vals)
 	p.drawLogits(vals)
+	if p.live.pool >= 0 && !p.live.stream.Truthy() {
+		n := len(vals.Data) - 1
+		if ch, plane, err := course.BusiestChannel(vals.Data[n], vals.Shapes[n]); err == nil {
+			l := p.live.layers[p.live.pool]
+			p.poolReal = &realMap{fm: plane, side: vals.Shapes[n][0], channel: ch, layer: l.row.Name, model: p.live.name}
+			p.runPool()
+		}
+	}
 	p.stats.Set("liveUpdates", p.stats.Get("liveUpdates").Int()+1)
 }
 
@@ -468,12 +486,20 @@ func (p *Page) drawCAM(vals *browser.Values) {
 	p.stats.Set("camClass", label)
 }
 
+// headMaps are the values the head's class activation map reads, if any.
+func (p *Page) headMaps() []string {
+	if p.live.head == nil {
+		return nil
+	}
+	return p.live.head.Maps
+}
+
 // drawLogits shows the network's last step: its logits, then softmax.
 func (p *Page) drawLogits(vals *browser.Values) {
 	g := p.live.model.Graph()
 	var z []float32
 	if p.live.logits != "" {
-		z = vals.Data[len(vals.Data)-1]
+		z = vals.Data[1+len(p.headMaps())]
 	}
 	if z == nil {
 		p.el("live-softmax").SetInnerHTML("")

@@ -39,15 +39,33 @@ func (p *Page) setupPooling() {
 	p.redraw = append(p.redraw, p.runPool, p.runSoftmax)
 }
 
-// runPool pools the picture's edge map three ways.
+// realMap is a feature map of the live lesson's network on the current
+// picture, once it has run: the pooling lesson pools it.
+type realMap struct {
+	fm      []float32
+	side    int
+	channel int
+	layer   string
+	model   string
+}
+
+// runPool pools a feature map three ways: a channel of the real network's
+// first layer when it has run on the picture, else the picture's edges.
 func (p *Page) runPool() {
 	if p.pic.rgba == nil {
 		return
 	}
-	fm, side, err := course.EdgeMap(p.pic.rgba, p.pic.w, p.pic.h, poolSide)
-	if err != nil {
-		p.fail(err)
-		return
+	var fm []float32
+	var side int
+	if r := p.poolReal; r != nil {
+		fm, side = r.fm, r.side
+	} else {
+		var err error
+		fm, side, err = course.EdgeMap(p.pic.rgba, p.pic.w, p.pic.h, poolSide)
+		if err != nil {
+			p.fail(err)
+			return
+		}
 	}
 	win := 2
 	if v, err := strconv.Atoi(p.el("pool-window").(*dom.HTMLSelectElement).Value()); err == nil {
@@ -64,10 +82,17 @@ func (p *Page) runPool() {
 		p.el("pool-source").SetTextContent(err.Error())
 		return
 	}
-	p.message("pool-source", text{
-		"The feature map: %s in grey at %d×%d, convolved with a 3×3 vertical-edge kernel and passed through ReLU (%d×%d). Each pooling uses a %d×%d window with stride %d.",
-		"특징 맵: %s을(를) %d×%d 회색으로 바꾸고 3×3 세로 모서리 커널로 합성곱한 뒤 ReLU를 통과시킨 것(%d×%d)입니다. 풀링은 모두 %d×%d 창, stride %d입니다.",
-	}, p.t(p.pic.source), poolSide, poolSide, side, side, win, win, win)
+	if r := p.poolReal; r != nil {
+		p.message("pool-source", text{
+			"The feature map: channel %d of layer %s of %s on %s (%d×%d), the channel that varies most. Each pooling uses a %d×%d window with stride %d.",
+			"특징 맵: %[4]s에 대한 %[3]s의 %[2]s 계층, %[1]d번 채널(%[5]d×%[6]d)로, 가장 많이 변하는 채널입니다. 풀링은 모두 %[7]d×%[8]d 창, stride %[9]d입니다.",
+		}, r.channel, r.layer, r.model, p.t(p.pic.source), side, side, win, win, win)
+	} else {
+		p.message("pool-source", text{
+			"The feature map: %s in grey at %d×%d, convolved with a 3×3 vertical-edge kernel and passed through ReLU (%d×%d). Each pooling uses a %d×%d window with stride %d.",
+			"특징 맵: %s을(를) %d×%d 회색으로 바꾸고 3×3 세로 모서리 커널로 합성곱한 뒤 ReLU를 통과시킨 것(%d×%d)입니다. 풀링은 모두 %d×%d 창, stride %d입니다.",
+		}, p.t(p.pic.source), poolSide, poolSide, side, side, win, win, win)
+	}
 	lo, hi := extent(fm)
 	p.canvas("pool-in").put(grey(fm, lo, hi), side, side)
 	p.canvas("pool-max").put(grey(res.Max, lo, hi), res.Out[1], res.Out[0])
@@ -110,6 +135,7 @@ func (p *Page) runPool() {
 			num(coef), num(float64(res.Avg[k])*float64(win*win)), num(bias), num(float64(res.LeNet[k])))))
 	p.el("pool-numbers").SetInnerHTML(b.String())
 	p.stats.Set("pooled", res.Out[0])
+	p.stats.Set("poolIn", side)
 }
 
 // softmaxNames are the default softmax lesson's classes.
