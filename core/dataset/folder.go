@@ -1,9 +1,13 @@
+//go:build !js
+
 // Package dataset is what the command line learns from and is measured
 // on: a folder of images with one sub-folder per class, embedded by a
 // model on a pool of goroutines (each file once, each augmented view
 // once), and a classifier's evaluation on such a folder. It reads files,
-// so it is for the native tools; the browser's classifier
-// (core/classifier) takes pictures one at a time instead.
+// so it is for the native tools (build tag !js: it decodes with
+// core/imageprep's decoder, which the browser build leaves out); the
+// browser's classifier (core/classifier) takes pictures one at a time
+// instead.
 package dataset
 
 import (

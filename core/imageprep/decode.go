@@ -1,3 +1,10 @@
+//go:build !js
+
+// Decoding is for the command line and the native tools only: in the
+// browser the platform decodes (createImageBitmap) and hands over RGBA
+// bytes (FromRGBA), so GOOS=js builds leave this file, and with it Go's
+// PNG, JPEG and GIF decoders, out of glimpse.wasm.
+
 package imageprep
 
 import (
@@ -12,12 +19,6 @@ import (
 	"os"
 	"strings"
 )
-
-// DefaultMaxPixels bounds the pixel count Decode accepts (64 Mi pixels,
-// a 256 MiB RGBA image). The limit is checked against the header before
-// any pixel memory is allocated, so a tiny file that claims to be huge
-// cannot make the decoder allocate gigabytes.
-const DefaultMaxPixels = 1 << 26
 
 // maxFileBytes bounds what DecodeFile reads into memory. No image within
 // DefaultMaxPixels needs more than this in any sane encoding.

@@ -1,3 +1,8 @@
+//go:build !js
+
+// EXIF orientation serves the decoder (decode.go), native only: the
+// browser applies a JPEG's orientation itself when it decodes.
+
 package imageprep
 
 import (

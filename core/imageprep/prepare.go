@@ -29,6 +29,13 @@ import (
 	"github.com/glimpse-ml/glimpse/core/ir"
 )
 
+// DefaultMaxPixels bounds the pixel count of an image (64 Mi pixels, a
+// 256 MiB RGBA image): Decode checks it against the header before any
+// pixel memory is allocated, so a tiny file that claims to be huge cannot
+// make the decoder allocate gigabytes, and FromRGBA and the browser check
+// it before reading pixels back.
+const DefaultMaxPixels = 1 << 26
+
 // maxSide bounds every length this package computes with (input sizes,
 // ResizeTo), far above any network's input, so that a corrupt model file
 // cannot make it allocate without bound.

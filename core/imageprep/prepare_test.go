@@ -1,13 +1,8 @@
 package imageprep
 
 import (
-	"bytes"
 	"image"
 	"image/color"
-	"image/jpeg"
-	"image/png"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -258,97 +253,6 @@ func TestFromRGBAErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("FromRGBA(%d, %d, %d bytes): %v, want %q", c.w, c.h, c.n, err, c.want)
 		}
-	}
-}
-
-// encode returns img as PNG or JPEG bytes.
-func encode(t testing.TB, img image.Image, jpg bool) []byte {
-	var buf bytes.Buffer
-	var err error
-	if jpg {
-		err = jpeg.Encode(&buf, img, nil)
-	} else {
-		err = png.Encode(&buf, img)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func TestDecodeErrors(t *testing.T) {
-	small := image.NewNRGBA(image.Rect(0, 0, 5, 3))
-	pngData := encode(t, small, false)
-	jpgData := encode(t, small, true)
-
-	// A PNG header claiming 100000x100000 pixels (CRC fixed up so only
-	// the size is wrong).
-	huge := append([]byte(nil), pngData...)
-	copy(huge[16:], []byte{0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0})
-	fixCRC(huge[12 : 12+4+13+4])
-	zero := append([]byte(nil), pngData...)
-	copy(zero[16:], []byte{0, 0, 0, 0, 0, 0, 0, 0})
-	fixCRC(zero[12 : 12+4+13+4])
-
-	for _, c := range []struct {
-		name string
-		data []byte
-		want string
-	}{
-		{"photo.txt", []byte("hello, world"), "photo.txt: not a JPEG, PNG or GIF image"},
-		{"empty.png", nil, "empty.png: empty file"},
-		{"x.webp", []byte("RIFF\x00\x00\x00\x00WEBPVP8 "), "x.webp: WebP images are not supported"},
-		{"cut.png", pngData[:len(pngData)-20], "cut.png: truncated PNG image"},
-		{"cut.jpg", jpgData[:len(jpgData)/2], "cut.jpg: truncated JPEG image"},
-		{"head.jpg", jpgData[:20], "head.jpg: truncated JPEG image"},
-		{"huge.png", huge, "huge.png: image is 100000x100000, more than the 67108864 pixels allowed"},
-		{"x.png", zero, "x.png: invalid PNG image"},
-	} {
-		_, err := Decode(c.name, c.data)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
-		}
-	}
-	// A JPEG with many scans: the one scan of a baseline JPEG repeated.
-	sos := bytes.Index(jpgData, []byte{0xff, 0xda})
-	eoi := len(jpgData) - 2
-	scans := append([]byte(nil), jpgData[:sos]...)
-	for range 300 {
-		scans = append(scans, jpgData[sos:eoi]...)
-	}
-	scans = append(scans, 0xff, 0xd9)
-	if n := jpegScans(scans); n != 300 {
-		t.Errorf("counted %d scans, want 300", n)
-	}
-	if n := jpegScans(jpgData); n != 1 {
-		t.Errorf("counted %d scans in a baseline JPEG, want 1", n)
-	}
-	if _, err := Decode("scans.jpg", scans); err == nil || !strings.Contains(err.Error(), "scans.jpg: JPEG has 300 scans") {
-		t.Errorf("scan limit not enforced: %v", err)
-	}
-	if _, err := (Decoder{MaxPixels: 14}).Decode("small.png", pngData); err == nil ||
-		!strings.Contains(err.Error(), "small.png: image is 5x3, more than the 14 pixels allowed") {
-		t.Errorf("MaxPixels not enforced: %v", err)
-	}
-	for name, data := range map[string][]byte{"ok.png": pngData, "ok.jpg": jpgData} {
-		img, err := Decode(name, data)
-		if err != nil || img.Bounds().Dx() != 5 || img.Bounds().Dy() != 3 {
-			t.Errorf("%s: %v, %v", name, img, err)
-		}
-	}
-	dir := t.TempDir()
-	if _, err := DecodeFile(filepath.Join(dir, "missing.png")); err == nil || !strings.Contains(err.Error(), "missing.png") {
-		t.Errorf("missing file: %v", err)
-	}
-	if _, err := DecodeFile(dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
-		t.Errorf("directory: %v", err)
-	}
-	p := filepath.Join(dir, "notes.jpg")
-	if err := os.WriteFile(p, []byte("not really"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := DecodeFile(p); err == nil || !strings.HasPrefix(err.Error(), p+": not a JPEG") {
-		t.Errorf("text file: %v", err)
 	}
 }
 
