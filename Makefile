@@ -20,7 +20,7 @@ WASM_CHROMIUM := $(CURDIR)/tools/js/go-wasm-chromium
 
 GO_SOURCES := $(shell find core models tools wasm web -name '*.go' -not -path '*/node_modules/*') go.mod go.sum
 STATIC     := $(wildcard web/static/*)
-MODELS     := dist/models/mobilenet_v2_1.0_224.glimpse dist/models/mobilenet_v2_1.4_224.glimpse
+MODELS     := dist/models/mobilenet_v2_1.0_224.glimpse dist/models/mobilenet_v2_1.4_224.glimpse dist/models/inception_v3_299.glimpse
 # The release, whose one source is core/version/VERSION (the CLI's
 # --version and runtimeInfo() read it too).
 VERSION    := $(shell cat core/version/VERSION)
@@ -61,6 +61,13 @@ dist/models/mobilenet_v2_1.0_224.glimpse: bin/glimpse $(NSFWJS)/.decoded
 dist/models/mobilenet_v2_1.4_224.glimpse: bin/glimpse $(NSFWJS)/.decoded
 	@mkdir -p $(@D)
 	bin/glimpse convert $(NSFWJS)/mobilenet_v2_mid/model.json --drop-head --dtype f16 --preprocess $(DEFAULT_PREPROCESS) -o $@
+
+# nsfwjs's InceptionV3 (the Inception family's real pretrained weights),
+# backbone only, on its 8-bit grid: the course page's architecture explorer
+# loads it on demand (22 MB, so the service worker does not precache it).
+dist/models/inception_v3_299.glimpse: bin/glimpse $(NSFWJS)/.decoded
+	@mkdir -p $(@D)
+	bin/glimpse convert $(NSFWJS)/inception_v3/model.json --drop-head --dtype f16 -o $@
 
 dist/glimpse.wasm: $(GO_SOURCES)
 	@mkdir -p $(@D)

@@ -21,6 +21,9 @@ type Paper struct {
 	Top1  float64 `json:"top1,omitempty"`
 	Top5  float64 `json:"top5,omitempty"`
 	Table string  `json:"table,omitempty"`
+	// File is, for an architecture the zoo does not build, the model file
+	// (relative to the site) whose network the pages explore instead.
+	File string `json:"file,omitempty"`
 }
 
 // Papers lists the zoo's architectures in the order the course meets them.
@@ -52,6 +55,17 @@ func Papers() []Paper {
 		{Arch: "mobilenet_v3_large", Name: "MobileNet v3-large", Year: 2019, Top1: 75.2,
 			Cite:  "A. Howard et al. Searching for MobileNetV3. ICCV 2019",
 			Table: "Table 3"},
+	}
+}
+
+// FilePapers are the architectures the pages explore from a real model
+// file rather than the zoo: nsfwjs's pretrained InceptionV3, the Inception
+// family's real weights (its classifier dropped).
+func FilePapers() []Paper {
+	return []Paper{
+		{Arch: "inception_v3", Name: "InceptionV3 (nsfwjs)", Year: 2016, Top1: 78.8, Top5: 94.4, Table: "Table 3",
+			Cite: "C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens, Z. Wojna. Rethinking the Inception architecture for computer vision. CVPR 2016",
+			File: "models/inception_v3_299.glimpse"},
 	}
 }
 

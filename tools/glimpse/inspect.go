@@ -101,6 +101,10 @@ type fileReport struct {
 	Metadata map[string]any  `json:"metadata"`
 	Tensors  []tensorSummary `json:"tensors"`
 	Bytes    int64           `json:"bytes"`
+	// Params and MACs are the network's totals, counted as for an
+	// architecture (the course page's explorer shows the same for a file).
+	Params int64 `json:"params"`
+	MACs   int64 `json:"macs"`
 }
 
 type tensorSummary struct {
@@ -119,7 +123,15 @@ func inspectFile(path string, asJSON bool, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r := fileReport{File: path, Version: info.Version, Metadata: map[string]any{}, Bytes: st.Size()}
+	g, err := format.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	_, totals, err := g.Report()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	r := fileReport{File: path, Version: info.Version, Metadata: map[string]any{}, Bytes: st.Size(), Params: totals.Params, MACs: totals.MACs}
 	for _, kv := range info.Metadata {
 		r.Metadata[kv.Key] = kv.Value
 	}
@@ -129,7 +141,8 @@ func inspectFile(path string, asJSON bool, stdout io.Writer) error {
 	if asJSON {
 		return writeJSON(stdout, r)
 	}
-	fmt.Fprintf(stdout, "%s: Glimpse model file version %d, %s bytes, %d tensors\n", path, info.Version, thousands(st.Size()), len(info.Tensors))
+	fmt.Fprintf(stdout, "%s: Glimpse model file version %d, %s bytes, %d tensors, %s parameters, %s multiply-accumulates\n", path, info.Version,
+		thousands(st.Size()), len(info.Tensors), thousands(r.Params), thousands(r.MACs))
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, kv := range info.Metadata {
 		v := fmt.Sprint(kv.Value)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glimpse-ml/glimpse/core/format"
 	"github.com/glimpse-ml/glimpse/models"
 )
 
@@ -262,5 +263,35 @@ func TestPredictBackbone(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "embedding") || !strings.Contains(stdout, "1280 features") {
 		t.Errorf("predict on a backbone printed %q", stdout)
+	}
+}
+
+// TestInspectFileTotals: a model file's parameters and MACs are its
+// network's, as inspect reports them for the architecture it was built from.
+func TestInspectFileTotals(t *testing.T) {
+	g, err := models.Build("lenet5", models.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	models.FillRandom(g, 1)
+	path := filepath.Join(t.TempDir(), "lenet5.glimpse")
+	if err := format.WriteFile(path, g, format.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var file, arch struct {
+		Params int64 `json:"params"`
+		MACs   int64 `json:"macs"`
+	}
+	for _, c := range []struct {
+		target string
+		into   any
+	}{{path, &file}, {"lenet5", &arch}} {
+		status, stdout, stderr := glimpse(t, "inspect", c.target, "--json")
+		if status != 0 || json.Unmarshal([]byte(stdout), c.into) != nil {
+			t.Fatalf("inspect %s: %d %s", c.target, status, stderr)
+		}
+	}
+	if file.Params != 61706 || file != arch {
+		t.Errorf("file %+v, architecture %+v", file, arch)
 	}
 }

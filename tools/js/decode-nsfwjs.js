@@ -10,6 +10,7 @@
 //
 //   mobilenet_v2      nsfwjs's "MobileNetV2": a Keras layers model, MobileNetV2 1.0 at 224
 //   mobilenet_v2_mid  nsfwjs's "MobileNetV2Mid": a graph model, MobileNetV2 1.4 at 224
+//   inception_v3      nsfwjs's "InceptionV3": a Keras layers model at 299, the Inception family's real weights
 //
 // The package's "exports" field blocks require.resolve of these files, so
 // they are read by path under node_modules.
@@ -18,7 +19,7 @@
 const fs = require('fs');
 const path = require('path');
 
-const MODELS = ['mobilenet_v2', 'mobilenet_v2_mid'];
+const MODELS = ['mobilenet_v2', 'mobilenet_v2_mid', 'inception_v3'];
 
 function main() {
   const out = process.argv[2];

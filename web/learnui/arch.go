@@ -3,9 +3,11 @@
 package learnui
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
+	"syscall/js"
 
 	"honnef.co/go/js/dom/v2"
 
@@ -16,9 +18,10 @@ import (
 // archState caches each architecture's table: building one takes
 // milliseconds, and the chart needs all of them.
 type archState struct {
-	papers []course.Paper
-	tables map[string]*course.Table
-	name   string
+	papers  []course.Paper
+	tables  map[string]*course.Table
+	name    string
+	loading bool
 }
 
 // archNotes are, for each architecture, what the course says about it
@@ -49,6 +52,11 @@ var archNotes = map[string]struct{ about, setting text }{
 			"GoogLeNet(2014, Inception v1)은 Inception 모듈로 이루어집니다. 여러 크기의 필터를 병렬로 적용하고 최대 풀링과 함께 이어 붙여, 다음 층이 맞는 크기를 고르게 합니다. 1×1 합성곱으로 차원을 먼저 줄여 매개변수를 획기적으로 줄이고, 완전 연결 계층 대신 전역 평균 풀링(GAP)을 써서 과적합을 줄이며 보조 분류기로 학습을 안정화합니다. 22개의 깊은 계층이지만 매개변수는 VGG보다 훨씬 적은 약 5백만~7백만 개입니다."},
 		text{"the paper gives top-5 only: 6.67% top-5 error (7 models, 144 crops)", "논문에는 top-5만 있습니다: top-5 오류율 6.67% (모델 7개, 144 crop)"},
 	},
+	"inception_v3": {
+		text{"InceptionV3 (2016) refines GoogLeNet's Inception modules: 5×5 convolutions become two 3×3, n×n ones become 1×n then n×1, and grids shrink inside the modules. These are real pretrained weights (the network nsfwjs ships, its classifier dropped), loaded from a 22 MB model file and counted here, at its 299×299 input.",
+			"InceptionV3(2016)는 GoogLeNet의 Inception 모듈을 다듬었습니다. 5×5 합성곱은 3×3 두 개로, n×n은 1×n과 n×1로 나누고, 격자는 모듈 안에서 줄입니다. 이것은 실제 사전 학습된 가중치(nsfwjs가 싣고 있는 신경망, 분류기는 뺌)로, 22 MB 모델 파일을 불러와 299×299 입력에서 센 값입니다."},
+		text{"single crop: 21.2% top-1 error, 5.6% top-5 error", "단일 crop: top-1 오류율 21.2%, top-5 오류율 5.6%"},
+	},
 	"mobilenet_v1": {
 		text{"MobileNet v1 (2017) factors each convolution into a depthwise convolution (one filter per channel) and a pointwise 1×1 convolution (mixing channels): eight to nine times fewer multiply-accumulates. See the separable blocks below.",
 			"MobileNet v1(2017)은 합성곱을 깊이별 합성곱(채널마다 필터 하나)과 점별 1×1 합성곱(채널 섞기)으로 나누어 곱셈-누산 연산을 8~9배 줄였습니다. 아래의 분리 합성곱 블록을 보세요."},
@@ -72,7 +80,7 @@ var archNotes = map[string]struct{ about, setting text }{
 }
 
 func (p *Page) setupArchitectures() {
-	p.arch.papers = course.Papers()
+	p.arch.papers = append(course.Papers(), course.FilePapers()...)
 	p.arch.tables = map[string]*course.Table{}
 	sel := p.el("arch").(*dom.HTMLSelectElement)
 	for _, pp := range p.arch.papers {
@@ -98,6 +106,9 @@ func (p *Page) table(name string) (*course.Table, error) {
 	if t := p.arch.tables[name]; t != nil {
 		return t, nil
 	}
+	if pp := p.paper(name); pp.File != "" {
+		return nil, errNotLoaded
+	}
 	t, err := course.ExploreArch(name)
 	if err != nil {
 		return nil, err
@@ -115,10 +126,45 @@ func (p *Page) paper(name string) course.Paper {
 	return course.Paper{Arch: name, Name: name}
 }
 
+// errNotLoaded is an architecture explored from a model file not loaded yet.
+var errNotLoaded = errors.New("not loaded yet")
+
+// loadArch loads an architecture's model file through the runtime, with
+// its progress in the summary, and explores its network.
+func (p *Page) loadArch(pp course.Paper) {
+	if p.arch.loading {
+		return
+	}
+	p.arch.loading = true
+	defer func() { p.arch.loading = false }()
+	sum := p.el("arch-summary")
+	m, err := p.live.rt.Load(pp.File, js.ValueOf(pp.File), true, func(f float64, loaded, total int64) {
+		sum.SetTextContent(p.f(text{"Loading %s: %.0f%%…", "%s 불러오는 중: %.0f%%…"}, pp.Name, 100*f))
+	})
+	if err != nil {
+		sum.SetTextContent(p.f(text{"%s could not be loaded: %v", "%s을(를) 불러오지 못했습니다: %v"}, pp.Name, err))
+		return
+	}
+	t, err := course.Explore(m.Graph())
+	m.Close()
+	if err != nil {
+		sum.SetTextContent(p.f(text{"%s could not be explored: %v", "%s을(를) 살펴보지 못했습니다: %v"}, pp.Name, err))
+		return
+	}
+	p.arch.tables[pp.Arch] = t
+	if p.arch.name == pp.Arch {
+		p.drawArch()
+	}
+}
+
 // drawArch shows the chosen architecture.
 func (p *Page) drawArch() {
 	name := p.arch.name
 	t, err := p.table(name)
+	if errors.Is(err, errNotLoaded) {
+		p.spawn("arch", func() { p.loadArch(p.paper(name)) })
+		return
+	}
 	if err != nil {
 		p.el("arch-summary").SetTextContent(p.f(text{"%s could not be built: %v", "%s을(를) 만들 수 없습니다: %v"}, name, err))
 		return

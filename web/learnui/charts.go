@@ -126,7 +126,7 @@ func (p *Page) chart() {
 		if pp.Arch == "lenet5_1998" {
 			continue // the same cost as lenet5, and no ImageNet figure
 		}
-		t, err := p.table(pp.Arch)
+		t, err := p.table(pp.Arch) // a model file's once it is loaded
 		if err != nil {
 			continue
 		}
