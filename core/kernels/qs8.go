@@ -46,6 +46,13 @@ func Requantize(acc int32, mult float32, o QS8Out) int8 {
 type QS8GEMMWeights struct {
 	K, N int
 	W    []int8
+	// W16 holds the weights widened to int16 pairs, for implementations
+	// whose multiply-add takes int16 (AVX2's vpmaddwd).
+	W16 []int16
+	// Bias16 and Mult16 are Bias and Mult padded with zeros to whole
+	// panels, for implementations that load them a vector at a time.
+	Bias16 []int32
+	Mult16 []float32
 	// Bias is per output column: the layer's bias on the scale s_in·s_w
 	// minus the input's zero point times the column's weight sum, so the
 	// kernel sums plain products.
@@ -58,6 +65,7 @@ type QS8GEMMWeights struct {
 type QS8DWWeights struct {
 	KH, KW, C int
 	W         []int8
+	W32       []int32 // the taps widened, for implementations that multiply int32 lanes
 	Bias      []int32
 	Mult      []float32
 }
