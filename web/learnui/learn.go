@@ -9,6 +9,8 @@ import (
 	"syscall/js"
 
 	"honnef.co/go/js/dom/v2"
+
+	"github.com/glimpse-ml/glimpse/wasm/browser"
 )
 
 // Page is the running course page. Its methods run on the page's one
@@ -52,13 +54,16 @@ func (p *Page) start() {
 	p.setupArchitectures()
 	p.setupLive()
 	p.doc.AddEventListener("glimpse-language", false, func(dom.Event) { p.guard("language", p.rerender) })
+	// The sample picture and the live lesson's model start downloading
+	// before the lessons are computed (Go shares the page's one thread:
+	// the yield lets both requests go out first); the live lesson draws as
+	// soon as both are in.
+	p.spawn("sample", p.loadSample)
+	p.spawn("live", p.startLive)
+	browser.Yield()
 	p.rerender()
 	p.status(text{"Ready.", "준비되었습니다."})
 	p.stats.Set("ready", true)
-	// The sample picture and the live lesson's model load side by side;
-	// the live lesson draws as soon as both are in.
-	p.spawn("sample", p.loadSample)
-	p.spawn("live", p.startLive)
 }
 
 // rerender redraws every lesson in the current language.
