@@ -419,3 +419,12 @@ func (e *Engine) Int8Kernels() string {
 func Int8Op(n *ir.Node) bool {
 	return int8Capable(&node{op: n.Op, attrs: n.Attrs})
 }
+
+// bytes is the size of the int8 buffers, scratch included.
+func (p *qplan) bytes() int {
+	n := len(p.scratch)
+	for _, v := range p.values {
+		n += len(v.i8)
+	}
+	return n
+}

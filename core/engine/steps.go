@@ -235,7 +235,13 @@ func (e *Engine) InputShape() ir.Shape { return e.inShape }
 func (e *Engine) Kernels() string { return e.k.Name() }
 
 // ArenaBytes is the size of the activation arena, scratch included.
-func (e *Engine) ArenaBytes() int { return 4 * len(e.arena) }
+func (e *Engine) ArenaBytes() int {
+	n := 4 * len(e.arena)
+	if e.q != nil {
+		n += e.q.bytes()
+	}
+	return n
+}
 
 // Clone returns an engine that shares this one's packed weights and plan
 // but owns its own arena, for running on another goroutine.

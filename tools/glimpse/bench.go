@@ -70,7 +70,11 @@ func runBench(args []string, stdout io.Writer) error {
 		times[i] = float64(time.Since(start).Microseconds()) / 1000
 	}
 	slices.Sort(times)
+	name := k.Name()
+	if q := m.Engine().Int8Kernels(); q != "" {
+		name += " int8=" + q // a calibrated model computes in int8
+	}
 	fmt.Fprintf(stdout, "%s: kernels=%s input=%v median_ms=%.2f min_ms=%.2f runs=%d arena_mb=%.1f\n",
-		*modelPath, k.Name(), g.InputShape, times[len(times)/2], times[0], *runs, float64(m.Engine().ArenaBytes())/(1<<20))
+		*modelPath, name, g.InputShape, times[len(times)/2], times[0], *runs, float64(m.Engine().ArenaBytes())/(1<<20))
 	return nil
 }
