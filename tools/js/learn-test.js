@@ -5,9 +5,13 @@
 // and for a division that is not whole, with its receptive field drawn;
 // the architecture explorer's totals against `glimpse inspect --json` for
 // every architecture; pooling and softmax; the language chosen from the
-// browser's, switched and remembered; bad input (a kernel larger than the
-// input, an output cell out of range, a blank picture, text for a
-// number). No console error and no request outside the origin. Screenshots
+// browser's, switched and remembered (the course and the app); inside a
+// real network: filters, feature maps of any layer, and the class
+// activation map of a cat-versus-rocket model trained by glimpse train,
+// over a fake webcam showing the cat; offline through the service worker;
+// bad input (a kernel larger than the input, an output cell or a layer out
+// of range, a blank picture, an empty field, a model too big, a model with
+// no classifier). No console error and no request outside the origin. Screenshots
 // of every lesson in both languages at desktop and phone widths go to
 // tools/js/artifacts/learn/.
 //
@@ -114,6 +118,30 @@ async function camTest() {
     check("the trained model's logits, then softmax summing to 1", /cat/.test(sm) && /rocket/.test(sm) && /Σ = 1\.0000/.test(sm), sm);
     await page.locator("#live").screenshot({ path: path.join(ART, "en-1280-live-cam.png") });
     check("CAM page: no console error", errors.length === 0, errors.join(" | "));
+    // Offline: once the service worker has the site, the course works with
+    // the server gone, the live lesson included.
+    await page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      for (let i = 0; i < 600 && !(await caches.keys()).some((k) => k.startsWith("glimpse-")); i++) await new Promise((r) => setTimeout(r, 100));
+      return reg.active && reg.active.state;
+    });
+    await page.evaluate(async () => {
+      // wait until the precache holds the course's program and the model
+      for (let i = 0; i < 600; i++) {
+        const keys = await caches.keys();
+        for (const k of keys) {
+          const c = await caches.open(k);
+          if (await c.match("learn.wasm") && await c.match("models/mobilenet_v2_1.0_224.glimpse")) return;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+    server.close();
+    await page.goto(page.url().split("#")[0] + "#live");
+    await page.waitForFunction(() => globalThis.__learnStats && __learnStats.liveUpdates >= 1, null, { timeout: 60000 })
+      .catch(() => {});
+    check("offline: the course page and its live lesson work with the server gone",
+      await page.evaluate(() => globalThis.__learnStats && __learnStats.liveUpdates >= 1 && __learnStats.pictures >= 1) === true);
     await context.close();
   } finally {
     await browser.close();
