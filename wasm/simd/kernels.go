@@ -173,6 +173,19 @@ func (l lane) act(code loc) {
 	})
 }
 
+// clampBounds sets clamp when the activation coded in act is None, ReLU or
+// ReLU6, which are one clamp of each lane to [vlo, vhi] (-Inf or 0, 6 or
+// +Inf): f32x4.pmin(f32x4.pmax(x, vlo), vhi) gives the same bits as
+// lane.act's clamp0 and clamp6, NaN included, with no branch per vector.
+func (f *function) clampBounds(act, clamp, vlo, vhi loc) {
+	g := f.get
+	f.set(clamp, f.le(g(act), f.c(actReLU6)))
+	f.set(vlo, f.splat(f.fc(float32(math.Inf(-1)))))
+	f.when(f.ge(g(act), f.c(actReLU)), func() { f.set(vlo, f.vzero()) })
+	f.set(vhi, f.splat(f.fc(float32(math.Inf(1)))))
+	f.when(f.eq(g(act), f.c(actReLU6)), func() { f.set(vhi, f.splat(f.fc(6))) })
+}
+
 // chanLoop runs body over byte offsets cc in [0, end): whole vectors up to
 // vecEnd, then single floats.
 func (f *function) chanLoop(cc, vecEnd, end, accV, accS loc, body func(l lane)) {
@@ -218,6 +231,7 @@ func gemm4x8(relaxed, exact bool) *function {
 		ap[r] = f.i32()
 	}
 	bv0, bv1, vb0, vb1, va := f.v128(), f.v128(), f.v128(), f.v128(), f.v128()
+	clamp, vlo, vhi := f.i32(), f.v128(), f.v128()
 	var acc [8]loc
 	for j := range acc {
 		acc[j] = f.v128()
@@ -227,6 +241,7 @@ func gemm4x8(relaxed, exact bool) *function {
 	f.when(f.orB(f.le(g(m), f.c(0)), f.le(g(n), f.c(0))), func() { f.op(0x0f) })
 	f.set(lda, f.x4(g(lda)))
 	f.set(ldc, f.x4(g(ldc)))
+	f.clampBounds(act, clamp, vlo, vhi)
 	// Rows per block: 16 Ki floats of A, whole tiles (gemmRowBlock).
 	f.set(block, f.div(f.c(16<<10), f.sel(g(k), f.c(1), f.gt(g(k), f.c(1)))))
 	f.set(block, f.and4(g(block)))
@@ -285,11 +300,25 @@ func gemm4x8(relaxed, exact bool) *function {
 						f.br(0)
 					})
 				})
-				for j := range acc {
-					if exact {
+				if exact {
+					for j := range acc {
 						f.set(acc[j], f.vadd(g(acc[j]), g([]loc{bv0, bv1}[j%2])))
+						lane{f, true, acc[j]}.act(act)
 					}
-					lane{f, true, acc[j]}.act(act)
+				} else {
+					// None, ReLU and ReLU6 are one clamp to [lo, hi]
+					// (pmax and pmin, as the activations use, so the
+					// same bits), with one branch a tile instead of the
+					// activation's branches per accumulator.
+					f.ifElse(g(clamp), func() {
+						for j := range acc {
+							f.set(acc[j], f.vpmin(f.vpmax(g(acc[j]), g(vlo)), g(vhi)))
+						}
+					}, func() {
+						for j := range acc {
+							lane{f, true, acc[j]}.act(act)
+						}
+					})
 				}
 				f.set(cr, f.add(f.add(g(c), f.mul(g(i), g(ldc))), f.x4(g(j0))))
 				f.ifElse(f.eq(g(cols), f.c(8)), func() {
@@ -390,6 +419,7 @@ func dwconv(relaxed bool) *function {
 	acc2V, acc2S := f.v128(), f.local(tF32)
 	run, sb, op, j := f.i32(), f.i32(), f.i32(), f.i32()
 	seg, s0, n := f.i32(), f.i32(), f.i32()
+	clamp, vlo, vhi := f.i32(), f.v128(), f.v128()
 	var p [3]loc // row pointers of the pixel in the interior run
 	for j := range p {
 		p[j] = f.i32()
@@ -401,6 +431,7 @@ func dwconv(relaxed bool) *function {
 	bV, bS := f.v128(), f.local(tF32)
 
 	f.chanBytes(g(s.inC), end, vecEnd)
+	f.clampBounds(act, clamp, vlo, vhi)
 	f.set(rowb, f.mul(g(s.inW), g(s.cb)))
 	f.set(sb, f.mul(g(s.sw), g(s.cb)))
 	// 16 KiB of input rows per segment: three rows of seg windows.
@@ -465,24 +496,38 @@ func dwconv(relaxed bool) *function {
 							f.set(p[j], f.add(f.add(g(r[j]), f.mul(g(s0), g(sb))), g(cc)))
 						}
 						f.set(op, f.add(f.add(g(o), f.mul(g(s0), g(s.cb))), g(cc)))
-						f.forUp(j, f.c(0), g(n), f.c(1), func() {
-							x := func(t int) expr { return l.ld(f.add(g(p[t/3]), g(tap[t%3]))) }
-							f.set(l.acc, l.madd(x(0), g(wl[0]), g(bl)))
-							f.set(acc2, l.mul(x(1), g(wl[1])))
-							for t := 2; t < 9; t++ {
-								a := l.acc
-								if t%2 == 1 {
-									a = acc2
+						pixels := func(epilogue func()) {
+							f.forUp(j, f.c(0), g(n), f.c(1), func() {
+								x := func(t int) expr { return l.ld(f.add(g(p[t/3]), g(tap[t%3]))) }
+								f.set(l.acc, l.madd(x(0), g(wl[0]), g(bl)))
+								f.set(acc2, l.mul(x(1), g(wl[1])))
+								for t := 2; t < 9; t++ {
+									a := l.acc
+									if t%2 == 1 {
+										a = acc2
+									}
+									f.set(a, l.madd(x(t), g(wl[t]), g(a)))
 								}
-								f.set(a, l.madd(x(t), g(wl[t]), g(a)))
-							}
-							f.set(l.acc, l.add(g(l.acc), g(acc2)))
-							l.act(act)
-							l.st(g(op), g(l.acc))
-							f.set(op, f.add(g(op), g(s.cb)))
-							for j := range p {
-								f.set(p[j], f.add(g(p[j]), g(sb)))
-							}
+								f.set(l.acc, l.add(g(l.acc), g(acc2)))
+								epilogue()
+								l.st(g(op), g(l.acc))
+								f.set(op, f.add(g(op), g(s.cb)))
+								for j := range p {
+									f.set(p[j], f.add(g(p[j]), g(sb)))
+								}
+							})
+						}
+						if !l.vec {
+							pixels(func() { l.act(act) })
+							return
+						}
+						// The vector loop comes twice: None, ReLU and
+						// ReLU6 as one clamp (the same pmax and pmin the
+						// activations use), with no branch a pixel.
+						f.ifElse(g(clamp), func() {
+							pixels(func() { f.set(l.acc, f.vpmin(f.vpmax(g(l.acc), g(vlo)), g(vhi))) })
+						}, func() {
+							pixels(func() { l.act(act) })
 						})
 					})
 				})
