@@ -7,6 +7,7 @@ package quantize
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -28,8 +29,13 @@ type Calibrator struct {
 	// those a float32 step reads or the caller gets (the logits before a
 	// softmax), where clipping would change the answer itself.
 	exact []bool
-	n     int
+	// kept holds the first inputs, for correcting the biases (Graph).
+	kept [][]float32
+	n    int
 }
+
+// keepInputs is how many observed inputs bias correction reuses.
+const keepInputs = 16
 
 // samplesPerInput is how many elements of each value an input adds to
 // the samples that fit chooses ranges from.
@@ -113,6 +119,9 @@ func (c *Calibrator) Observe(input []float32) error {
 		for j := c.n % stride; j < len(out); j += stride {
 			c.samples[i] = append(c.samples[i], out[j])
 		}
+	}
+	if len(c.kept) < keepInputs {
+		c.kept = append(c.kept, append([]float32(nil), input...))
 	}
 	c.n++
 	return nil
@@ -208,7 +217,94 @@ func (c *Calibrator) Graph() (*ir.Graph, error) {
 	if _, err := engine.NewInt8(&g, kernels.Go{}, kernels.Int8Go{}); err != nil {
 		return nil, err
 	}
+	g.Tensors = maps.Clone(c.g.Tensors)
+	g.Nodes = make([]*ir.Node, len(c.g.Nodes))
+	for i, n := range c.g.Nodes {
+		nn := *n
+		g.Nodes[i] = &nn
+	}
+	if err := c.correctBiases(&g); err != nil {
+		return nil, err
+	}
 	return &g, nil
+}
+
+// channelMeans runs e on the kept inputs and returns each value's mean
+// per channel.
+func (c *Calibrator) channelMeans(e *engine.Engine, values []string) ([][]float64, error) {
+	means := make([][]float64, len(values))
+	for _, in := range c.kept {
+		if err := e.Run(in); err != nil {
+			return nil, err
+		}
+		for i, v := range values {
+			s := e.Shape(v)
+			if means[i] == nil {
+				means[i] = make([]float64, s[2])
+			}
+			for j, x := range e.Output(v) {
+				means[i][j%s[2]] += float64(x) / float64(len(c.kept)*s[0]*s[1])
+			}
+		}
+	}
+	return means, nil
+}
+
+// correctBiases is empirical bias correction, layer by layer in order:
+// each int8 convolution's and dense layer's mean output per channel, over
+// the kept inputs, is measured with the layers before it already
+// corrected, and its bias moved by the difference from the float32
+// model's mean. Rounding errors that lean one way (weights rounded per
+// channel, activations clipped or stepped) then no longer shift a
+// channel's mean and pile up through the network.
+func (c *Calibrator) correctBiases(g *ir.Graph) error {
+	var layers []*ir.Node
+	var values []string
+	for _, n := range g.Nodes {
+		if (n.Op == ir.Conv2D || n.Op == ir.Dense) && engine.Int8Op(n) {
+			if _, ok := g.Meta.Quant[n.Output]; ok {
+				layers = append(layers, n)
+				values = append(values, n.Output)
+			}
+		}
+	}
+	if len(layers) == 0 || len(c.kept) == 0 {
+		return nil
+	}
+	fg := *c.g // the reference: the float32 graph as calibrated
+	fg.Outputs = append(slices.Clone(g.Outputs), values...)
+	fg.Meta.Quant = nil
+	fe, err := engine.New(&fg, kernels.Exact())
+	if err != nil {
+		return err
+	}
+	want, err := c.channelMeans(fe, values)
+	if err != nil {
+		return err
+	}
+	for i, n := range layers {
+		qg := *g
+		qg.Outputs = append(slices.Clone(g.Outputs), n.Output)
+		qe, err := engine.NewInt8(&qg, kernels.Exact(), kernels.BestInt8())
+		if err != nil {
+			return err
+		}
+		got, err := c.channelMeans(qe, []string{n.Output})
+		if err != nil {
+			return err
+		}
+		bias := make([]float32, len(want[i]))
+		if len(n.Weights) > 1 && n.Weights[1] != "" {
+			copy(bias, g.Tensors[n.Weights[1]].Data)
+		}
+		for ch := range bias {
+			bias[ch] -= float32(got[0][ch] - want[i][ch])
+		}
+		name := n.Name + ".bias_corrected"
+		g.Tensors[name] = &ir.Tensor{Name: name, Shape: []int{len(bias)}, Data: bias}
+		n.Weights = []string{n.Weights[0], name}
+	}
+	return nil
 }
 
 // Observed is the number of inputs observed so far.
