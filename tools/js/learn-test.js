@@ -301,6 +301,17 @@ async function main() {
     await page.waitForFunction((n) => __learnStats.liveUpdates >= n + 3, before, { timeout: 30000 });
     check("the feature maps follow the fake webcam", await spread("live-maps") > 8);
     await page.getByRole("button", { name: "Start the camera" }).click();
+    // The shipped LeNet-5: six 5x5 filters, ten logits, and no class
+    // activation map (it flattens its map into the dense layers).
+    if (fs.existsSync(path.join(SITE, "models", "lenet5_mnist.glimpse"))) {
+      const n = await page.evaluate(() => __learnStats.liveUpdates);
+      await page.getByLabel("Model", { exact: true }).selectOption("models/lenet5_mnist.glimpse");
+      await page.waitForFunction((n) => __learnStats.liveModel === "models/lenet5_mnist.glimpse" && __learnStats.liveUpdates > n, n, { timeout: 60000 });
+      check("LeNet-5: 6 filters, 28×28×6 maps, 10 logits, no CAM and why", await page.evaluate(() => __learnStats.filters) === 6 &&
+        await page.evaluate(() => __learnStats.mapsShape) === "28×28×6" &&
+        await page.locator("#live-softmax tbody tr").count() === 10 &&
+        /flattens its last feature map/.test(await page.locator("#live-cam-cap").textContent()));
+    }
     const big = path.join(ART, "big.glimpse");
     fs.closeSync(fs.openSync(big, "w"));
     fs.truncateSync(big, 600 << 20);
