@@ -65,7 +65,7 @@ type QS8GEMMWeights struct {
 type QS8DWWeights struct {
 	KH, KW, C int
 	W         []int8
-	W32       []int32 // the taps widened, for implementations that multiply int32 lanes
+	W16       []int16 // the taps widened, for implementations that multiply int16 lanes
 	Bias      []int32
 	Mult      []float32
 }

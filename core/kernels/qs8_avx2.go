@@ -126,25 +126,27 @@ func (Int8AVX2) QS8GEMM(m int, a []int8, lda int, w *QS8GEMMWeights, c []int8, l
 	qs8PairPool.Put(buf)
 }
 
-// PackQS8DWConv implements Int8: the taps widened to int32, [KH*KW][C],
-// so the kernel multiplies eight channels with one vpmulld.
+// PackQS8DWConv implements Int8: the taps widened to int16, [KH*KW][C],
+// so the kernel multiplies sixteen channels with one vpmullw (each
+// product (x − z)·w fits int16 exactly).
 func (Int8AVX2) PackQS8DWConv(w []int8, kh, kw, c int, bias []int32, mult []float32) *QS8DWWeights {
 	p := Int8Go{}.PackQS8DWConv(w, kh, kw, c, bias, mult)
-	p.W32 = make([]int32, len(p.W))
+	p.W16 = make([]int16, len(p.W))
 	for i, v := range p.W {
-		p.W32[i] = int32(v)
+		p.W16[i] = int16(v)
 	}
 	return p
 }
 
 // QS8DWConv implements Int8 with qs8_dwconv__avx2: per output pixel,
 // sixteen channels at a time, each tap inside the input sign-extends its
-// inputs to int32, subtracts the zero point and multiplies; channels past
+// inputs to int16, subtracts the zero point, multiplies in int16 and adds
+// the products to int32 accumulators; channels past
 // the last multiple of 16 take the pure-Go loop.
 func (Int8AVX2) QS8DWConv(s *ConvShape, in []int8, inZero int32, w *QS8DWWeights, out []int8, o QS8Out) {
 	c := s.InC
 	c16 := c &^ 15
-	zv := archsimd.BroadcastInt32x8(inZero)
+	zv := archsimd.BroadcastInt16x16(int16(inZero))
 	lo := archsimd.BroadcastFloat32x8(float32(int32(o.Min) - o.Zero))
 	hi := archsimd.BroadcastFloat32x8(float32(int32(o.Max) - o.Zero))
 	var q [16]int32
@@ -173,10 +175,12 @@ func (Int8AVX2) QS8DWConv(s *ConvShape, in []int8, inZero int32, w *QS8DWWeights
 					for kx := kx0; kx < kx1; kx++ {
 						ix := ox*s.SW - s.PadLeft + kx*s.DW
 						at := (iy*s.InW+ix)*c + j
-						x := archsimd.LoadInt8x16((*[16]int8)(in[at : at+16])).ExtendToInt16()
 						t := (ky*s.KW+kx)*c + j
-						a0 = a0.Add(x.GetLo().ExtendToInt32().Sub(zv).Mul(archsimd.LoadInt32x8((*[8]int32)(w.W32[t : t+8]))))
-						a1 = a1.Add(x.GetHi().ExtendToInt32().Sub(zv).Mul(archsimd.LoadInt32x8((*[8]int32)(w.W32[t+8 : t+16]))))
+						// (x − z)·w fits int16: |x − z| ≤ 255, |w| ≤ 127.
+						prod := archsimd.LoadInt8x16((*[16]int8)(in[at : at+16])).ExtendToInt16().Sub(zv).
+							Mul(archsimd.LoadInt16x16((*[16]int16)(w.W16[t : t+16])))
+						a0 = a0.Add(prod.GetLo().ExtendToInt32())
+						a1 = a1.Add(prod.GetHi().ExtendToInt32())
 					}
 				}
 				m0 := archsimd.LoadFloat32x8((*[8]float32)(w.Mult[j : j+8]))
