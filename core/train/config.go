@@ -39,6 +39,14 @@ type Config struct {
 	// Shuffle reshuffles the training samples every epoch. Teachable
 	// Machine shuffles once, before the first.
 	Shuffle bool `json:"shuffle,omitempty"`
+	// Standardize scales each feature to zero mean and unit variance over
+	// the training samples; the scaling is folded into the first layer's
+	// weights at the end, so the saved head reads raw embeddings.
+	// Multi-level features join values of very different scales (the
+	// level below averages a 14x14 map of ReLU6 outputs, the embedding a
+	// 7x7 one): standardized, each counts by what it tells apart, not by
+	// its size.
+	Standardize bool `json:"standardize,omitempty"`
 	// MultiLevel asks for a head on multi-level features (see
 	// model.MultiLevelGraph): the embedding plus the global average of
 	// the level below it. Train reads the samples it is given; the model

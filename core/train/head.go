@@ -81,6 +81,30 @@ func (h *Head) Argmax(kern kernels.Kernels, x []float32, n int) ([]int, error) {
 	return out, nil
 }
 
+// fold rewrites the first layer so that it reads raw embeddings instead of
+// standardized ones: (x-m)*s*W + b = x*(s*W) + (b - (m*s)*W).
+func (h *Head) fold(mean, inv []float32) {
+	w, b, out := h.W2, h.B2, h.Classes()
+	if h.Hidden > 0 {
+		w, b, out = h.W1, h.B1, h.Hidden
+	}
+	if b == nil {
+		b = make([]float32, out)
+		h.B2 = b
+	}
+	shift := make([]float64, out)
+	for i := 0; i < h.In; i++ {
+		row := w[i*out : (i+1)*out]
+		for j := range row {
+			row[j] *= inv[i]
+			shift[j] += float64(mean[i]) * float64(row[j])
+		}
+	}
+	for j := range b {
+		b[j] = float32(float64(b[j]) - shift[j])
+	}
+}
+
 // Attach returns a new graph that is backbone up to its embedding followed
 // by the head: Dense(+ReLU), Dense, Softmax, with the head's labels as the
 // classes. A backbone that already has a classifier loses it. The

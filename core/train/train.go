@@ -210,7 +210,17 @@ func Train(s *Samples, cfg Config, onEpoch func(Epoch) bool) (*Head, error) {
 		return nil, errors.New("no samples left to train on")
 	}
 
+	// The features the head sees: raw, or standardized over the training
+	// rows (folded back into the first layer at the end).
 	x := s.X
+	var mean, inv []float32
+	if cfg.Standardize {
+		mean, inv = standardizer(s, trainRows)
+		x = make([]float32, len(s.X))
+		for i := 0; i < s.Len(); i++ {
+			standardize(s.Row(i), mean, inv, x[i*s.Dim:(i+1)*s.Dim])
+		}
+	}
 	k := len(s.Labels)
 	t := &trainer{cfg: cfg, kern: cfg.kernels(), fail: &failures{}, classes: k}
 	in := s.Dim
@@ -292,7 +302,11 @@ func Train(s *Samples, cfg Config, onEpoch func(Epoch) bool) (*Head, error) {
 		return nil, ErrStopped
 	}
 	t.restore(kept)
-	return t.head(s.Labels, s.Dim, cfg, report), nil
+	h := t.head(s.Labels, s.Dim, cfg, report)
+	if cfg.Standardize {
+		h.fold(mean, inv)
+	}
+	return h, nil
 }
 
 // epoch runs one pass over rows in batches and returns the mean loss and
@@ -553,6 +567,47 @@ func classWeights(s *Samples, rows []int) []float32 {
 		}
 	}
 	return w
+}
+
+// standardizer returns the per-feature mean and inverse standard
+// deviation over rows (float64 sums in row order); a constant feature gets
+// an inverse of 1.
+func standardizer(s *Samples, rows []int) (mean, inv []float32) {
+	d := s.Dim
+	sum := make([]float64, d)
+	for _, r := range rows {
+		for j, v := range s.Row(r) {
+			sum[j] += float64(v)
+		}
+	}
+	n := float64(len(rows))
+	mean = make([]float32, d)
+	for j := range sum {
+		mean[j] = float32(sum[j] / n)
+	}
+	sq := make([]float64, d)
+	for _, r := range rows {
+		for j, v := range s.Row(r) {
+			dv := float64(v) - float64(mean[j])
+			sq[j] += dv * dv
+		}
+	}
+	inv = make([]float32, d)
+	for j := range sq {
+		sd := math.Sqrt(sq[j] / n)
+		if sd < 1e-6 {
+			inv[j] = 1
+		} else {
+			inv[j] = float32(1 / sd)
+		}
+	}
+	return mean, inv
+}
+
+func standardize(x, mean, inv, dst []float32) {
+	for j, v := range x {
+		dst[j] = (v - mean[j]) * inv[j]
+	}
 }
 
 // lecunNormal draws in x out weights from a normal distribution of standard
