@@ -472,3 +472,120 @@ func TestArgmaxMatchesNaiveLoop(t *testing.T) {
 		t.Error("a short input was accepted")
 	}
 }
+
+// TestStandardizedHeadMatchesFloat64Reference: with Standardize, the saved
+// head reads raw embeddings and gives the probabilities of softmax
+// regression trained (in float64, by the same Adam steps over the same
+// batches) on features standardized by a naive two-pass mean and
+// deviation. The features span six orders of magnitude, as multi-level
+// features span two, so an unfolded or misfolded scale shows.
+func TestStandardizedHeadMatchesFloat64Reference(t *testing.T) {
+	s := blobs(4, 3, 12, 8, 0.8)
+	scale := []float64{1e-3, 1e-2, 0.1, 1, 10, 100, 1e3, 1}
+	shift := []float64{5, -3, 0, 1, 50, -200, 0, 7}
+	for i := range s.X {
+		j := i % s.Dim
+		s.X[i] = float32(float64(s.X[i])*scale[j] + shift[j])
+	}
+	cfg, _ := Preset("linear")
+	cfg.Epochs, cfg.BatchSize, cfg.Validation, cfg.LearningRate, cfg.Seed = 12, 8, 0, 0.01, 3
+	cfg.Standardize = true
+	h, err := Train(s, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	n, d, k := s.Len(), s.Dim, len(s.Labels)
+	z := make([][]float64, n)
+	mean, sd := make([]float64, d), make([]float64, d)
+	for j := 0; j < d; j++ {
+		for i := 0; i < n; i++ {
+			mean[j] += float64(s.Row(i)[j]) / float64(n)
+		}
+		for i := 0; i < n; i++ {
+			dv := float64(s.Row(i)[j]) - mean[j]
+			sd[j] += dv * dv / float64(n)
+		}
+		sd[j] = math.Sqrt(sd[j])
+	}
+	for i := range z {
+		z[i] = make([]float64, d)
+		for j := range z[i] {
+			z[i][j] = (float64(s.Row(i)[j]) - mean[j]) / sd[j]
+		}
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x676c696d707365))
+	order, _ := split(s, 0, rng)
+	w, b := make([]float64, d*k), make([]float64, k)
+	mw, vw, mb, vb := make([]float64, d*k), make([]float64, d*k), make([]float64, k), make([]float64, k)
+	step := 0
+	adam := func(p, g, m, v []float64) {
+		const b1, b2, eps = 0.9, 0.999, 1e-7
+		alpha := cfg.LearningRate * math.Sqrt(1-math.Pow(b2, float64(step))) / (1 - math.Pow(b1, float64(step)))
+		for i := range p {
+			m[i] = b1*m[i] + (1-b1)*g[i]
+			v[i] = b2*v[i] + (1-b2)*g[i]*g[i]
+			p[i] -= alpha * m[i] / (math.Sqrt(v[i]) + eps)
+		}
+	}
+	probs := func(x []float64) []float64 {
+		p := make([]float64, k)
+		mx := math.Inf(-1)
+		for c := range p {
+			p[c] = b[c]
+			for j := 0; j < d; j++ {
+				p[c] += x[j] * w[j*k+c]
+			}
+			mx = math.Max(mx, p[c])
+		}
+		sum := 0.0
+		for c := range p {
+			p[c] = math.Exp(p[c] - mx)
+			sum += p[c]
+		}
+		for c := range p {
+			p[c] /= sum
+		}
+		return p
+	}
+	for epoch := 0; epoch < cfg.Epochs; epoch++ {
+		if epoch > 0 {
+			shuffle(order, rng)
+		}
+		for b0 := 0; b0 < len(order); b0 += cfg.BatchSize {
+			batch := order[b0:min(b0+cfg.BatchSize, len(order))]
+			gw, gb := make([]float64, d*k), make([]float64, k)
+			for _, r := range batch {
+				p := probs(z[r])
+				for c := range p {
+					g := p[c]
+					if c == s.Y[r] {
+						g--
+					}
+					g /= float64(len(batch))
+					gb[c] += g
+					for j := 0; j < d; j++ {
+						gw[j*k+c] += g * z[r][j]
+					}
+				}
+			}
+			step++
+			adam(w, gw, mw, vw)
+			adam(b, gb, mb, vb)
+		}
+	}
+	worst := 0.0
+	for i := 0; i < n; i++ {
+		got, err := h.Probabilities(s.Row(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c, p := range probs(z[i]) {
+			worst = max(worst, math.Abs(got[c]-p))
+		}
+	}
+	t.Logf("after %d Adam steps the folded head's probabilities on raw features differ from float64 on standardized ones by at most %.2g", step, worst)
+	if worst > 1e-4 {
+		t.Fatalf("probabilities differ from the float64 reference by %v", worst)
+	}
+}
