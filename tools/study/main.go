@@ -65,6 +65,7 @@ type options struct {
 	tasks, heads, alignCorners           []string
 	seeds, test, views                   int
 	tfjs, export                         bool
+	tfjsSeeds                            map[int]int // seeds for TF.js by protocol, where not -seeds
 }
 
 func main() {
@@ -83,6 +84,7 @@ func main() {
 	flag.IntVar(&o.views, "views", 2, "augmented views of each of the first 50 training pictures a class, for the heads that train on them")
 	flag.BoolVar(&o.tfjs, "tfjs", true, "train Teachable Machine's head with TF.js in Node (tools/js/study-tfjs.js) for the tfjs-tm column")
 	flag.BoolVar(&o.export, "export", true, "write Fashion-MNIST's 200-per-class training pictures and its test pictures as PNG class folders under -cache, for glimpse train and eval")
+	tfjsSeeds := flag.String("tfjs-seeds", "", "fewer seeds for TF.js at some protocols, as N:SEEDS,... (e.g. 200:1 on a busy machine; the table says how many ran)")
 	prot := flag.String("protocols", "10,50,200", "training pictures a class, comma-separated")
 	list := flag.Bool("list", false, "list the heads and exit")
 	flag.Parse()
@@ -107,6 +109,15 @@ func main() {
 			os.Exit(2)
 		}
 		protocols = append(protocols, n)
+	}
+	o.tfjsSeeds = map[int]int{}
+	for _, p := range split(*tfjsSeeds) {
+		var n, k int
+		if _, err := fmt.Sscanf(p, "%d:%d", &n, &k); err != nil || k < 1 || k > o.seeds {
+			fmt.Fprintf(os.Stderr, "study: -tfjs-seeds: %q is not N:SEEDS with 1 to -seeds seeds\n", p)
+			os.Exit(2)
+		}
+		o.tfjsSeeds[n] = k
 	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "study:", err)
@@ -526,9 +537,15 @@ func resizeAlignCorners(src *image.Gray, w, h int) *image.Gray {
 // accuracies per seed, keyed by pictures a class; cached in -cache.
 func tfjsResults(t *task, v *variant, o options, base string) (map[string][]float64, error) {
 	out := filepath.Join(o.cache, fmt.Sprintf("%s-tfjs-test%d-seeds%d.json", base, o.test, o.seeds))
+	seeds := func(n int) int {
+		if k, ok := o.tfjsSeeds[n]; ok {
+			return k
+		}
+		return o.seeds
+	}
 	if raw, err := os.ReadFile(out); err == nil {
 		var res map[string][]float64
-		if json.Unmarshal(raw, &res) == nil && !slices.ContainsFunc(protocols, func(n int) bool { return len(res[fmt.Sprint(n)]) != o.seeds }) {
+		if json.Unmarshal(raw, &res) == nil && !slices.ContainsFunc(protocols, func(n int) bool { return len(res[fmt.Sprint(n)]) < seeds(n) }) {
 			return res, nil
 		}
 	}
@@ -546,7 +563,7 @@ func tfjsResults(t *task, v *variant, o options, base string) (map[string][]floa
 		return raw
 	}
 	in := map[string]any{
-		"classes": len(t.classes), "dim": v.embedding, "protocols": protocols, "seeds": o.seeds,
+		"classes": len(t.classes), "dim": v.embedding, "protocols": protocols, "seeds": o.seeds, "seedsFor": o.tfjsSeeds,
 		"trainLabels": t.train.labels, "testLabels": t.test.labels,
 		"train": base + "-tfjs-train.f32", "test": fmt.Sprintf("%s-tfjs-test%d.f32", base, o.test),
 	}
