@@ -31,7 +31,7 @@ func trainCommand(args []string, stdout, stderr io.Writer) error {
 	modelPath := fs.String("m", "", "backbone model file (.glimpse)")
 	dir := fs.String("d", "", "dataset folder: one sub-folder of images per class")
 	out := fs.String("o", "", "output model file")
-	head := fs.String("head", "tm", "head preset: "+strings.Join(train.Presets, ", "))
+	head := fs.String("head", train.DefaultHead, "head preset: "+strings.Join(train.Presets, ", "))
 	epochs := fs.Int("epochs", 0, "epochs (default: the preset's)")
 	lr := fs.Float64("lr", 0, "learning rate (default: the preset's)")
 	batch := fs.Int("batch", 0, "batch size (default: the preset's)")

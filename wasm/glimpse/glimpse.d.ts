@@ -105,15 +105,15 @@ export interface ClassifyOptions {
 
 /**
  * The head a classifier trains on the backbone's features, as `glimpse
- * train --head` names it: 'tm' (Teachable Machine's Dense(100, ReLU) then
- * softmax, 15% of each class held out), 'linear' (softmax regression) or
- * 'strong' (softmax regression on multi-level features, every example
- * trains).
+ * train --head` names it: 'strong' (the default: softmax regression on
+ * standardized multi-level features, every example trains), 'tm'
+ * (Teachable Machine's Dense(100, ReLU) then softmax, 15% of each class
+ * held out) or 'linear' (softmax regression).
  */
 export type Head = 'tm' | 'linear' | 'strong';
 
 export interface ClassifierOptions {
-  /** Default 'tm'. */
+  /** Default 'strong', the most accurate head (as `glimpse train`). */
   head?: Head;
   /**
    * Augmented views (flip, crop, rotation, brightness, contrast) embedded

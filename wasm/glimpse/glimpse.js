@@ -5,7 +5,7 @@
 //   const features = await model.embed(document.querySelector('img'));   // Float32Array
 //   const top5 = await model.classify(video, { topk: 5 });               // [{className, probability}]
 //
-//   const clf = model.classifier({ head: 'tm' });                        // your own classes
+//   const clf = model.classifier();                                      // your own classes
 //   await clf.addExample(img1, 'cat'); await clf.addExample(img2, 'dog'); // ...
 //   await clf.train({ seed: 1, onEpoch: (e) => chart.push(e.loss) });
 //   const [best] = await clf.predict(video, { topk: 1 });
@@ -185,25 +185,27 @@ class Model {
    * backbone with an embedding, such as the default MobileNetV2):
    * addExample() pictures, train(), then predict() or export().
    *
-   * options.head names the head: 'tm' (Teachable Machine's Dense(100,
-   * ReLU) then softmax, 50 epochs, 15% of each class held out to validate;
-   * the default, as on the command line), 'linear' (softmax regression) or
-   * 'strong' (softmax regression on multi-level features: the embedding
-   * and the average of the layer below it; every example trains, 200
-   * epochs; the most accurate on few examples). options.augment
+   * options.head names the head: by default the most accurate one the
+   * study found ('strong': softmax regression on standardized multi-level
+   * features, the embedding and the average of the layer below it; every
+   * example trains, 200 epochs), as on the command line; 'tm' (Teachable
+   * Machine's Dense(100, ReLU) then softmax, 50 epochs, 15% of each class
+   * held out to validate) or 'linear' (softmax regression). options.augment
    * adds that many augmented views (flip, crop, rotation, brightness,
    * contrast) of every example as it is added (true: 4, like `glimpse
    * train --augment`); views are drawn from options.seed (default 1).
    * Augmentation is chosen here, not in train(), because each view is
    * embedded once, when its picture is at hand.
    */
-  classifier({ head = 'tm', augment = 0, seed = 1 } = {}) {
+  classifier({ head, augment = 0, seed = 1 } = {}) {
     const views = augment === true ? 4 : augment === false ? 0 : augment;
     if (!(Number.isInteger(views) && views >= 0 && views <= 64)) {
       throw new Error(`augment ${augment}: want true, false or 0 to 64 views per example`);
     }
-    if (!['tm', 'linear', 'strong'].includes(head)) throw new Error(`unknown head "${head}" (want tm, linear or strong)`);
-    const h = call(this.#rt, 'classifierNew', this.#handle, head);
+    if (head !== undefined && !['tm', 'linear', 'strong'].includes(head)) throw new Error(`unknown head "${head}" (want tm, linear or strong)`);
+    // An absent head is the runtime's default (core/train's DefaultHead),
+    // named in one place for the library, the command line and the app.
+    const h = call(this.#rt, 'classifierNew', this.#handle, head || '');
     return new Classifier(this.#rt, this.#handle, h, { head, views, seed });
   }
 

@@ -207,7 +207,8 @@ func (b *bridge) stats([]js.Value) (any, error) {
 }
 
 // classifierNew(modelHandle, head) starts an empty classifier on the
-// model's features for the named head preset and returns its handle.
+// model's features for the named head preset ("": train.DefaultHead, the
+// one place the default is named) and returns its handle.
 func (b *bridge) classifierNew(args []js.Value) (any, error) {
 	if len(args) != 2 || args[1].Type() != js.TypeString {
 		return nil, errors.New("classifierNew takes (modelHandle, head)")
@@ -216,7 +217,11 @@ func (b *bridge) classifierNew(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := train.Preset(args[1].String())
+	head := args[1].String()
+	if head == "" {
+		head = train.DefaultHead
+	}
+	cfg, err := train.Preset(head)
 	if err != nil {
 		return nil, err
 	}
