@@ -248,7 +248,8 @@ func Train(s *Samples, cfg Config, onEpoch func(Epoch) bool) (*Head, error) {
 	var kept []float32 // the parameters of epoch report.Kept
 	bestVal := math.Inf(1)
 	sinceBest := 0
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+	epochs := cfg.EpochsFor(len(trainRows))
+	for epoch := 1; epoch <= epochs; epoch++ {
 		if cfg.Shuffle && epoch > 1 {
 			shuffle(trainRows, rng)
 		}
@@ -271,7 +272,7 @@ func Train(s *Samples, cfg Config, onEpoch func(Epoch) bool) (*Head, error) {
 			t.restore(kept)
 			break
 		}
-		e := Epoch{Epoch: epoch, Epochs: cfg.Epochs, Loss: loss, Accuracy: acc}
+		e := Epoch{Epoch: epoch, Epochs: epochs, Loss: loss, Accuracy: acc}
 		if len(valRows) > 0 {
 			e.HasValidation = true
 			var err error

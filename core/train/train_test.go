@@ -589,3 +589,28 @@ func TestStandardizedHeadMatchesFloat64Reference(t *testing.T) {
 		t.Fatalf("probabilities differ from the float64 reference by %v", worst)
 	}
 }
+
+// TestStepBudget: the strong preset's epochs shrink only past its budget
+// (200 a class of 10 keeps all 200), and Train runs and reports that many.
+func TestStepBudget(t *testing.T) {
+	cfg, _ := Preset("strong")
+	for _, c := range []struct{ n, want int }{{20, 200}, {2000, 200}, {2016, 200}, {2017, 196}, {10000, 40}, {1 << 22, 1}} {
+		if got := cfg.EpochsFor(c.n); got != c.want {
+			t.Errorf("%d samples: %d epochs, want %d", c.n, got, c.want)
+		}
+	}
+	s := blobs(5, 2, 40, 4, 2)
+	cfg.MultiLevel, cfg.MaxSteps, cfg.Epochs = false, 10, 50 // 80 samples: 3 batches an epoch, 3 epochs
+	var heard []Epoch
+	h, err := Train(s, cfg, func(e Epoch) bool { heard = append(heard, e); return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Report.History) != 3 || len(heard) != 3 || heard[2].Epochs != 3 {
+		t.Fatalf("ran %d epochs (heard %v), want 3 of 3", len(h.Report.History), heard)
+	}
+	cfg.MaxSteps = -1
+	if err := cfg.Check(); err == nil {
+		t.Fatal("a negative step budget passed Check")
+	}
+}

@@ -115,6 +115,7 @@ func trainCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	if set["epochs"] {
 		cfg.Epochs = *epochs
+		cfg.MaxSteps = 0 // epochs asked for are epochs run
 	}
 	if set["lr"] {
 		cfg.LearningRate = *lr

@@ -315,6 +315,9 @@ func trainConfig(cfg train.Config, opts js.Value) (train.Config, error) {
 		*dst = int(f)
 		return nil
 	}
+	if e := opts.Get("epochs"); !e.IsUndefined() && !e.IsNull() {
+		cfg.MaxSteps = 0 // epochs asked for are epochs run, as on the command line
+	}
 	if err := whole("epochs", &cfg.Epochs); err != nil {
 		return cfg, err
 	}
