@@ -64,7 +64,7 @@ type options struct {
 	model, cache, fashion, mnist, digits string
 	tasks, heads, alignCorners           []string
 	seeds, test, views                   int
-	tfjs, export                         bool
+	tfjs, export, pillow                 bool
 	tfjsSeeds                            map[int]int // seeds for TF.js by protocol, where not -seeds
 }
 
@@ -83,6 +83,7 @@ func main() {
 	flag.IntVar(&o.test, "test", 2000, "test pictures per task (the first ones)")
 	flag.IntVar(&o.views, "views", 2, "augmented views of each of the first 50 training pictures a class, for the heads that train on them")
 	flag.BoolVar(&o.tfjs, "tfjs", true, "train Teachable Machine's head with TF.js in Node (tools/js/study-tfjs.js) for the tfjs-tm column")
+	flag.BoolVar(&o.pillow, "pillow", true, "measure the tasks upscaled as the model file says (Pillow's bilinear filter); false: only the -aligncorners variants")
 	flag.BoolVar(&o.export, "export", true, "write Fashion-MNIST's 200-per-class training pictures and its test pictures as PNG class folders under -cache, for glimpse train and eval")
 	tfjsSeeds := flag.String("tfjs-seeds", "", "fewer seeds for TF.js at some protocols, as N:SEEDS,... (e.g. 200:1 on a busy machine; the table says how many ran)")
 	prot := flag.String("protocols", "10,50,200", "training pictures a class, comma-separated")
@@ -332,7 +333,10 @@ func run(o options) error {
 				return err
 			}
 		}
-		ups := []string{"pillow"}
+		var ups []string
+		if o.pillow {
+			ups = append(ups, "pillow")
+		}
 		if slices.Contains(o.alignCorners, name) {
 			ups = append(ups, "aligncorners")
 		}
@@ -376,6 +380,10 @@ func run(o options) error {
 							views = o.views
 						}
 						s := samples(t, v, lo, n, views)
+						// The SIMD kernels: the same recipe, rounded otherwise
+						// than kernels.Exact, several times faster over the
+						// study's hundreds of runs.
+						cfg.Kernels = kernels.Best()
 						var total time.Duration
 						for seed := 1; seed <= o.seeds; seed++ {
 							cfg.Seed = uint64(seed)
