@@ -24,6 +24,10 @@
 // {"N": [accuracy for seed 1, 2, ...]} for every protocol.
 //
 //   node tools/js/study-tfjs.js build/study/fashion-pillow-...-tfjs-spec.json out.json
+//
+// With two more arguments, N SEED, it runs that one protocol and seed and
+// writes {"N": [accuracy]}: seeds of a slow protocol can then run side by
+// side, one process each.
 'use strict';
 
 const fs = require('fs');
@@ -106,7 +110,7 @@ async function trainTM(x, labels, k, dim, seed) {
 }
 
 async function main() {
-  const [specPath, outPath] = process.argv.slice(2);
+  const [specPath, outPath, onlyN, onlySeed] = process.argv.slice(2);
   if (!specPath || !outPath) {
     console.error('usage: study-tfjs.js SPEC.json OUT.json');
     process.exit(2);
@@ -130,7 +134,8 @@ async function main() {
   // protocol's are written as soon as they are measured.
   let out = {};
   if (fs.existsSync(outPath)) out = JSON.parse(fs.readFileSync(outPath, 'utf8'));
-  for (const n of spec.protocols) {
+  const protocols = onlyN ? [Number(onlyN)] : spec.protocols;
+  for (const n of protocols) {
     const seeds = (spec.seedsFor && spec.seedsFor[n]) || spec.seeds;
     if (out[n] && out[n].length >= seeds) continue;
     // The first n of each class, in pool order.
@@ -141,7 +146,7 @@ async function main() {
     rows.forEach((r, i) => x.set(train.subarray(r * dim, (r + 1) * dim), i * dim));
     const labels = rows.map((r) => spec.trainLabels[r]);
     out[n] = [];
-    for (let seed = 1; seed <= seeds; seed++) {
+    for (let seed = onlySeed ? Number(onlySeed) : 1; seed <= (onlySeed ? Number(onlySeed) : seeds); seed++) {
       const t0 = Date.now();
       const model = await trainTM(x, labels, k, dim, seed);
       const pred = tf.tidy(() => model.predict(testX).argMax(-1).dataSync());
