@@ -217,7 +217,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"strong without a global pool", filepath.Join(tmp, "flat.glimpse"), mk(map[string]string{"a/x.png": good, "b/y.png": good}), []string{"--head", "strong"}, "not a global average pool"},
 		{"bad preset", backbone, mk(map[string]string{"a/x.png": good, "b/y.png": good}), []string{"--head", "cnn"}, `unknown head "cnn"`},
 		{"bad epochs", backbone, mk(map[string]string{"a/x.png": good, "b/y.png": good}), []string{"--epochs", "0"}, "epochs 0"},
-		{"lr overflow", backbone, mk(map[string]string{"a/x.png": good, "b/y.png": good}), []string{"--lr", "1e38", "--batch", "1", "--val", "0"}, "turned"},
+		{"lr overflow", backbone, mk(map[string]string{"a/x.png": good, "b/y.png": good}), []string{"--head", "tm", "--lr", "1e38", "--batch", "1", "--val", "0"}, "turned"},
 	}
 	for _, c := range cases {
 		args := append([]string{"train", "-m", c.model, "-d", c.dir, "-o", out}, c.extra...)
