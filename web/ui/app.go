@@ -52,8 +52,8 @@ type App struct {
 	store js.Value
 	stats js.Value // globalThis.__glimpseStats, read by the end-to-end test
 
-	rt    *browser.Runtime
-	model *browser.Model
+	rt        *browser.Runtime
+	model     *browser.Model
 	// features embeds the samples: the features the default head reads
 	// (train.DefaultHead's; multi-level features of model).
 	features  *browser.Model
