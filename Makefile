@@ -78,6 +78,11 @@ dist/glimpse.js: wasm/glimpse/glimpse.js
 	@mkdir -p $(@D)
 	cp $< $@
 
+# The Worker that load(url, {worker: true}) starts, beside glimpse.js.
+dist/glimpse-worker.js: wasm/glimpse/glimpse-worker.js
+	@mkdir -p $(@D)
+	cp $< $@
+
 # The npm package: the library alone (the module, its types, the runtime
 # and the kernels; no app, models or data), packed by npm from dist/.
 dist/glimpse.d.ts: wasm/glimpse/glimpse.d.ts
@@ -92,7 +97,7 @@ dist/LICENSE: LICENSE
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(PACKAGE): dist/package.json dist/LICENSE dist/glimpse.js dist/glimpse.d.ts dist/glimpse.wasm dist/wasm_exec.js dist/loader.mjs dist/kernels.wasm dist/kernels_relaxed.wasm
+$(PACKAGE): dist/package.json dist/LICENSE dist/glimpse.js dist/glimpse-worker.js dist/glimpse.d.ts dist/glimpse.wasm dist/wasm_exec.js dist/loader.mjs dist/kernels.wasm dist/kernels_relaxed.wasm
 	rm -f dist/glimpse-ml-glimpse-*.tgz
 	cd dist && $(NPM) pack --silent > /dev/null
 
@@ -196,7 +201,7 @@ LENET_SITE := dist/lenet.wasm $(addprefix dist/,$(LENET_FILES)) $(addprefix dist
 dist/sw.js: web/app/sw.js $(SW_PRECACHE)
 	sed "s/__VERSION__/$$(cat $(SW_PRECACHE) | sha256sum | cut -c1-12)/" $< > $@
 
-site: dist/glimpse.wasm dist/glimpse.js dist/wasm_exec.js dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs dist/.static \
+site: dist/glimpse.wasm dist/glimpse.js dist/glimpse-worker.js dist/wasm_exec.js dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs dist/.static \
 	$(addprefix dist/,$(APP_FILES)) dist/app.wasm $(addprefix dist/,$(LEARN_FILES)) dist/learn.wasm dist/sample.png dist/sw.js $(MODELS) $(LENET_SITE)
 
 serve: all
@@ -296,7 +301,7 @@ test-learn: bin/glimpse site $(JS)/node_modules/.installed
 test-tm: bin/glimpse $(NSFWJS)/.decoded $(JS)/node_modules/.installed
 	$(NODE) $(JS)/tm-import-check.js
 
-test-browser: bin/glimpse site dist/glimpse.js $(NSFWJS)/.decoded
+test-browser: bin/glimpse site dist/glimpse.js dist/glimpse-worker.js $(NSFWJS)/.decoded
 	$(NODE) $(JS)/browser-test.js
 
 # The npm package: its files and package.json; installed from the tarball

@@ -310,6 +310,114 @@ async function main() {
         Math.abs(r.after.probability - bad.reference.probability) < 1e-9, r && r.message);
     }
 
+    // load(url, {worker: true}): the same runtime in a dedicated Worker,
+    // held to the page's own: every kind of picture gives the same numbers,
+    // a classifier trains there as here, bad input the same messages.
+    const wk = await page.evaluate(async ([backbone, files]) => {
+      const { load } = window.glimpseAPI;
+      const out = { errors: {}, diffs: {} };
+      const progress = [];
+      const wb = await load(backbone, { worker: true, onProgress: (f) => progress.push(f) });
+      out.progress = progress;
+      const pb = await load(backbone);
+      const wc = await load("classifier.glimpse", { worker: true });
+      out.info = wc.info();
+      const maxDiff = (a, b) => a.length === b.length ? a.reduce((d, v, i) => Math.max(d, Math.abs(v - b[i])), 0) : Infinity;
+      const probs = (r) => r.slice().sort((a, b) => a.className < b.className ? -1 : 1).map((p) => p.probability);
+      const pictures = async (file) => {
+        const img = new Image();
+        img.src = `img/${file}`;
+        await img.decode();
+        const c = document.createElement("canvas");
+        c.width = img.naturalWidth;
+        c.height = img.naturalHeight;
+        c.getContext("2d").drawImage(img, 0, 0);
+        const blob = await (await fetch(img.src)).blob();
+        return {
+          img, canvas: c, imagedata: c.getContext("2d").getImageData(0, 0, c.width, c.height), blob,
+          bitmap: await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" }),
+        };
+      };
+      for (const file of files) {
+        const xs = await pictures(file);
+        const e0 = await pb.embed(xs.blob);
+        const e1 = await wb.embed(xs.blob);
+        out.diffs[`embed ${file}`] = e1 instanceof Float32Array && e1.length === 1280 ? maxDiff(e0, e1) : Infinity;
+        for (const [via, x] of Object.entries(xs)) {
+          out.diffs[`classify ${file} ${via}`] = maxDiff(probs(await window.classifier.classify(x, { topk: 0 })), probs(await wc.classify(x, { topk: 0 })));
+        }
+        out.bitmapKept = xs.bitmap.width > 0; // the caller's ImageBitmap is not detached
+      }
+      // A classifier, trained in the Worker and on the page from the same examples and seed.
+      const train = async (m) => {
+        const clf = m.classifier({ head: "linear" });
+        for (const [i, file] of files.entries()) {
+          const xs = await pictures(file);
+          await clf.addExample(xs.img, `c${i}`);
+          await clf.addExample(xs.canvas, `c${i}`);
+        }
+        const epochs = [];
+        const report = await clf.train({ seed: 1, epochs: 20, onEpoch: (e) => { epochs.push(e.epoch); } });
+        const blob = await clf.export();
+        const xs = await pictures(files[0]);
+        const predicted = await clf.predict(xs.blob);
+        clf.dispose();
+        return { epochs, kept: report.kept, blob, predicted };
+      };
+      const tw = await train(wb);
+      const tp = await train(pb);
+      out.epochs = tw.epochs.length;
+      out.predictDiff = maxDiff(probs(tw.predicted), probs(tp.predicted));
+      const reloaded = await load(tw.blob, { worker: true });
+      out.reloaded = { labels: reloaded.info().labels, top: (await reloaded.classify((await pictures(files[0])).blob, { topk: 1 }))[0].className };
+      const exportedP = await load(tp.blob);
+      out.exportDiff = maxDiff(probs(await reloaded.classify((await pictures(files[1])).img, { topk: 0 })), probs(await exportedP.classify((await pictures(files[1])).img, { topk: 0 })));
+      reloaded.dispose();
+      exportedP.dispose();
+      // Bad input: the message the page's runtime gives, word for word.
+      const img = (await pictures(files[0])).img;
+      const disposedW = await load("classifier.glimpse", { worker: true });
+      const disposedP = await load("classifier.glimpse");
+      disposedW.dispose();
+      disposedP.dispose();
+      const bad = {
+        "404": (m, w) => load("no-such-model.glimpse", { worker: w }),
+        "zero-size canvas": (m) => m.classify(Object.assign(document.createElement("canvas"), { width: 0, height: 0 })),
+        "image without pixels": (m) => m.classify(new Image()),
+        "video not playing": (m) => m.classify(document.createElement("video")),
+        "not an image": (m) => m.classify({ width: 10, height: 10 }),
+        "a number": (m) => m.classify(42),
+        "undecodable Blob": (m) => m.classify(new Blob(["not an image"], { type: "image/png" })),
+        "negative topk": (m) => m.classify(img, { topk: -1 }),
+        "disposed model": (m, w) => (w ? disposedW : disposedP).classify(img),
+        "train with no examples": (m) => m.classifier().train(),
+      };
+      const message = async (f) => { try { await f(); return null; } catch (e) { return e instanceof Error ? e.message : `not an Error: ${e}`; } };
+      for (const [name, f] of Object.entries(bad)) {
+        out.errors[name] = [await message(() => f(window.classifier, false)), await message(() => f(wc, true))];
+        if (name === "train with no examples") out.errors[name] = [await message(() => f(pb, false)), await message(() => f(wb, true))];
+      }
+      out.after = (await wc.classify(img, { topk: 1 }))[0].className === (await window.classifier.classify(img, { topk: 1 }))[0].className;
+      wb.dispose();
+      wc.dispose();
+      pb.dispose();
+      return out;
+    }, [`/${defaultModel}`, ["dog.png", "eagle_300x200.png"]]);
+    const wp = wk.progress;
+    check("worker: load reports progress from 0 to 1", wp.length >= 2 && wp[0] === 0 && wp[wp.length - 1] === 1, `${wp.length} calls`);
+    check("worker: info() as on the page", wk.info.labels.join() === "Drawing,Hentai,Neutral,Porn,Sexy" && wk.info.hasClassifier);
+    for (const [name, d] of Object.entries(wk.diffs)) {
+      check(`worker: ${name} equals the page's within 1e-6`, d <= 1e-6, `max difference ${d.toExponential(2)}`);
+    }
+    check("worker: the caller's ImageBitmap stays usable", wk.bitmapKept);
+    check("worker: a classifier trains there (onEpoch each epoch) as on the page, and exports",
+      wk.epochs === 20 && wk.predictDiff <= 1e-6 && wk.exportDiff <= 1e-6 && wk.reloaded.labels.join() === "c0,c1" && wk.reloaded.top === "c0",
+      `${wk.epochs} epochs, predict differs by ${wk.predictDiff}, the export's classify by ${wk.exportDiff}, ${JSON.stringify(wk.reloaded)}`);
+    for (const [name, [page, worker]] of Object.entries(wk.errors)) {
+      check(`worker: ${name} rejects with the page's message`, page !== null && page === worker, `page: ${page}; worker: ${worker}`);
+    }
+    check("worker: the next call works after bad input", wk.after);
+
     // The wasm memory stays flat across 1,000 classifications (after a
     // warm-up that lets Go's heap reach its working size).
     const mem = await page.evaluate(async () => {

@@ -35,6 +35,13 @@ export interface LoadOptions {
   onProgress?: (fraction: number, progress: LoadProgress) => void;
   /** false plans the model on the pure-Go kernels even where WebAssembly SIMD runs. Default true. */
   simd?: boolean;
+  /**
+   * true runs the model in a dedicated Worker (glimpse-worker.js, beside
+   * glimpse.js; one per page) behind the same API, off the page's thread.
+   * Pictures are decoded on the page into ImageBitmaps and transferred.
+   * Default false.
+   */
+  worker?: boolean;
 }
 
 /**

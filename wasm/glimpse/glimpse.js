@@ -24,6 +24,11 @@
 //
 // Every failure rejects the Promise with an Error whose message says what
 // went wrong; the runtime survives it and the next call works.
+//
+// load(url, {worker: true}) runs the same runtime in a dedicated Worker
+// (glimpse-worker.js, beside this file; a module Worker, so a plain static
+// server will do) behind the same API, keeping the page's thread free
+// while a picture is classified or a classifier trains.
 
 const here = (name) => new URL(name, import.meta.url);
 
@@ -78,7 +83,14 @@ async function boot() {
 }
 
 // call invokes a synchronous Go function and unwraps its {value} or {error}.
+// In a Worker's runtime a classifier's handle is a Promise (the calls that
+// use it wait for it), and a dispose is posted without waiting.
 function call(rt, name, ...args) {
+  if (rt.remote) {
+    const p = rt.request(name, args);
+    p.catch(() => {}); // a classifier's later calls reject with the reason
+    return name === 'classifierNew' ? p : undefined;
+  }
   if (rt.exited) throw new Error('the Glimpse runtime has stopped; reload the page');
   const r = rt.api[name](...args);
   if (r.error !== undefined) throw new Error(r.error);
@@ -87,6 +99,7 @@ function call(rt, name, ...args) {
 
 // callAsync invokes a Go function that returns a Promise.
 async function callAsync(rt, name, ...args) {
+  if (rt.remote) return remoteCall(rt, name, args);
   if (rt.exited) throw new Error('the Glimpse runtime has stopped; reload the page');
   return rt.api[name](...args);
 }
@@ -98,9 +111,11 @@ async function callAsync(rt, name, ...args) {
  * options.onProgress(fraction, {loaded, total}) is called as the file
  * streams in, with a fraction from 0 to 1 (1 exactly once, at the end).
  * options.simd = false plans the model on the pure-Go kernels even where
- * the browser runs WebAssembly SIMD.
+ * the browser runs WebAssembly SIMD. options.worker = true runs the model
+ * in a dedicated Worker (one per page, shared by every model loaded so).
  */
-export async function load(urlOrBlob, { onProgress, simd = true } = {}) {
+export async function load(urlOrBlob, { onProgress, simd = true, worker = false } = {}) {
+  if (worker) return loadInWorker(urlOrBlob, onProgress, simd);
   const rtPromise = startRuntime(); // start Go while the model downloads
   let source;
   let name;
@@ -117,6 +132,141 @@ export async function load(urlOrBlob, { onProgress, simd = true } = {}) {
   const rt = await rtPromise;
   const info = await callAsync(rt, 'load', source, name, simd !== false, typeof onProgress === 'function' ? onProgress : null);
   return new Model(rt, info);
+}
+
+// ---- The runtime in a dedicated Worker ----------------------------------
+//
+// The Worker (glimpse-worker.js) runs this module's runtime and answers
+// the same calls by message; Model and Classifier check their arguments
+// here, as they do on the page's thread, and post the calls. A picture
+// the Worker cannot receive (an <img>, a <video>, a canvas) is decoded
+// here into an ImageBitmap exactly as the runtime decodes it (no colour
+// conversion, no premultiplication) and transferred; ImageData, Blobs and
+// ImageBitmaps are posted as they are (the caller's are not detached).
+
+let remote = null; // the page's one Worker, started by the first load({worker: true})
+
+const bitmapOptions = { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'from-image' };
+
+function startWorker() {
+  if (remote) return remote;
+  const url = here('glimpse-worker.js');
+  const w = new Worker(url, { type: 'module' });
+  const pending = new Map();
+  let next = 1;
+  const rt = {
+    remote: true,
+    request(name, args, transfer = [], callback, onEvent) {
+      const id = next++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { name, resolve, reject, onEvent });
+        w.postMessage({ id, name, args, callback }, transfer);
+      });
+    },
+  };
+  w.onmessage = ({ data }) => {
+    const p = pending.get(data.id);
+    if (!p) return;
+    if (data.event) {
+      let more;
+      try {
+        more = p.onEvent(...data.event);
+      } catch (e) {
+        p.threw = e;
+        more = false;
+      }
+      if (more === false) w.postMessage({ stop: data.id }); // seen at the next epoch
+      return;
+    }
+    pending.delete(data.id);
+    if (p.threw !== undefined) {
+      const cb = p.name === 'classifierTrain' ? 'onEpoch' : 'onProgress';
+      p.reject(new Error(`${cb} threw: ${p.threw instanceof Error ? p.threw.message : p.threw}`));
+    } else if ('error' in data) {
+      p.reject(new Error(data.error));
+    } else {
+      p.resolve(data.value);
+    }
+  };
+  w.onerror = (e) => {
+    e.preventDefault();
+    const err = new Error(`the Glimpse worker ${url} failed: ${e.message || 'it could not be started'}`);
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+    w.terminate();
+    if (remote === rt) remote = null; // a later load({worker: true}) starts another
+  };
+  remote = rt;
+  return rt;
+}
+
+async function loadInWorker(urlOrBlob, onProgress, simd) {
+  let source;
+  let name;
+  if (typeof Blob !== 'undefined' && urlOrBlob instanceof Blob) {
+    name = urlOrBlob.name || 'the model Blob';
+    source = urlOrBlob;
+  } else if (typeof urlOrBlob === 'string' || urlOrBlob instanceof URL) {
+    name = String(urlOrBlob);
+    source = new URL(urlOrBlob, globalThis.location?.href).href; // the page's base, not the Worker's
+  } else {
+    throw new TypeError('load() takes a URL or a Blob');
+  }
+  const rt = startWorker();
+  const cb = typeof onProgress === 'function';
+  const info = await rt.request('load', [source, name, simd !== false, null], [], cb ? 3 : undefined, cb ? onProgress : undefined);
+  return new Model(rt, info);
+}
+
+// The runtime's calls whose second argument is a picture.
+const pictureCalls = new Set(['classify', 'embed', 'classifierAdd', 'classifierPredict']);
+
+async function remoteCall(rt, name, args) {
+  args = await Promise.all(args); // a classifier's handle may still be on its way
+  let transfer = [];
+  if (pictureCalls.has(name)) [args[1], transfer] = await postable(args[1]);
+  let callback;
+  let onEvent;
+  args.forEach((a, i) => {
+    if (typeof a === 'function') {
+      callback = i;
+      onEvent = a;
+      args[i] = null;
+    }
+  });
+  return rt.request(name, args, transfer, callback, onEvent);
+}
+
+// postable turns a picture into what a Worker can receive, and the list of
+// objects to transfer. Its checks and messages are the runtime's own
+// (wasm/browser/pixels.go); anything else goes over as a plain object,
+// which the runtime refuses with its usual message.
+async function postable(x) {
+  const is = (c) => typeof globalThis[c] === 'function' && x instanceof globalThis[c];
+  if (is('ImageData') || is('Blob') || is('ImageBitmap')) return [x, []];
+  let kind;
+  if (is('HTMLVideoElement')) {
+    if (x.readyState < 2 || x.videoWidth === 0) {
+      throw new Error(`the video has no frame yet (readyState ${x.readyState}): wait for its 'playing' event`);
+    }
+    kind = 'video';
+  } else if (is('HTMLImageElement')) {
+    if (!x.complete) throw new Error("the image has not finished loading: wait for its 'load' event or await img.decode()");
+    if (x.naturalWidth === 0) throw new Error(`the image ${x.currentSrc || x.src || '(no src)'} has no pixels: it is empty or failed to decode`);
+    kind = 'image';
+  } else if (is('HTMLCanvasElement') || is('OffscreenCanvas')) {
+    if (x.width < 1 || x.height < 1) throw new Error(`the canvas is ${x.width}x${x.height} pixels: nothing to see`);
+    kind = 'canvas';
+  } else {
+    return [x !== null && (typeof x === 'object' || typeof x === 'function' || typeof x === 'symbol') ? {} : x, []];
+  }
+  let bmp;
+  try {
+    bmp = await createImageBitmap(x, bitmapOptions);
+  } catch (e) {
+    throw new Error(`the ${kind}: the browser could not decode it (${e instanceof Error ? e.message : e})`);
+  }
+  return [bmp, [bmp]];
 }
 
 /**
