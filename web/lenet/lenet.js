@@ -81,6 +81,12 @@ function drawCurve() {
   ctx.stroke();
 }
 
+// status writes the training line; while paused it says so, even when an
+// epoch's test pass, already under way at the click, reports after it.
+function status(text) {
+  $('status').textContent = paused ? `${text} (paused)` : text;
+}
+
 async function train() {
   training = true;
   paused = false;
@@ -102,7 +108,7 @@ async function train() {
         drawCurve();
         drawFilters(b.filters);
         $('progress').value = ((b.epoch - 1) + b.done / b.total) / epochs;
-        $('status').textContent = `Epoch ${b.epoch} of ${epochs}: ${b.done.toLocaleString('en')} of ${b.total.toLocaleString('en')} digits, loss ${b.loss.toFixed(4)}`;
+        status(`Epoch ${b.epoch} of ${epochs}: ${b.done.toLocaleString('en')} of ${b.total.toLocaleString('en')} digits, loss ${b.loss.toFixed(4)}`);
       },
       onEpoch: (e) => {
         drawFilters(e.filters);
@@ -114,7 +120,7 @@ async function train() {
           row.append(td);
         }
         $('history').append(row);
-        $('status').textContent = `Epoch ${e.epoch} of ${epochs}: test accuracy ${(100 * e.testAccuracy).toFixed(2)}%, ${Math.round(e.examplesPerSecond).toLocaleString('en')} examples/s`;
+        status(`Epoch ${e.epoch} of ${epochs}: test accuracy ${(100 * e.testAccuracy).toFixed(2)}%, ${Math.round(e.examplesPerSecond).toLocaleString('en')} examples/s`);
         predict();
       },
     });
@@ -133,7 +139,8 @@ $('pause').onclick = () => {
   paused = !paused;
   if (paused) lenet.pause(); else lenet.resume();
   $('pause').textContent = paused ? 'Resume' : 'Pause';
-  if (paused) $('status').textContent += ' (paused)';
+  const text = $('status').textContent.replace(/ \(paused\)$/, '');
+  status(text);
 };
 
 // The digit pad: bright ink on black, as MNIST's digits are; the program
