@@ -129,6 +129,10 @@ async function train() {
     $('status').textContent = e.message;
   } finally {
     training = false;
+    if (paused) {
+      paused = false;
+      status($('status').textContent.replace(/ \(paused\)$/, ''));
+    }
     $('train').disabled = false;
     $('pause').disabled = true;
   }
