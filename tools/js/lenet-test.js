@@ -150,8 +150,54 @@ async function main() {
     await page.waitForFunction(() => /It reads/.test(document.getElementById("pad-status").textContent), null, { timeout: 30000 });
     check("the trained network reads the pad", true, await page.locator("#pad-status").textContent());
 
+    check("the progress bar ends full", await page.evaluate(() => document.getElementById("progress").value) === 1);
+
+    // In Korean: the controls, the table and the live lines.
+    await page.getByLabel("Language").selectOption("ko");
+    await page.getByRole("button", { name: "지우기" }).click();
+    const ko = await page.evaluate(() => ({
+      train: document.getElementById("train").textContent,
+      pause: document.getElementById("pause").textContent,
+      head: [...document.querySelectorAll("#history th, thead th")].map((th) => th.textContent).join(" "),
+      status: document.getElementById("status").textContent,
+      pad: document.getElementById("pad-status").textContent,
+      note: document.getElementById("model-note").textContent,
+    }));
+    check("in Korean: buttons, table, status, pad and model lines", ko.train === "학습" && ko.pause === "일시 정지" &&
+      /에포크/.test(ko.head) && /테스트 정확도/.test(ko.head) && /^에포크 2\/2: 테스트 정확도/.test(ko.status) &&
+      ko.pad === "숫자를 그려 보세요." && /^배포된 모델/.test(ko.note), JSON.stringify(ko));
+    await page.evaluate(() => glimpseLenet.predict(document.getElementById("pad"), true).catch((e) => e.message))
+      .then((m) => check("a blank drawing is refused with a message", /blank/.test(m), m));
+    await page.screenshot({ path: path.join(ART, "ko.png"), fullPage: true });
+    await page.getByLabel("언어").selectOption("en");
+
     check("no console error", errors.length === 0, errors.join(" | "));
     check("no request outside the origin", foreign.length === 0, foreign.join(" "));
+
+    // Offline: once the service worker holds the page, its program, the
+    // shipped model and the digits it fetched, the page works with the
+    // server gone.
+    const kept = await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      const want = ["lenet.wasm", "models/lenet5_mnist.glimpse", "mnist/train-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz"];
+      for (let i = 0; i < 600; i++) {
+        for (const k of await caches.keys()) {
+          const c = await caches.open(k);
+          if ((await Promise.all(want.map((u) => c.match(u)))).every(Boolean)) return true;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return false;
+    });
+    check("the service worker keeps the page, its model and the digits", kept);
+    server.close();
+    await page.goto(server.url + "lenet.html");
+    await page.waitForFunction(() => !document.getElementById("train").disabled, null, { timeout: 300000 }).catch(() => {});
+    await draw(page, [[0.5, 0.15], [0.5, 0.85]]);
+    await page.waitForFunction(() => /It reads/.test(document.getElementById("pad-status").textContent), null, { timeout: 30000 }).catch(() => {});
+    check("offline: the digits load and the pad reads with the server gone",
+      /digits loaded/.test(await page.locator("#status").textContent()) && /It reads 1/.test(await page.locator("#pad-status").textContent()),
+      `${await page.locator("#status").textContent()} | ${await page.locator("#pad-status").textContent()}`);
     await context.close();
   } finally {
     await browser.close();

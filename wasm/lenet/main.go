@@ -36,7 +36,7 @@ var digits = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 
 type page struct {
 	rt          *browser.Runtime
-	train, test *scratch.Data
+	train, test *digitSet
 	shipped     *scratch.Net
 	net         *scratch.Net // the network being (or last) trained
 	trainer     *scratch.Trainer
@@ -159,21 +159,61 @@ func idx(name string, data []byte, dims int, pacer *browser.Pacer) ([]byte, []in
 	return body, shape, nil
 }
 
-// loadData fetches MNIST's four files from base and prepares every digit
-// as LeNet-5's input, as the command line does; progress, if a function,
-// hears the fraction done.
+// digitSet is MNIST's digits as their 28x28 bytes (47 MB for the 60,000
+// training digits), prepared as LeNet-5's input a batch at a time, as the
+// command line prepares a picture: prepared float32 inputs would hold
+// 245 MB of the tab's memory.
+type digitSet struct {
+	pix []byte // 784 bytes a digit, one after another
+	y   []int
+	g   *ir.Graph // LeNet-5: its preprocessing and input shape
+}
+
+func (s *digitSet) Len() int { return len(s.y) }
+
+// data is the digits at rows (every digit when rows is nil) as training
+// data whose inputs are prepared on demand.
+func (s *digitSet) data(rows []int) *scratch.Data {
+	if rows == nil {
+		rows = make([]int, s.Len())
+		for i := range rows {
+			rows[i] = i
+		}
+	}
+	d := &scratch.Data{Y: make([]int, len(rows)), Labels: digits}
+	for i, r := range rows {
+		d.Y[i] = s.y[r]
+	}
+	var pre imageprep.Preparer
+	d.Input = func(i int, dst []float32) error {
+		r := rows[i]
+		gray := &image.Gray{Pix: s.pix[r*784 : (r+1)*784], Stride: 28, Rect: image.Rect(0, 0, 28, 28)}
+		return pre.Prepare(gray, s.g.Meta.Preprocess, s.g.InputShape, dst)
+	}
+	return d
+}
+
+// loadData fetches MNIST's four files from base and keeps every digit's
+// bytes, to be prepared as the command line prepares them; progress, if
+// a function, hears the fraction done.
 func (p *page) loadData(base string, progress js.Value) (any, error) {
 	g, err := models.Build("lenet5", models.Options{})
 	if err != nil {
 		return nil, err
 	}
-	var sets [2]*scratch.Data
+	var sets [2]*digitSet
 	var pacer browser.Pacer
+	report := func(f float64) {
+		if progress.Type() == js.TypeFunction {
+			progress.Invoke(f)
+		}
+	}
 	for si, set := range []string{"train", "t10k"} {
 		imgData, err := fetchBytes(base + set + "-images-idx3-ubyte.gz")
 		if err != nil {
 			return nil, err
 		}
+		report((float64(si) + 0.5) / 2)
 		labData, err := fetchBytes(base + set + "-labels-idx1-ubyte.gz")
 		if err != nil {
 			return nil, err
@@ -190,26 +230,22 @@ func (p *page) loadData(base string, progress js.Value) (any, error) {
 		if shape[1] != 28 || shape[2] != 28 || lshape[0] != n {
 			return nil, fmt.Errorf("%s: %v images and %d labels, want 28x28 digits, one label each", set, shape, lshape[0])
 		}
-		in := g.InputShape.Size()
-		d := &scratch.Data{X: make([]float32, n*in), Y: make([]int, n), Labels: digits}
-		var pre imageprep.Preparer
-		for i := 0; i < n; i++ {
-			gray := &image.Gray{Pix: pix[i*784 : (i+1)*784], Stride: 28, Rect: image.Rect(0, 0, 28, 28)}
-			if err := pre.Prepare(gray, g.Meta.Preprocess, g.InputShape, d.X[i*in:(i+1)*in]); err != nil {
-				return nil, err
+		s := &digitSet{pix: pix, y: make([]int, n), g: g}
+		for i, l := range labels {
+			if l > 9 {
+				return nil, fmt.Errorf("%s: label %d of digit %d", set, l, i)
 			}
-			if labels[i] > 9 {
-				return nil, fmt.Errorf("%s: label %d of digit %d", set, labels[i], i)
-			}
-			d.Y[i] = int(labels[i])
-			if i%256 == 0 {
-				if progress.Type() == js.TypeFunction {
-					progress.Invoke((float64(si) + float64(i)/float64(n)) / 2)
-				}
-				pacer.Pace()
+			s.y[i] = int(l)
+		}
+		// One digit prepared now: a preprocessing that cannot work fails
+		// here, not in the middle of training.
+		if n > 0 {
+			if err := s.data([]int{0}).Input(0, make([]float32, g.InputShape.Size())); err != nil {
+				return nil, fmt.Errorf("%s: %w", set, err)
 			}
 		}
-		sets[si] = d
+		sets[si] = s
+		report(float64(si+1) / 2)
 	}
 	// The training digits in the order glimpse train reads the same digits
 	// written as class folders (tools/mnist): class by class, in file (so
@@ -219,32 +255,30 @@ func (p *page) loadData(base string, progress js.Value) (any, error) {
 	return map[string]any{"train": p.train.Len(), "test": p.test.Len()}, nil
 }
 
-// sortByClass reorders d's samples by class, keeping their order within
-// a class, in place (the 60,000 prepared digits take 245 MB; a sorted
-// copy would double that), yielding along the way.
-func sortByClass(d *scratch.Data, pacer *browser.Pacer) {
-	n := d.Len()
-	in := len(d.X) / max(n, 1)
-	// dest[i] is where sample i goes.
+// sortByClass reorders s's digits by class, keeping their order within a
+// class, in place, yielding along the way.
+func sortByClass(s *digitSet, pacer *browser.Pacer) {
+	n := s.Len()
+	// dest[i] is where digit i goes.
 	dest := make([]int, n)
 	next := 0
-	for c := range d.Labels {
-		for i, y := range d.Y {
+	for c := range digits {
+		for i, y := range s.y {
 			if y == c {
 				dest[i] = next
 				next++
 			}
 		}
 	}
-	tmp := make([]float32, in)
+	var tmp [784]byte
 	for i := 0; i < n; i++ {
-		// Follow the cycle through i, carrying one sample at a time.
+		// Follow the cycle through i, carrying one digit at a time.
 		for dest[i] != i {
 			j := dest[i]
-			copy(tmp, d.X[j*in:(j+1)*in])
-			copy(d.X[j*in:(j+1)*in], d.X[i*in:(i+1)*in])
-			copy(d.X[i*in:(i+1)*in], tmp)
-			d.Y[i], d.Y[j] = d.Y[j], d.Y[i]
+			copy(tmp[:], s.pix[j*784:(j+1)*784])
+			copy(s.pix[j*784:(j+1)*784], s.pix[i*784:(i+1)*784])
+			copy(s.pix[i*784:(i+1)*784], tmp[:])
+			s.y[i], s.y[j] = s.y[j], s.y[i]
 			dest[i], dest[j] = dest[j], j
 		}
 		if i%1024 == 0 {
@@ -278,19 +312,17 @@ func (p *page) run(opts js.Value) (any, error) {
 	if v := opts.Get("limit"); v.Type() == js.TypeNumber && v.Int() > 0 && v.Int() < p.train.Len() {
 		// The first n digits of each class, for tests and slow machines.
 		n := v.Int()
-		in := len(p.train.X) / p.train.Len()
-		d := &scratch.Data{Labels: p.train.Labels}
-		count := make([]int, len(d.Labels))
-		for i, y := range p.train.Y {
+		var rows []int
+		count := make([]int, len(digits))
+		for i, y := range p.train.y {
 			if count[y] < n {
 				count[y]++
-				d.X = append(d.X, p.train.X[i*in:(i+1)*in]...)
-				d.Y = append(d.Y, y)
+				rows = append(rows, i)
 			}
 		}
-		return p.trainOn(d, cfg, opts)
+		return p.trainOn(p.train.data(rows), cfg, opts)
 	}
-	return p.trainOn(p.train, cfg, opts)
+	return p.trainOn(p.train.data(nil), cfg, opts)
 }
 
 func (p *page) trainOn(d *scratch.Data, cfg scratch.Config, opts js.Value) (any, error) {
@@ -324,6 +356,7 @@ func (p *page) trainOn(d *scratch.Data, cfg scratch.Config, opts js.Value) (any,
 	if err != nil {
 		return nil, err
 	}
+	test := p.test.data(nil)
 	var pacer browser.Pacer
 	var history []any
 	for !t.Done() {
@@ -339,7 +372,7 @@ func (p *page) trainOn(d *scratch.Data, cfg scratch.Config, opts js.Value) (any,
 		if e == nil {
 			continue
 		}
-		acc, err := accuracy(net, p.test, &pacer)
+		acc, err := accuracy(net, test, &pacer)
 		if err != nil {
 			return nil, err
 		}
@@ -486,18 +519,23 @@ func (p *page) benchmark(warm, examples int) (any, error) {
 		return nil, err
 	}
 	n := warm + examples
-	d := &scratch.Data{X: make([]float32, n*1024), Y: make([]int, n), Labels: digits}
-	if p.train != nil && p.train.Len() >= n {
-		copy(d.X, p.train.X[:n*1024])
-		copy(d.Y, p.train.Y[:n])
-	} else {
-		for i := range d.X {
-			d.X[i] = float32(i*7919%1000) / 1000
+	// The page's own digits prepared a batch at a time as training does,
+	// or, before they are loaded, made-up ones.
+	set := p.train
+	if set == nil || set.Len() < n {
+		set = &digitSet{pix: make([]byte, n*784), y: make([]int, n), g: g}
+		for i := range set.pix {
+			set.pix[i] = byte(i * 7919 % 251)
 		}
-		for i := range d.Y {
-			d.Y[i] = i % 10
+		for i := range set.y {
+			set.y[i] = i % 10
 		}
 	}
+	rows := make([]int, n)
+	for i := range rows {
+		rows[i] = i * (set.Len() / n)
+	}
+	d := set.data(rows)
 	cfg := scratch.Defaults()
 	cfg.Epochs = 1
 	var start time.Time

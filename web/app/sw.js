@@ -1,4 +1,4 @@
-// Glimpse's service worker: after one visit the app, the course page, their
+// Glimpse's service worker: after one visit the app, the course pages, their
 // WebAssembly, the SIMD kernels and the default model come from this cache, so the app
 // works with the network gone. VERSION is replaced at build time by a hash
 // of the precached files: a new build gets a new cache and the old one is
@@ -26,7 +26,17 @@ const PRECACHE = [
   'lang.js',
   'learn.wasm',
   'sample.png',
+  'lenet.html',
+  'lenet.css',
+  'lenet.js',
+  'lenet.wasm',
+  'models/lenet5_mnist.glimpse',
 ];
+
+// MNIST's digits (12 MB) are fetched by the LeNet-5 page only, so they are
+// not precached; once that page has fetched them they are kept, and the
+// page trains offline too.
+const KEPT_ONCE_FETCHED = /\/mnist\/[^/]+\.gz$/;
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
@@ -34,6 +44,22 @@ self.addEventListener('install', (event) => {
     // cache: 'reload' skips the HTTP cache so a new version is fetched whole.
     await cache.addAll(PRECACHE.map((u) => new Request(u, { cache: 'reload' })));
     await self.skipWaiting();
+  })());
+});
+
+// A page fetched before this worker controlled it (its first visit) asks
+// for what it fetched to be kept: {keep: [relative URLs]}, MNIST's digits
+// only.
+self.addEventListener('message', (event) => {
+  const urls = (event.data && Array.isArray(event.data.keep)) ? event.data.keep : [];
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    for (const u of urls) {
+      const url = new URL(u, self.registration.scope);
+      if (url.origin !== self.location.origin || !KEPT_ONCE_FETCHED.test(url.pathname) || await cache.match(url)) continue;
+      const res = await fetch(url);
+      if (res.ok) await cache.put(url, res);
+    }
   })());
 });
 
@@ -56,6 +82,8 @@ self.addEventListener('fetch', (event) => {
     const cache = await caches.open(CACHE);
     const hit = await cache.match(req, { ignoreSearch: true });
     if (hit) return hit;
-    return fetch(req);
+    const res = await fetch(req);
+    if (res.ok && KEPT_ONCE_FETCHED.test(new URL(req.url).pathname)) await cache.put(req, res.clone());
+    return res;
   })());
 });

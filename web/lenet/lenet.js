@@ -9,13 +9,58 @@ let training = false;
 let paused = false;
 const losses = [];
 
-function fail(message) {
-  $('alert').textContent = message;
+// The page speaks the reader's language (lang.js chooses it): t picks the
+// English or the Korean of a text written here. Lines that report
+// progress are kept as functions, so a language switch rewrites them.
+const korean = () => document.documentElement.lang === 'ko';
+const t = (en, ko) => (korean() ? ko : en);
+const n = (v) => v.toLocaleString('en');
+
+// The program's messages are English; the ones a reader meets on this page
+// are said in Korean under Korean.
+const KOREAN_ERRORS = [
+  [/^the drawing is blank/, '그림이 비어 있습니다: 먼저 숫자를 그리세요.'],
+  [/^the loss turned (\S+) in epoch (\d+): lower the learning rate \(now (.+)\)$/,
+    (m) => `${m[2]}번째 에포크에서 손실이 ${m[1]}이(가) 되었습니다: 학습률(지금 ${m[3]})을 낮추세요.`],
+  [/^no model yet/, '아직 모델이 없습니다: 배포된 모델을 불러오는 중입니다.'],
+  [/^the digits are not loaded yet/, '숫자 데이터를 아직 불러오지 못했습니다.'],
+  [/^training is already running/, '이미 학습 중입니다.'],
+];
+function message(e) {
+  const text = String((e && e.message) || e);
+  if (!korean()) return text;
+  for (const [re, ko] of KOREAN_ERRORS) {
+    const m = text.match(re);
+    if (m) return typeof ko === 'function' ? ko(m) : ko;
+  }
+  return text;
+}
+
+function fail(e) {
+  $('alert').textContent = message(e);
   $('alert').hidden = false;
 }
 
+// Live lines: each holds a function that writes it in the current language.
+const lines = { status: () => '', pad: () => '', note: () => '' };
+function render() {
+  $('status').textContent = lines.status() + (paused ? t(' (paused)', ' (일시 정지됨)') : '');
+  $('pad-status').textContent = lines.pad();
+  $('model-note').textContent = lines.note();
+}
+function status(fn) { lines.status = fn; render(); }
+function padStatus(fn) { lines.pad = fn; render(); }
+
+// label sets a button's text in both languages (lang.js swaps data-ko).
+function label(el, en, ko) {
+  el.dataset.en = en;
+  el.dataset.ko = ko;
+  el.textContent = t(en, ko);
+}
+document.addEventListener('glimpse-language', render);
+
 async function start() {
-  if (typeof WebAssembly !== 'object') throw new Error('This browser cannot run WebAssembly.');
+  if (typeof WebAssembly !== 'object') throw new Error(t('This browser cannot run WebAssembly.', '이 브라우저는 WebAssembly를 실행할 수 없습니다.'));
   const go = new Go();
   const ready = new Promise((resolve) => { globalThis.onGlimpseLenet = resolve; });
   const res = await fetch('lenet.wasm');
@@ -27,19 +72,38 @@ async function start() {
       return r.arrayBuffer();
     }));
   }
-  go.run(instance).then(() => fail('The Glimpse program stopped. Reload the page.'));
+  go.run(instance).then(() => fail(t('The Glimpse program stopped. Reload the page.',
+    'Glimpse 프로그램이 멈췄습니다. 페이지를 새로 고치세요.')));
   lenet = await ready;
   lenet.loadModel('models/lenet5_mnist.glimpse').then((info) => {
-    $('model-note').textContent = `Shipped model: ${info.source}. Data licence: ${info.license}.`;
+    lines.note = () => t(`Shipped model: ${info.source}. Data licence: ${info.license}.`,
+      `배포된 모델: ${info.source}. 데이터 라이선스: ${info.license}.`);
+    render();
     predict();
-  }, (e) => { $('model-note').textContent = e.message; });
+  }, (e) => { lines.note = () => message(e); render(); });
+  status(() => t('Loading the digits…', '숫자 데이터를 불러오는 중…'));
   await lenet.loadData('mnist/', (f) => {
     $('progress').value = f;
-    $('status').textContent = `Loading the digits… ${Math.round(100 * f)}%`;
+    status(() => t(`Loading the digits… ${Math.round(100 * f)}%`, `숫자 데이터를 불러오는 중… ${Math.round(100 * f)}%`));
   });
+  keepDigits();
   $('progress').value = 0;
-  $('status').textContent = `60,000 training and 10,000 test digits loaded (kernels: ${lenet.kernels()}). Press Train.`;
+  const kernels = lenet.kernels();
+  status(() => t(`60,000 training and 10,000 test digits loaded (kernels: ${kernels}). Press Train.`,
+    `학습용 숫자 60,000개와 테스트용 숫자 10,000개를 불러왔습니다(커널: ${kernels}). 학습을 누르세요.`));
   $('train').disabled = false;
+}
+
+// The digits are kept by the service worker once fetched, so the page
+// trains offline on later visits; on the first visit the worker did not
+// see the fetches yet, so it is asked to keep them.
+const DIGIT_FILES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz',
+  't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'].map((f) => `mnist/${f}`);
+function keepDigits() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.ready.then((reg) => {
+    if (reg.active) reg.active.postMessage({ keep: DIGIT_FILES });
+  }).catch(() => {});
 }
 
 function drawFilters(f) {
@@ -81,12 +145,6 @@ function drawCurve() {
   ctx.stroke();
 }
 
-// status writes the training line; while paused it says so, even when an
-// epoch's test pass, already under way at the click, reports after it.
-function status(text) {
-  $('status').textContent = paused ? `${text} (paused)` : text;
-}
-
 async function train() {
   training = true;
   paused = false;
@@ -94,7 +152,7 @@ async function train() {
   $('history').replaceChildren();
   $('train').disabled = true;
   $('pause').disabled = false;
-  $('pause').textContent = 'Pause';
+  label($('pause'), 'Pause', '일시 정지');
   const epochs = Number($('epochs').value) || 2;
   // ?limit=N trains on the first N digits of each class (tests, slow machines).
   const limit = Number(new URLSearchParams(location.search).get('limit')) || 0;
@@ -108,7 +166,8 @@ async function train() {
         drawCurve();
         drawFilters(b.filters);
         $('progress').value = ((b.epoch - 1) + b.done / b.total) / epochs;
-        status(`Epoch ${b.epoch} of ${epochs}: ${b.done.toLocaleString('en')} of ${b.total.toLocaleString('en')} digits, loss ${b.loss.toFixed(4)}`);
+        status(() => t(`Epoch ${b.epoch} of ${epochs}: ${n(b.done)} of ${n(b.total)} digits, loss ${b.loss.toFixed(4)}`,
+          `에포크 ${b.epoch}/${epochs}: 숫자 ${n(b.total)}개 중 ${n(b.done)}개, 손실 ${b.loss.toFixed(4)}`));
       },
       onEpoch: (e) => {
         drawFilters(e.filters);
@@ -120,21 +179,25 @@ async function train() {
           row.append(td);
         }
         $('history').append(row);
-        status(`Epoch ${e.epoch} of ${epochs}: test accuracy ${(100 * e.testAccuracy).toFixed(2)}%, ${Math.round(e.examplesPerSecond).toLocaleString('en')} examples/s`);
+        // The epoch is whole, its test pass included: the bar says so.
+        $('progress').value = e.epoch / epochs;
+        const acc = (100 * e.testAccuracy).toFixed(2);
+        const eps = n(Math.round(e.examplesPerSecond));
+        status(() => t(`Epoch ${e.epoch} of ${epochs}: test accuracy ${acc}%, ${eps} examples/s`,
+          `에포크 ${e.epoch}/${epochs}: 테스트 정확도 ${acc}%, 초당 ${eps}개`));
         predict();
       },
     });
     $('progress').value = 1;
   } catch (e) {
-    $('status').textContent = e.message;
+    status(() => message(e));
   } finally {
     training = false;
-    if (paused) {
-      paused = false;
-      status($('status').textContent.replace(/ \(paused\)$/, ''));
-    }
+    paused = false;
+    render();
     $('train').disabled = false;
     $('pause').disabled = true;
+    label($('pause'), 'Pause', '일시 정지');
   }
 }
 
@@ -142,9 +205,8 @@ $('train').onclick = () => { train(); };
 $('pause').onclick = () => {
   paused = !paused;
   if (paused) lenet.pause(); else lenet.resume();
-  $('pause').textContent = paused ? 'Resume' : 'Pause';
-  const text = $('status').textContent.replace(/ \(paused\)$/, '');
-  status(text);
+  if (paused) label($('pause'), 'Resume', '계속'); else label($('pause'), 'Pause', '일시 정지');
+  render();
 };
 
 // The digit pad: bright ink on black, as MNIST's digits are; the program
@@ -155,7 +217,7 @@ function clearPad() {
   pctx.fillStyle = '#000';
   pctx.fillRect(0, 0, pad.width, pad.height);
   showProbs(null);
-  $('pad-status').textContent = 'Draw a digit.';
+  padStatus(() => t('Draw a digit.', '숫자를 그려 보세요.'));
 }
 let drawing = false;
 let last = null;
@@ -194,14 +256,14 @@ function showProbs(p) {
   for (let d = 0; d < 10; d++) {
     const li = document.createElement('li');
     if (d === best) li.className = 'best';
-    const label = document.createElement('span');
-    label.textContent = String(d);
+    const digit = document.createElement('span');
+    digit.textContent = String(d);
     const m = document.createElement('meter');
     m.min = 0; m.max = 1; m.value = p ? p[d] : 0;
-    m.setAttribute('aria-label', `probability of ${d}`);
+    m.setAttribute('aria-label', t(`probability of ${d}`, `${d}일 확률`));
     const v = document.createElement('span');
     v.textContent = p ? `${(100 * p[d]).toFixed(1)}%` : '–';
-    li.append(label, m, v);
+    li.append(digit, m, v);
     list.append(li);
   }
 }
@@ -214,14 +276,18 @@ async function predict() {
     const p = await lenet.predict(pad, $('shipped').checked || training);
     showProbs(p);
     const best = p.indexOf(Math.max(...p));
-    $('pad-status').textContent = `It reads ${best} (${(100 * p[best]).toFixed(1)}%).`;
+    const pct = (100 * p[best]).toFixed(1);
+    padStatus(() => t(`It reads ${best} (${pct}%).`, `${best}(으)로 읽습니다(${pct}%).`));
   } catch (e) {
     showProbs(null);
-    $('pad-status').textContent = e.message;
+    padStatus(() => message(e));
   } finally {
     pending = false;
   }
 }
 
 clearPad();
-start().catch((e) => fail(String((e && e.message) || e)));
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('sw.js').catch((e) => console.warn('offline cache unavailable:', e.message));
+}
+start().catch(fail);
