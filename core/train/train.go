@@ -571,8 +571,16 @@ func classWeights(s *Samples, rows []int) []float32 {
 }
 
 // standardizer returns the per-feature mean and inverse standard
-// deviation over rows (float64 sums in row order); a constant feature gets
-// an inverse of 1.
+// deviation over rows (float64 sums in row order). Each feature's variance
+// is shrunk towards the mean variance of all features,
+// (1-varianceShrink)*var + varianceShrink*mean, before it is inverted: a
+// feature that barely varies over the training samples (the same few
+// pictures recorded over and over, or a feature nearly constant on the
+// task) would otherwise be scaled by thousands, and a shift in it no
+// larger than the noise between two cameras (or between a sample and its
+// small thumbnail, embedded again) would outweigh every feature that
+// tells the classes apart. A constant feature gets an inverse of 1 when
+// every feature is constant.
 func standardizer(s *Samples, rows []int) (mean, inv []float32) {
 	d := s.Dim
 	sum := make([]float64, d)
@@ -593,9 +601,15 @@ func standardizer(s *Samples, rows []int) (mean, inv []float32) {
 			sq[j] += dv * dv
 		}
 	}
+	pooled := 0.0
+	for j := range sq {
+		sq[j] /= n
+		pooled += sq[j]
+	}
+	pooled /= float64(d)
 	inv = make([]float32, d)
 	for j := range sq {
-		sd := math.Sqrt(sq[j] / n)
+		sd := math.Sqrt((1-varianceShrink)*sq[j] + varianceShrink*pooled)
 		if sd < 1e-6 {
 			inv[j] = 1
 		} else {
@@ -604,6 +618,13 @@ func standardizer(s *Samples, rows []int) (mean, inv []float32) {
 	}
 	return mean, inv
 }
+
+// varianceShrink is the weight of the mean variance in each feature's
+// (see standardizer): small enough that a feature's own spread decides
+// its scale (the study's accuracies move by a few tenths of a point
+// either way), large enough that none is scaled by more than
+// 1/sqrt(varianceShrink) = 10 times the typical feature.
+const varianceShrink = 0.01
 
 func standardize(x, mean, inv, dst []float32) {
 	for j, v := range x {

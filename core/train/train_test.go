@@ -477,7 +477,7 @@ func TestArgmaxMatchesNaiveLoop(t *testing.T) {
 // head reads raw embeddings and gives the probabilities of softmax
 // regression trained (in float64, by the same Adam steps over the same
 // batches) on features standardized by a naive two-pass mean and
-// deviation. The features span six orders of magnitude, as multi-level
+// deviation, each variance shrunk by 1% towards the mean variance. The features span six orders of magnitude, as multi-level
 // features span two, so an unfolded or misfolded scale shows.
 func TestStandardizedHeadMatchesFloat64Reference(t *testing.T) {
 	s := blobs(4, 3, 12, 8, 0.8)
@@ -504,9 +504,16 @@ func TestStandardizedHeadMatchesFloat64Reference(t *testing.T) {
 		}
 		for i := 0; i < n; i++ {
 			dv := float64(s.Row(i)[j]) - mean[j]
-			sd[j] += dv * dv / float64(n)
+			sd[j] += dv * dv / float64(n) // the variance, for now
 		}
-		sd[j] = math.Sqrt(sd[j])
+	}
+	// Each variance shrinks by 1% towards the mean variance.
+	pooled := 0.0
+	for _, v := range sd {
+		pooled += v / float64(d)
+	}
+	for j := range sd {
+		sd[j] = math.Sqrt(0.99*sd[j] + 0.01*pooled)
 	}
 	for i := range z {
 		z[i] = make([]float64, d)
@@ -587,6 +594,39 @@ func TestStandardizedHeadMatchesFloat64Reference(t *testing.T) {
 	t.Logf("after %d Adam steps the folded head's probabilities on raw features differ from float64 on standardized ones by at most %.2g", step, worst)
 	if worst > 1e-4 {
 		t.Fatalf("probabilities differ from the float64 reference by %v", worst)
+	}
+}
+
+// TestStandardizeBoundsNearConstantFeatures: a feature that barely
+// varies over the training samples (the same pictures recorded again and
+// again) must not be scaled so far that a shift in it as large as the
+// noise in the features that tell the classes apart (a new camera, a
+// sample embedded again from its thumbnail) decides the prediction.
+func TestStandardizeBoundsNearConstantFeatures(t *testing.T) {
+	s := blobs(7, 2, 30, 16, 3)
+	const quiet = 5 // the feature that barely varies
+	for i := 0; i < s.Len(); i++ {
+		s.X[i*s.Dim+quiet] = 0.5 + float32(s.Y[i])*1e-5
+	}
+	cfg, _ := Preset(DefaultHead)
+	cfg.MultiLevel = false
+	cfg.Epochs = 100
+	h, err := Train(s, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < s.Len(); i++ {
+		x := append([]float32(nil), s.Row(i)...)
+		// The other features' spread within a class is 1: move the quiet
+		// one by a tenth of that, towards the other class.
+		x[quiet] += float32(0.1 * (1 - 2*float64(s.Y[i])))
+		p, err := h.Probabilities(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p[s.Y[i]] < 0.5 {
+			t.Fatalf("sample %d (class %d): moving a near-constant feature by 0.1 gives p=%.3f for its class", i, s.Y[i], p[s.Y[i]])
+		}
 	}
 }
 
