@@ -171,6 +171,32 @@ func (m *Model) Classify(src js.Value, k int) ([]model.Prediction, error) {
 // Graph is the model's network (for exporters).
 func (m *Model) Graph() *ir.Graph { return m.m.Graph }
 
+// Features returns the model whose embedding a head of config cfg reads
+// (classifier.Features: this model, or its multi-level features on the
+// same weights), for a page that embeds its pictures once and trains on
+// them later, as the app does.
+func (m *Model) Features(cfg train.Config) (*Model, error) {
+	mm, err := m.model()
+	if err != nil {
+		return nil, err
+	}
+	f, _, err := classifier.Features(mm, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{rt: m.rt, m: f}, nil
+}
+
+// Attach returns this backbone's network with head h on the features h
+// was trained on (for exporters such as Teachable Machine's).
+func (m *Model) Attach(h *train.Head) (*ir.Graph, error) {
+	f, err := m.Features(h.Config)
+	if err != nil {
+		return nil, err
+	}
+	return h.Attach(f.m.Graph)
+}
+
 // Export returns the model with a head trained on its features (a saved
 // project's) as one self-contained model file, stored as
 // classifier.ExportDType says.

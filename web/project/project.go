@@ -59,6 +59,8 @@ import (
 	"hash/crc32"
 	"math"
 	"unicode/utf8"
+
+	"github.com/glimpse-ml/glimpse/core/train"
 )
 
 // Magic opens every project file.
@@ -89,10 +91,14 @@ type Settings struct {
 	CaptureRate int `json:"captureRate"`
 }
 
-// DefaultSettings are Teachable Machine's: 50 epochs, batch 16, Adam at
-// 0.001, and 10 captures a second.
+// DefaultSettings are the default head's (train.DefaultHead: 200 epochs,
+// batch 32, Adam at 0.001) and 10 captures a second.
 func DefaultSettings() Settings {
-	return Settings{Epochs: 50, BatchSize: 16, LearningRate: 0.001, CaptureRate: 10}
+	cfg, err := train.Preset(train.DefaultHead)
+	if err != nil {
+		panic(err) // the default names a preset
+	}
+	return Settings{Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, LearningRate: cfg.LearningRate, CaptureRate: 10}
 }
 
 // Check tells what is wrong with s, if anything.

@@ -52,9 +52,12 @@ type App struct {
 	store js.Value
 	stats js.Value // globalThis.__glimpseStats, read by the end-to-end test
 
-	rt        *browser.Runtime
-	model     *browser.Model
-	info      browser.Info // the model's, read once
+	rt    *browser.Runtime
+	model *browser.Model
+	// features embeds the samples: the features the default head reads
+	// (train.DefaultHead's; multi-level features of model).
+	features  *browser.Model
+	info      browser.Info // the model's, read once; EmbeddingSize and Hash are the features'
 	modelName string
 
 	classes  []*class
@@ -181,7 +184,23 @@ func (a *App) loadModel() error {
 	if info.EmbeddingSize == 0 {
 		return fmt.Errorf("%s: the model names no embedding layer, so it cannot learn new classes", url)
 	}
-	a.model, a.info, a.modelName = m, info, url
+	cfg, err := train.Preset(headPreset)
+	if err != nil {
+		return err
+	}
+	f, err := m.Features(cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %v", url, err)
+	}
+	// Samples are the head's features: a saved project records them
+	// under the backbone's hash with what was pooled, so samples embedded
+	// for another head (the backbone's embedding alone, before) are told
+	// apart and re-embedded rather than mixed.
+	if fi := f.Info(); fi.EmbeddingSize != info.EmbeddingSize {
+		info.EmbeddingSize = fi.EmbeddingSize
+		info.Hash += featuresTag
+	}
+	a.model, a.features, a.info, a.modelName = m, f, info, url
 	a.stats.Set("kernels", info.Kernels)
 	return nil
 }

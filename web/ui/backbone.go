@@ -40,6 +40,8 @@ func (a *App) checkBackbone(where string) {
 	switch {
 	case a.samplesHash == "":
 		why = fmt.Sprintf("the samples of %s do not say which backbone embedded them", where)
+	case a.samplesHash+featuresTag == a.info.Hash:
+		why = fmt.Sprintf("the samples of %s hold this backbone's embedding alone; the default head now reads multi-level features (the embedding and the level below it)", where)
 	case a.samplesHash != a.info.Hash:
 		why = fmt.Sprintf("the samples of %s were embedded by another backbone (%s) than this model (%s)", where, a.samplesHash, a.info.Hash)
 	case a.samplesRule != rule:

@@ -64,7 +64,7 @@ func (a *App) embedSource(src js.Value, withView bool, id int) ([]float32, [][]f
 	if withView {
 		views = 1
 	}
-	return a.model.EmbedWithViews(src, views, augmentSeed, id)
+	return a.features.EmbedWithViews(src, views, augmentSeed, id)
 }
 
 // augmentSeed seeds the augmented views, so the same sample always gets

@@ -411,7 +411,11 @@ func (a *App) exportTeachable() {
 		a.fail(errors.New("export for Teachable Machine: train the model first"))
 		return
 	}
-	g, err := a.head.Attach(a.model.Graph())
+	// The head goes on the features it was trained on (the multi-level
+	// features for the default head: a functional TF.js model that pools
+	// two levels and joins them, which Teachable Machine's loader runs
+	// like its own).
+	g, err := a.model.Attach(a.head)
 	if err != nil {
 		a.fail(fmt.Errorf("export for Teachable Machine: %v", err))
 		return

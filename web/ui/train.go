@@ -15,9 +15,15 @@ import (
 	"github.com/glimpse-ml/glimpse/wasm/browser"
 )
 
-// headPreset is the head the app trains: Teachable Machine's, so that
-// its users find what they know, with the options the form sets.
-const headPreset = "tm"
+// headPreset is the head the app trains, with the options the form sets:
+// the library's and the command line's default, the most accurate head
+// the study found (train.DefaultHead). Its samples are embedded with its
+// features (App.features).
+const headPreset = train.DefaultHead
+
+// featuresTag follows the backbone's hash in a project whose samples are
+// the multi-level features the default head reads.
+const featuresTag = "+multilevel"
 
 // train trains a head on every sample, showing progress and a live chart.
 func (a *App) train() {
