@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glimpse-ml/glimpse/core/ir"
 	"github.com/glimpse-ml/glimpse/core/kernels"
 	"github.com/glimpse-ml/glimpse/models"
 )
@@ -72,6 +73,46 @@ func BenchmarkMobileNetV2Layers(b *testing.B) {
 			fmt.Print(sb.String())
 		})
 	}
+}
+
+// BenchmarkMobileNetV2Int8Layers profiles every step of MobileNetV2 1.0
+// computing in int8 (random weights, every value given the same scale, as
+// a calibrated file would run; the numbers do not matter, the work does).
+func BenchmarkMobileNetV2Int8Layers(b *testing.B) {
+	k := kernels.Best()
+	peak, bw := roofline(k)
+	g, err := models.Build("mobilenet_v2", models.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	models.FillRandom(g, 5)
+	lg, err := Lower(g)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lg.Meta.Quant = map[string]ir.QParams{lg.Input: {Scale: 1.0 / 128}}
+	for _, n := range lg.Nodes {
+		if n.Op != ir.Softmax {
+			lg.Meta.Quant[n.Output] = ir.QParams{Scale: 0.05}
+		}
+	}
+	e, err := New(lg, k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := make([]float32, e.InputShape().Size())
+	b.ResetTimer()
+	prof, err := e.Profile(in, b.N)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if b.N == 1 {
+		return
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\nkernels=%s int8=%s mobilenet_v2 width 1.0: fastest of %d runs per layer\n", k.Name(), e.Int8Kernels(), b.N)
+	writeProfile(&sb, prof, peak, bw)
+	fmt.Print(sb.String())
 }
 
 // roofline measures the two roofs: the GEMM's peak in GFLOP/s (a shape

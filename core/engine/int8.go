@@ -43,6 +43,7 @@ type qstep struct {
 	add    kernels.QS8AddParams
 	o      kernels.QS8Out
 	mult   float32 // global average pool
+	dense  bool    // qGEMM of a Dense layer, for Profile
 	f32    step    // qFloat: the float32 step, its spans into the f32 arena
 }
 
@@ -294,7 +295,7 @@ func (p *qplan) makeStep(st *qstep, n *node, shapes map[string]ir.Shape) (int, e
 		st.mult = float32(float64(in.q.Scale) / (float64(hw) * float64(out.q.Scale)))
 		return 0, nil
 	case ir.Dense:
-		st.kind = qGEMM
+		st.kind, st.dense = qGEMM, true
 		kin, cout := n.kshape[0], n.kshape[1]
 		w, sw := quantizeKernel(n.kernel, cout)
 		bias, mult, err := requant(n.name, n.bias, in.q.Scale, sw, out.q.Scale, kin)
@@ -343,41 +344,103 @@ func (p *qplan) makeStep(st *qstep, n *node, shapes map[string]ir.Shape) (int, e
 
 // run computes one inference; the input is already in the float32 arena.
 func (p *qplan) run(e *Engine) {
-	k := p.k
 	for i := range p.steps {
-		st := &p.steps[i]
-		switch st.kind {
-		case qQuantize:
-			k.QuantizeF32(e.view(st.in[0].f32), 1/st.in[0].q.Scale, st.in[0].q.Zero, st.out.i8)
-		case qDequantize:
-			k.DequantizeF32(st.in[0].i8, st.in[0].q.Scale, st.in[0].q.Zero, e.view(st.out.f32))
-		case qFloat:
-			e.runStep(&st.f32)
-		case qCopy:
-			copy(st.out.i8, st.in[0].i8)
-		case qAdd:
-			k.QS8Add(st.in[0].i8, st.in[1].i8, st.out.i8, &st.add)
-		case qGAP:
-			s := st.in[0].shape
-			k.QS8GlobalAvgPool(s[0]*s[1], s[2], st.in[0].i8, st.in[0].q.Zero, st.mult, st.out.i8, st.o)
-		case qDWConv:
-			k.QS8DWConv(&st.conv, st.in[0].i8, st.in[0].q.Zero, st.dw, st.out.i8, st.o)
-		case qGEMM:
-			s := st.out.shape
-			w := st.gemm[0]
-			k.QS8GEMM(s[0]*s[1], st.in[0].i8, w.K, w, st.out.i8, s[2], st.o)
-		case qIm2Col:
-			s := st.out.shape
-			m := s[0] * s[1]
-			cinG := st.conv.InC / st.groups
-			coutG := s[2] / st.groups
-			for g, w := range st.gemm {
-				cols := p.scratch[:m*w.K]
-				k.QS8Im2Col(&st.conv, st.in[0].i8, int8(st.in[0].q.Zero), g*cinG, cinG, cols)
-				k.QS8GEMM(m, cols, w.K, w, st.out.i8[g*coutG:], s[2], st.o)
-			}
+		p.runStep(e, &p.steps[i])
+	}
+}
+
+// runStep runs one step's kernels.
+func (p *qplan) runStep(e *Engine, st *qstep) {
+	k := p.k
+	switch st.kind {
+	case qQuantize:
+		k.QuantizeF32(e.view(st.in[0].f32), 1/st.in[0].q.Scale, st.in[0].q.Zero, st.out.i8)
+	case qDequantize:
+		k.DequantizeF32(st.in[0].i8, st.in[0].q.Scale, st.in[0].q.Zero, e.view(st.out.f32))
+	case qFloat:
+		e.runStep(&st.f32)
+	case qCopy:
+		copy(st.out.i8, st.in[0].i8)
+	case qAdd:
+		k.QS8Add(st.in[0].i8, st.in[1].i8, st.out.i8, &st.add)
+	case qGAP:
+		s := st.in[0].shape
+		k.QS8GlobalAvgPool(s[0]*s[1], s[2], st.in[0].i8, st.in[0].q.Zero, st.mult, st.out.i8, st.o)
+	case qDWConv:
+		k.QS8DWConv(&st.conv, st.in[0].i8, st.in[0].q.Zero, st.dw, st.out.i8, st.o)
+	case qGEMM:
+		s := st.out.shape
+		w := st.gemm[0]
+		k.QS8GEMM(s[0]*s[1], st.in[0].i8, w.K, w, st.out.i8, s[2], st.o)
+	case qIm2Col:
+		s := st.out.shape
+		m := s[0] * s[1]
+		cinG := st.conv.InC / st.groups
+		coutG := s[2] / st.groups
+		for g, w := range st.gemm {
+			cols := p.scratch[:m*w.K]
+			k.QS8Im2Col(&st.conv, st.in[0].i8, int8(st.in[0].q.Zero), g*cinG, cinG, cols)
+			k.QS8GEMM(m, cols, w.K, w, st.out.i8[g*coutG:], s[2], st.o)
 		}
 	}
+}
+
+// describe names an int8 step and counts its work and memory traffic as
+// Engine.describe does for float32 steps, int8 values taking a byte each.
+func (p *qplan) describe(e *Engine, st *qstep) LayerProfile {
+	if st.kind == qFloat {
+		return e.describe(&st.f32)
+	}
+	lp := LayerProfile{Name: st.name, Out: st.out.shape.String()}
+	if len(st.in) > 0 {
+		lp.In = st.in[0].shape.String()
+	}
+	out := int64(st.out.shape.Size())
+	bytes := out
+	for _, v := range st.in {
+		bytes += int64(v.shape.Size())
+	}
+	for _, w := range st.gemm {
+		bytes += int64(len(w.W) + 2*len(w.W16) + 8*len(w.Bias))
+	}
+	if st.dw != nil {
+		bytes += int64(len(st.dw.W) + 8*len(st.dw.Bias))
+	}
+	c := &st.conv
+	window := fmt.Sprintf("%dx%ds%d", c.KH, c.KW, c.SH)
+	switch st.kind {
+	case qQuantize, qDequantize:
+		lp.Op, lp.FLOPs = "quantize", out
+		if st.kind == qDequantize {
+			lp.Op = "dequantize"
+			bytes += 3 * out // the output is float32
+		} else {
+			bytes += 3 * out // the input is float32
+		}
+	case qGEMM:
+		lp.Op, lp.FLOPs = "conv1x1", 2*out*int64(st.gemm[0].K)
+		if st.dense {
+			lp.Op = "dense"
+		}
+	case qIm2Col:
+		lp.Op, lp.FLOPs = "conv"+window, 2*out*int64(st.gemm[0].K)
+		if st.groups > 1 {
+			lp.Op += fmt.Sprintf("g%d", st.groups)
+		}
+	case qDWConv:
+		lp.Op, lp.FLOPs = "dwconv"+window, 2*out*int64(c.KH*c.KW)
+	case qAdd:
+		lp.Op, lp.FLOPs = "add", out
+	case qGAP:
+		lp.Op, lp.FLOPs = "gap", int64(st.in[0].shape.Size())
+	case qCopy:
+		lp.Op = "copy"
+	}
+	if st.kind != qQuantize && st.kind != qDequantize {
+		lp.Op += ".i8"
+	}
+	lp.Bytes = bytes
+	return lp
 }
 
 // clone gives a plan sharing the packed weights with buffers of its own.

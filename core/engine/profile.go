@@ -36,6 +36,9 @@ func (e *Engine) Profile(input []float32, runs int) ([]LayerProfile, error) {
 	if len(input) != e.input.len {
 		return nil, fmt.Errorf("input has %d values, the model takes %v = %d", len(input), e.inShape, e.input.len)
 	}
+	if e.q != nil {
+		return e.q.profile(e, input, runs), nil
+	}
 	prof := make([]LayerProfile, len(e.steps))
 	for i := range e.steps {
 		prof[i] = e.describe(&e.steps[i])
@@ -52,6 +55,28 @@ func (e *Engine) Profile(input []float32, runs int) ([]LayerProfile, error) {
 		}
 	}
 	return prof, nil
+}
+
+// profile is Profile for a calibrated model: one line per int8 step
+// (their ops end in ".i8"), float32 step and conversion between the two
+// ("quantize", "dequantize").
+func (p *qplan) profile(e *Engine, input []float32, runs int) []LayerProfile {
+	prof := make([]LayerProfile, len(p.steps))
+	for i := range p.steps {
+		prof[i] = p.describe(e, &p.steps[i])
+	}
+	for r := 0; r < max(runs, 1); r++ {
+		copy(e.view(e.input), input)
+		for i := range p.steps {
+			t := time.Now()
+			p.runStep(e, &p.steps[i])
+			d := time.Since(t).Seconds()
+			if r == 0 || d < prof[i].Seconds {
+				prof[i].Seconds = d
+			}
+		}
+	}
+	return prof
 }
 
 // describe names a step and counts its work and its memory traffic.

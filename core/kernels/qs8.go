@@ -66,8 +66,13 @@ type QS8DWWeights struct {
 	KH, KW, C int
 	W         []int8
 	W16       []int16 // the taps widened, for implementations that multiply int16 lanes
-	Bias      []int32
-	Mult      []float32
+	W32       []int32 // the taps widened, for implementations that multiply int32 lanes
+	// TapSum is Σ over the taps of each channel's weights, for
+	// implementations that fold the input's zero point into the bias where
+	// every tap is inside the input.
+	TapSum []int32
+	Bias   []int32
+	Mult   []float32
 }
 
 // QS8AddParams describe out = x + y: each input's zero point and its

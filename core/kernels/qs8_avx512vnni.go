@@ -159,3 +159,221 @@ func (Int8AVX512VNNI) QS8GEMM(m int, a []int8, lda int, w *QS8GEMMWeights, c []i
 func qs8Requant16(acc archsimd.Int32x16, mult, lo, hi archsimd.Float32x16, zero archsimd.Int32x16) archsimd.Int8x16 {
 	return acc.ConvertToFloat32().Mul(mult).Max(lo).Min(hi).RoundToEvenScaled(0).ConvertToInt32().Add(zero).TruncateToInt8()
 }
+
+// PackQS8DWConv implements Int8: the taps widened to int32, [KH*KW][C],
+// and each channel's sum of taps.
+func (Int8AVX512VNNI) PackQS8DWConv(w []int8, kh, kw, c int, bias []int32, mult []float32) *QS8DWWeights {
+	p := Int8Go{}.PackQS8DWConv(w, kh, kw, c, bias, mult)
+	p.W32 = make([]int32, len(p.W))
+	p.TapSum = make([]int32, c)
+	for i, v := range p.W {
+		p.W32[i] = int32(v)
+		p.TapSum[i%c] += int32(v)
+	}
+	return p
+}
+
+// QS8DWConv implements Int8 with qs8_dwconv__avx512: sixteen channels a
+// vector, inputs sign-extended to int32 (vpmovsxbd) and multiplied by the
+// widened taps (vpmulld). Where the window lies inside the input (all but
+// the borders), a 3x3 window keeps its nine taps and the bias in
+// registers across a row of output pixels, and the input's zero point is
+// folded into the bias (b − z·Σw) instead of subtracted from every input;
+// border pixels and other windows add their taps inside the input one by
+// one, zero point subtracted. Channels past the last multiple of 16 take
+// the pure-Go loop.
+func (k Int8AVX512VNNI) QS8DWConv(s *ConvShape, in []int8, inZero int32, w *QS8DWWeights, out []int8, o QS8Out) {
+	if w.W32 == nil {
+		w = k.PackQS8DWConv(w.W, w.KH, w.KW, w.C, w.Bias, w.Mult)
+	}
+	c := s.InC
+	c16 := c &^ 15
+	lo := archsimd.BroadcastFloat32x16(float32(int32(o.Min) - o.Zero))
+	hi := archsimd.BroadcastFloat32x16(float32(int32(o.Max) - o.Zero))
+	zo := archsimd.BroadcastInt32x16(o.Zero)
+	zi := archsimd.BroadcastInt32x16(inZero)
+	yLo, yHi := interior(s.InH, s.DH*(s.KH-1)+1, s.SH, s.PadTop, s.OutH)
+	xLo, xHi := interior(s.InW, s.DW*(s.KW-1)+1, s.SW, s.PadLeft, s.OutW)
+	fast := s.KH == 3 && s.KW == 3 && xLo < xHi
+	for oy := 0; oy < s.OutH; oy++ {
+		if fast && oy >= yLo && oy < yHi {
+			for ox := 0; ox < xLo; ox++ {
+				qs8DWPixel16(s, in, zi, w, out, oy, ox, lo, hi, zo)
+			}
+			for j := 0; j < c16; j += 16 {
+				qs8DWRow3x3AVX512(s, in, inZero, w, out, oy, xLo, xHi, j, lo, hi, zo)
+			}
+			for ox := xHi; ox < s.OutW; ox++ {
+				qs8DWPixel16(s, in, zi, w, out, oy, ox, lo, hi, zo)
+			}
+		} else {
+			for ox := 0; ox < s.OutW; ox++ {
+				qs8DWPixel16(s, in, zi, w, out, oy, ox, lo, hi, zo)
+			}
+		}
+		if c16 == c {
+			continue
+		}
+		for ox := 0; ox < s.OutW; ox++ {
+			dst := out[(oy*s.OutW+ox)*c : (oy*s.OutW+ox)*c+c]
+			for j := c16; j < c; j++ {
+				acc := w.Bias[j]
+				for ky := 0; ky < s.KH; ky++ {
+					iy := oy*s.SH - s.PadTop + ky*s.DH
+					if iy < 0 || iy >= s.InH {
+						continue
+					}
+					for kx := 0; kx < s.KW; kx++ {
+						ix := ox*s.SW - s.PadLeft + kx*s.DW
+						if ix < 0 || ix >= s.InW {
+							continue
+						}
+						acc += (int32(in[(iy*s.InW+ix)*c+j]) - inZero) * int32(w.W[(ky*s.KW+kx)*c+j])
+					}
+				}
+				dst[j] = Requantize(acc, w.Mult[j], o)
+			}
+		}
+	}
+}
+
+// qs8DWPixel16 computes the first C&^15 channels of output pixel (oy, ox),
+// adding only the taps inside the input, zero point subtracted.
+func qs8DWPixel16(s *ConvShape, in []int8, zi archsimd.Int32x16, w *QS8DWWeights, out []int8, oy, ox int, lo, hi archsimd.Float32x16, zo archsimd.Int32x16) {
+	c := s.InC
+	for j := 0; j+16 <= c; j += 16 {
+		acc := archsimd.LoadInt32x16((*[16]int32)(w.Bias[j : j+16]))
+		for ky := 0; ky < s.KH; ky++ {
+			iy := oy*s.SH - s.PadTop + ky*s.DH
+			if iy < 0 || iy >= s.InH {
+				continue
+			}
+			for kx := 0; kx < s.KW; kx++ {
+				ix := ox*s.SW - s.PadLeft + kx*s.DW
+				if ix < 0 || ix >= s.InW {
+					continue
+				}
+				at := (iy*s.InW+ix)*c + j
+				t := (ky*s.KW+kx)*c + j
+				x := archsimd.LoadInt8x16((*[16]int8)(in[at : at+16])).ExtendToInt32().Sub(zi)
+				acc = acc.Add(x.Mul(archsimd.LoadInt32x16((*[16]int32)(w.W32[t : t+16]))))
+			}
+		}
+		m := archsimd.LoadFloat32x16((*[16]float32)(w.Mult[j : j+16]))
+		at := (oy*s.OutW+ox)*c + j
+		qs8Requant16(acc, m, lo, hi, zo).Store((*[16]int8)(out[at : at+16]))
+	}
+}
+
+// qs8DWRow3x3AVX512 computes channels j..j+15 of output pixels ox0..ox1-1
+// of row oy, whose 3x3 windows lie inside the input: the nine taps and the
+// bias with the zero point folded in stay in registers.
+func qs8DWRow3x3AVX512(s *ConvShape, in []int8, inZero int32, w *QS8DWWeights, out []int8, oy, ox0, ox1, j int, lo, hi archsimd.Float32x16, zo archsimd.Int32x16) {
+	c := s.InC
+	tap := func(t int) archsimd.Int32x16 {
+		return archsimd.LoadInt32x16((*[16]int32)(w.W32[t*c+j : t*c+j+16]))
+	}
+	w0, w1, w2, w3, w4, w5, w6, w7, w8 := tap(0), tap(1), tap(2), tap(3), tap(4), tap(5), tap(6), tap(7), tap(8)
+	b := archsimd.LoadInt32x16((*[16]int32)(w.Bias[j : j+16])).Sub(
+		archsimd.LoadInt32x16((*[16]int32)(w.TapSum[j : j+16])).Mul(archsimd.BroadcastInt32x16(inZero)))
+	m := archsimd.LoadFloat32x16((*[16]float32)(w.Mult[j : j+16]))
+	rowStep, colStep := s.DH*s.InW*c, s.DW*c
+	for ox := ox0; ox < ox1; ox++ {
+		at := ((oy*s.SH-s.PadTop)*s.InW+ox*s.SW-s.PadLeft)*c + j
+		x := func(off int) archsimd.Int32x16 {
+			return archsimd.LoadInt8x16((*[16]int8)(in[off : off+16])).ExtendToInt32()
+		}
+		r1, r2 := at+rowStep, at+2*rowStep
+		acc := b.Add(x(at).Mul(w0)).Add(x(at + colStep).Mul(w1)).Add(x(at + 2*colStep).Mul(w2))
+		acc = acc.Add(x(r1).Mul(w3)).Add(x(r1 + colStep).Mul(w4)).Add(x(r1 + 2*colStep).Mul(w5))
+		acc = acc.Add(x(r2).Mul(w6)).Add(x(r2 + colStep).Mul(w7)).Add(x(r2 + 2*colStep).Mul(w8))
+		o := (oy*s.OutW+ox)*c + j
+		qs8Requant16(acc, m, lo, hi, zo).Store((*[16]int8)(out[o : o+16]))
+	}
+}
+
+// QS8Add implements Int8 sixteen lanes at a time: each input widened,
+// offset by its zero point, converted and multiplied in float32, the two
+// products added (no fused multiply-add, as the reference rounds each),
+// clamped, rounded to nearest even and offset; a tail of fewer than
+// sixteen takes Int8Go's loop.
+func (Int8AVX512VNNI) QS8Add(x, y, out []int8, p *QS8AddParams) {
+	n := len(x)
+	y, out = y[:n], out[:n]
+	xz, yz := archsimd.BroadcastInt32x16(p.XZero), archsimd.BroadcastInt32x16(p.YZero)
+	xm, ym := archsimd.BroadcastFloat32x16(p.XMult), archsimd.BroadcastFloat32x16(p.YMult)
+	lo := archsimd.BroadcastFloat32x16(float32(int32(p.Out.Min) - p.Out.Zero))
+	hi := archsimd.BroadcastFloat32x16(float32(int32(p.Out.Max) - p.Out.Zero))
+	zo := archsimd.BroadcastInt32x16(p.Out.Zero)
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		fx := archsimd.LoadInt8x16((*[16]int8)(x[i : i+16])).ExtendToInt32().Sub(xz).ConvertToFloat32().Mul(xm)
+		fy := archsimd.LoadInt8x16((*[16]int8)(y[i : i+16])).ExtendToInt32().Sub(yz).ConvertToFloat32().Mul(ym)
+		fx.Add(fy).Max(lo).Min(hi).RoundToEvenScaled(0).ConvertToInt32().Add(zo).TruncateToInt8().Store((*[16]int8)(out[i : i+16]))
+	}
+	if i < n {
+		Int8Go{}.QS8Add(x[i:], y[i:], out[i:], p)
+	}
+}
+
+// QS8GlobalAvgPool implements Int8: sixteen channels at a time, the
+// inputs widened and summed in int32 down the hw rows, then requantized.
+func (Int8AVX512VNNI) QS8GlobalAvgPool(hw, c int, in []int8, inZero int32, mult float32, out []int8, o QS8Out) {
+	c16 := c &^ 15
+	if hw > 0 {
+		_ = in[hw*c-1]
+	}
+	m := archsimd.BroadcastFloat32x16(mult)
+	lo := archsimd.BroadcastFloat32x16(float32(int32(o.Min) - o.Zero))
+	hi := archsimd.BroadcastFloat32x16(float32(int32(o.Max) - o.Zero))
+	zo := archsimd.BroadcastInt32x16(o.Zero)
+	start := archsimd.BroadcastInt32x16(-inZero * int32(hw))
+	for j := 0; j < c16; j += 16 {
+		acc := start
+		for i := 0; i < hw; i++ {
+			acc = acc.Add(archsimd.LoadInt8x16((*[16]int8)(in[i*c+j : i*c+j+16])).ExtendToInt32())
+		}
+		qs8Requant16(acc, m, lo, hi, zo).Store((*[16]int8)(out[j : j+16]))
+	}
+	for ch := c16; ch < c; ch++ {
+		acc := -inZero * int32(hw)
+		for i := 0; i < hw; i++ {
+			acc += int32(in[i*c+ch])
+		}
+		out[ch] = Requantize(acc, mult, o)
+	}
+}
+
+// QuantizeF32 implements Int8 sixteen lanes at a time; a tail of fewer
+// than sixteen takes Int8Go's loop. As there, NaN is not expected (vmaxps
+// would keep the bound or the NaN depending on operand order).
+func (Int8AVX512VNNI) QuantizeF32(x []float32, inv float32, zero int32, out []int8) {
+	n := len(x)
+	out = out[:n]
+	iv := archsimd.BroadcastFloat32x16(inv)
+	lo, hi := archsimd.BroadcastFloat32x16(float32(-128-zero)), archsimd.BroadcastFloat32x16(float32(127-zero))
+	z := archsimd.BroadcastInt32x16(zero)
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		archsimd.LoadFloat32x16((*[16]float32)(x[i : i+16])).Mul(iv).Max(lo).Min(hi).RoundToEvenScaled(0).ConvertToInt32().Add(z).
+			TruncateToInt8().Store((*[16]int8)(out[i : i+16]))
+	}
+	if i < n {
+		Int8Go{}.QuantizeF32(x[i:], inv, zero, out[i:])
+	}
+}
+
+// DequantizeF32 implements Int8 sixteen lanes at a time.
+func (Int8AVX512VNNI) DequantizeF32(q []int8, scale float32, zero int32, out []float32) {
+	n := len(q)
+	out = out[:n]
+	s := archsimd.BroadcastFloat32x16(scale)
+	z := archsimd.BroadcastInt32x16(zero)
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		archsimd.LoadInt8x16((*[16]int8)(q[i : i+16])).ExtendToInt32().Sub(z).ConvertToFloat32().Mul(s).Store((*[16]float32)(out[i : i+16]))
+	}
+	if i < n {
+		Int8Go{}.DequantizeF32(q[i:], scale, zero, out[i:])
+	}
+}

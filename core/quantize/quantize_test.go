@@ -146,6 +146,31 @@ func TestInt8Engine(t *testing.T) {
 			t.Fatalf("probabilities sum to %v", sum)
 		}
 	}
+	// Profile times the int8 steps themselves and computes what Run does.
+	in := randInput(r, size)
+	e := engines[len(engines)-1]
+	if err := e.Run(in); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]float32(nil), e.Output("fc2")...)
+	prof, err := e.Profile(in, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]bool{}
+	for _, p := range prof {
+		ops[p.Op] = true
+	}
+	for _, op := range []string{"quantize", "conv3x3s2.i8", "dwconv3x3s1.i8", "conv1x1.i8", "add.i8", "gap.i8", "dense.i8", "softmax"} {
+		if !ops[op] {
+			t.Errorf("Profile has no %q step; it has %v", op, ops)
+		}
+	}
+	for j, v := range e.Output("fc2") {
+		if v != want[j] {
+			t.Fatalf("after Profile, logit %d = %v; Run gave %v", j, v, want[j])
+		}
+	}
 	t.Logf("largest logit error %.4f (%.1f output steps)", worst, worst/logitStep)
 	if worst > 6*logitStep {
 		t.Errorf("largest logit error %.4f is %.1f quantization steps of the output; want at most 6", worst, worst/logitStep)
