@@ -35,6 +35,10 @@ type metadata struct {
 type TeachableOptions struct {
 	ModelName string
 	Time      time.Time
+	// UserMetadata goes to metadata.json's userMetadata as it is (nil: an
+	// empty object): what the file holds, for whoever reads it later (the
+	// app says which of its heads it wrote).
+	UserMetadata map[string]any
 }
 
 // Teachable writes the zip of model.json, weights.bin and metadata.json
@@ -86,6 +90,10 @@ func Teachable(out io.Writer, g *ir.Graph, opt TeachableOptions) error {
 		bias[c] = float32(s + float64(p.Offset[c]))
 	}
 	name := opt.ModelName
+	user := opt.UserMetadata
+	if user == nil {
+		user = map[string]any{}
+	}
 	if name == "" {
 		name = "glimpse"
 	}
@@ -95,7 +103,7 @@ func Teachable(out io.Writer, g *ir.Graph, opt TeachableOptions) error {
 	}
 	meta, err := json.MarshalIndent(metadata{
 		TFJSVersion: tmTFJSVersion, PackageVersion: tmPackageVersion, PackageName: tmPackageName,
-		TimeStamp: opt.Time.UTC().Format(time.RFC3339), UserMetadata: map[string]any{}, ModelName: name,
+		TimeStamp: opt.Time.UTC().Format(time.RFC3339), UserMetadata: user, ModelName: name,
 		Labels: g.Meta.Labels, ImageSize: in[0],
 	}, "", "  ")
 	if err != nil {

@@ -159,7 +159,8 @@ func TestTeachableMatchesEngine(t *testing.T) {
 	g := testGraph(r)
 	g.Outputs = g.Outputs[:1]
 	var zbuf bytes.Buffer
-	if err := Teachable(&zbuf, g, TeachableOptions{ModelName: "test", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}); err != nil {
+	if err := Teachable(&zbuf, g, TeachableOptions{ModelName: "test", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		UserMetadata: map[string]any{"head": "strong"}}); err != nil {
 		t.Fatal(err)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(zbuf.Bytes()), int64(zbuf.Len()))
@@ -190,7 +191,7 @@ func TestTeachableMatchesEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	if meta["packageName"] != "@teachablemachine/image" || meta["imageSize"] != 10.0 || meta["modelName"] != "test" ||
-		strings.Join(anyStrings(meta["labels"]), ",") != "a,b,c,d,e" {
+		meta["userMetadata"].(map[string]any)["head"] != "strong" || strings.Join(anyStrings(meta["labels"]), ",") != "a,b,c,d,e" {
 		t.Errorf("metadata.json: %s", b)
 	}
 	pixels := make([]float32, g.InputShape.Size())

@@ -420,13 +420,19 @@ func (a *App) exportTeachable() {
 		a.fail(fmt.Errorf("export for Teachable Machine: %v", err))
 		return
 	}
+	// The file is the head trained here, whatever it is, and says so:
+	// never another head in its place.
+	cfg := a.head.Config
+	user := map[string]any{"head": cfg.Head, "multiLevel": cfg.MultiLevel, "standardized": cfg.Standardize}
 	var b bytes.Buffer
-	if err := tfjsexport.Teachable(&b, g, tfjsexport.TeachableOptions{ModelName: "glimpse", Time: time.Now()}); err != nil {
+	if err := tfjsexport.Teachable(&b, g, tfjsexport.TeachableOptions{ModelName: "glimpse", Time: time.Now(), UserMetadata: user}); err != nil {
 		a.fail(fmt.Errorf("export for Teachable Machine: %v", err))
 		return
 	}
 	a.store.Call("download", browser.BytesToJS(b.Bytes()), "glimpse-teachable-machine.zip", "application/zip")
-	a.notice(trf("Exported for Teachable Machine (%.1f MB).", "Teachable Machine용으로 내보냈습니다 (%.1f MB).", float64(b.Len())/1e6))
+	a.notice(trf("Exported for Teachable Machine (%.1f MB): the head trained here (%s), which Teachable Machine's library (@teachablemachine/image) runs as it is.",
+		"Teachable Machine용으로 내보냈습니다 (%.1f MB): 여기서 학습한 헤드(%s)이며, Teachable Machine 라이브러리(@teachablemachine/image)가 그대로 실행합니다.",
+		float64(b.Len())/1e6, cfg.Head))
 }
 
 // jsBytes copies an ArrayBuffer or Uint8Array into Go; anything else gives
