@@ -13,12 +13,20 @@ func Best() Kernels {
 }
 
 // Available lists every implementation this build can run here, the
-// reference first; tests run each against the naive reference.
+// reference first; tests run each against the naive reference. With the
+// SIMD module loaded that is the probed kernels and the same kernels with
+// the other GEMM tile, so both tiles are tested on every machine.
 func Available() []Kernels {
-	if k, ok := NewWasmSIMD(); ok {
-		return []Kernels{Go{}, k}
+	k, ok := NewWasmSIMD()
+	if !ok {
+		return []Kernels{Go{}}
 	}
-	return []Kernels{Go{}}
+	other := "6x8"
+	if k.GEMMTile() == "6x8" {
+		other = "4x8"
+	}
+	alt, _ := NewWasmSIMDTile(other)
+	return []Kernels{Go{}, k, alt}
 }
 
 // Exact returns kernels whose results are identical to Go{}'s bit for bit,

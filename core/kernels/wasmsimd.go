@@ -28,15 +28,23 @@ import (
 // it sees the growth.
 type WasmSIMD struct {
 	Go
-	m *wasmSIMDModule
+	m    *wasmSIMDModule
+	gemm js.Value // the GEMM tile in use, f32_gemm_4x8 or f32_gemm_6x8
+	tile string   // its name, "4x8" or "6x8"
+	// forced marks kernels whose tile was asked for (NewWasmSIMDTile)
+	// rather than the loader's probe pick; their Name says the tile.
+	forced bool
 }
 
 // wasmSIMDModule holds the module's exports.
 type wasmSIMDModule struct {
-	name                                string
-	gemm, dwconv, maxpool, avgpool      js.Value
-	gavgpool, vadd, vmulc, vact, im2col js.Value
-	gemmAtB, col2im                     js.Value
+	name                              string
+	gemm4x8, gemm6x8, dwconv, maxpool js.Value
+	avgpool, gavgpool, vadd, vmulc    js.Value
+	vact, im2col, gemmAtB, col2im     js.Value
+	// tile is the GEMM tile the loader's one-time probe found faster
+	// here (loader.mjs probeGEMMTile): "4x8" or "6x8".
+	tile string
 	// atbPanel is GEMMAtB's staging buffer for one chunk of one panel of
 	// b (see grad_wasmsimd.go). Under js/wasm one goroutine runs at a time
 	// and GEMMAtB does not yield while it uses the buffer, so one per
@@ -61,24 +69,33 @@ const (
 )
 
 // NewWasmSIMD returns the SIMD kernels published on
-// globalThis.__glimpseSIMD, and false when there are none (no loader ran,
-// or the engine lacks WebAssembly SIMD).
-func NewWasmSIMD() (WasmSIMD, bool) {
+// globalThis.__glimpseSIMD, with the GEMM tile the loader's probe picked,
+// and false when there are none (no loader ran, or the engine lacks
+// WebAssembly SIMD).
+func NewWasmSIMD() (WasmSIMD, bool) { return NewWasmSIMDTile("") }
+
+// NewWasmSIMDTile is NewWasmSIMD with the GEMM tile given: "4x8" (the x86
+// default) or "6x8" (which ARM's 32 vector registers favour); "" takes the
+// loader's pick. Tests and benchmarks run both tiles through it.
+func NewWasmSIMDTile(tile string) (WasmSIMD, bool) {
 	v := js.Global().Get("__glimpseSIMD")
 	if v.Type() != js.TypeObject {
 		return WasmSIMD{}, false
 	}
-	m := &wasmSIMDModule{name: "wasmsimd"}
+	m := &wasmSIMDModule{name: "wasmsimd", tile: "4x8"}
 	if variant := v.Get("variant"); variant.Type() == js.TypeString && variant.String() == "relaxed" {
 		m.name = "wasmrelaxedsimd"
+	}
+	if t := v.Get("gemmTile"); t.Type() == js.TypeString && t.String() == "6x8" {
+		m.tile = "6x8"
 	}
 	for _, e := range []struct {
 		dst  *js.Value
 		name string
 	}{
-		{&m.gemm, "f32_gemm_4x8"}, {&m.dwconv, "f32_dwconv"}, {&m.maxpool, "f32_maxpool"},
-		{&m.avgpool, "f32_avgpool"}, {&m.gavgpool, "f32_gavgpool"}, {&m.vadd, "f32_vadd"},
-		{&m.vmulc, "f32_vmulc"}, {&m.vact, "f32_vact"}, {&m.im2col, "f32_im2col"},
+		{&m.gemm4x8, "f32_gemm_4x8"}, {&m.gemm6x8, "f32_gemm_6x8"}, {&m.dwconv, "f32_dwconv"},
+		{&m.maxpool, "f32_maxpool"}, {&m.avgpool, "f32_avgpool"}, {&m.gavgpool, "f32_gavgpool"},
+		{&m.vadd, "f32_vadd"}, {&m.vmulc, "f32_vmulc"}, {&m.vact, "f32_vact"}, {&m.im2col, "f32_im2col"},
 		{&m.gemmAtB, "f32_gemm_atb_4x8"}, {&m.col2im, "f32_col2im"},
 	} {
 		*e.dst = v.Get(e.name)
@@ -88,12 +105,33 @@ func NewWasmSIMD() (WasmSIMD, bool) {
 	}
 	m.atbPanel = make([]float32, wasmATBChunk*goGEMMNR)
 	m.zeros = make([]float32, wasmDWZeros)
-	return WasmSIMD{m: m}, true
+	k := WasmSIMD{m: m, tile: m.tile, forced: tile != ""}
+	switch tile {
+	case "":
+	case "4x8", "6x8":
+		k.tile = tile
+	default:
+		panic(fmt.Sprintf("kernels: no %q GEMM tile (4x8 or 6x8)", tile))
+	}
+	k.gemm = m.gemm4x8
+	if k.tile == "6x8" {
+		k.gemm = m.gemm6x8
+	}
+	return k, true
 }
 
+// GEMMTile is the GEMM's register tile: "4x8" or "6x8".
+func (k WasmSIMD) GEMMTile() string { return k.tile }
+
 // Name implements Kernels: "wasmrelaxedsimd" when the module uses
-// relaxed-SIMD fused multiply-adds, "wasmsimd" otherwise.
-func (k WasmSIMD) Name() string { return k.m.name }
+// relaxed-SIMD fused multiply-adds, "wasmsimd" otherwise, with the tile
+// appended ("wasmrelaxedsimd_6x8") when it was forced rather than probed.
+func (k WasmSIMD) Name() string {
+	if k.forced {
+		return k.m.name + "_" + k.tile
+	}
+	return k.m.name
+}
 
 // addr is the linear-memory address of s's first element, 0 for an empty
 // slice (which the module never reads).
@@ -125,8 +163,9 @@ func simdAct(act Act) Act {
 	return act
 }
 
-// GEMM implements Kernels with f32_gemm_4x8__wasmsimd (relaxed: fused
-// multiply-adds) over the pure-Go kernels' panels of eight columns.
+// GEMM implements Kernels with f32_gemm_4x8__wasmsimd or f32_gemm_6x8
+// (relaxed: fused multiply-adds) over the pure-Go kernels' panels of eight
+// columns.
 func (k WasmSIMD) GEMM(m, n, kk int, a []float32, lda int, b []float32, bias []float32, c []float32, ldc int, act Act) {
 	if m <= 0 || n <= 0 {
 		return
@@ -139,7 +178,7 @@ func (k WasmSIMD) GEMM(m, n, kk int, a []float32, lda int, b []float32, bias []f
 	if bias != nil {
 		need("GEMM", "bias", len(bias), n)
 	}
-	k.m.gemm.Invoke(m, n, kk, addr(a), lda, addr(b), addr(bias), addr(c), ldc, int(simdAct(act)))
+	k.gemm.Invoke(m, n, kk, addr(a), lda, addr(b), addr(bias), addr(c), ldc, int(simdAct(act)))
 	runtime.KeepAlive(a)
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(bias)

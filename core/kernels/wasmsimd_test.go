@@ -4,8 +4,10 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
+	"syscall/js"
 	"testing"
 	"unsafe"
 )
@@ -87,6 +89,47 @@ func TestWasmSIMDMobileNetShapes(t *testing.T) {
 			ch.expect(i, v, 10)
 		}
 		ch.done()
+	}
+}
+
+// TestWasmSIMDGEMMTiles runs the 4x8 and 6x8 tiles on shapes around
+// both tiles' row counts and MobileNetV2's: each agrees with the naive
+// reference, and the two give the same bits (each output sums the same
+// products in the same order), so the loader's probe changes speed only.
+// The probe itself must have picked one of them.
+func TestWasmSIMDGEMMTiles(t *testing.T) {
+	k := simdOrSkip(t)
+	if tile := k.GEMMTile(); tile != "4x8" && tile != "6x8" {
+		t.Fatalf("probed tile %q", tile)
+	}
+	probe := js.Global().Get("__glimpseSIMD").Get("gemmProbe")
+	t.Logf("the loader's probe picked the %s tile (%s)", k.GEMMTile(), js.Global().Get("JSON").Call("stringify", probe))
+	k4, _ := NewWasmSIMDTile("4x8")
+	k6, _ := NewWasmSIMDTile("6x8")
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, sh := range [][3]int{{1, 7, 9}, {5, 40, 17}, {6, 3, 8}, {7, 64, 24}, {11, 5, 33}, {12, 16, 16}, {13, 31, 7},
+		{49, 160, 960}, {196, 96, 576}, {1, 1280, 1001}, {300, 27, 32}} {
+		m, kk, n := sh[0], sh[1], sh[2]
+		a, b, bias := randSlice(r, m*kk), randSlice(r, kk*n), randSlice(r, n)
+		w := k4.PackGEMMWeights(b, kk, n)
+		want := naiveGEMM(m, n, kk, a, kk, b, bias, ActReLU6)
+		var outs [2][]float32
+		for i, kt := range []WasmSIMD{k4, k6} {
+			c := guarded(m*n, 11)
+			kt.GEMM(m, n, kk, a, kk, w, bias, c, n, ActReLU6)
+			ch := newChecker(t, fmt.Sprintf("GEMM %s m=%d k=%d n=%d", kt.GEMMTile(), m, kk, n), c)
+			for i, v := range want {
+				ch.expect(i, v, kk+1)
+			}
+			ch.done()
+			outs[i] = c
+		}
+		for i := range outs[0] {
+			if math.Float32bits(outs[0][i]) != math.Float32bits(outs[1][i]) {
+				t.Errorf("m=%d k=%d n=%d: out[%d] is %v with 4x8, %v with 6x8", m, kk, n, i, outs[0][i], outs[1][i])
+				break
+			}
+		}
 	}
 }
 

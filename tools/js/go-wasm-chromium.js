@@ -12,7 +12,8 @@
 // shim sends to console.log line by line) is printed on stdout, and its
 // exit status becomes this process's. The program has no file system:
 // go test's -test.testlogfile is dropped. GLIMPSE_SIMD=relaxed|simd|none
-// forces a kernel variant, as for go-wasm-exec; GLIMPSE_SIMD_DIR takes the
+// forces a kernel variant and GLIMPSE_GEMM_TILE=4x8|6x8 the GEMM tile, as
+// for go-wasm-exec; GLIMPSE_SIMD_DIR takes the
 // kernel modules from another directory than wasm/simd (to compare two
 // builds of them); GO_WASM_CHROMIUM_FLAGS adds Chromium flags, separated by
 // spaces.
@@ -44,13 +45,13 @@ const page = `<!doctype html><meta charset="utf-8"><title>go test</title><link r
 <script src="/wasm_exec.js"></script>
 <script type="module">
 import { loadSIMD } from '/loader.mjs';
-const { argv, variant } = await (await fetch('/args.json')).json();
+const { argv, variant, tile } = await (await fetch('/args.json')).json();
 const go = new Go();
 go.argv = argv;
 go.exit = (code) => { window.goExit = code; };
 try {
   const { instance } = await WebAssembly.instantiateStreaming(fetch('/test.wasm'), go.importObject);
-  const loaded = await loadSIMD(instance.exports.mem, async (name) => new Uint8Array(await (await fetch('/' + name)).arrayBuffer()), variant);
+  const loaded = await loadSIMD(instance.exports.mem, async (name) => new Uint8Array(await (await fetch('/' + name)).arrayBuffer()), variant, tile);
   go.env = { GLIMPSE_SIMD_LOADED: loaded };
   await go.run(instance);
 } catch (e) {
@@ -62,7 +63,7 @@ window.goExit ??= go.exited ? 0 : 1;
 
 async function main() {
   const argv = ["test.wasm", ...process.argv.slice(3).filter((a) => !a.startsWith("-test.testlogfile"))];
-  const args = JSON.stringify({ argv, variant: process.env.GLIMPSE_SIMD || undefined });
+  const args = JSON.stringify({ argv, variant: process.env.GLIMPSE_SIMD || undefined, tile: process.env.GLIMPSE_GEMM_TILE || undefined });
   const server = http.createServer((req, res) => {
     const headers = {
       "Cross-Origin-Opener-Policy": "same-origin",

@@ -4,7 +4,8 @@
 // running it, the kernel module is instantiated over Go's memory.
 //
 // GLIMPSE_SIMD=relaxed|simd|none forces a variant (failing if Node lacks
-// it); unset, the best one Node runs is taken. GO_WASM_EXEC_JS is the
+// it); unset, the best one Node runs is taken. GLIMPSE_GEMM_TILE=4x8|6x8
+// forces the GEMM tile instead of the loader's probe. GO_WASM_EXEC_JS is the
 // toolchain's wasm_exec.js (the shell wrapper sets it).
 "use strict";
 
@@ -36,7 +37,7 @@ async function main() {
   go.exit = process.exit;
   const { instance } = await WebAssembly.instantiate(fs.readFileSync(process.argv[2]), go.importObject);
   const variant = await loadSIMD(instance.exports.mem, (name) => fs.promises.readFile(path.join(simdDir, name)),
-    process.env.GLIMPSE_SIMD);
+    process.env.GLIMPSE_SIMD, process.env.GLIMPSE_GEMM_TILE);
   // Tell the tests which kernels they must find (core/kernels wasmsimd_test.go).
   go.env = Object.assign({ TMPDIR: require("os").tmpdir() }, process.env, { GLIMPSE_SIMD_LOADED: variant });
   process.on("exit", (code) => { // Node exits when no event is pending

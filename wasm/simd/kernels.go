@@ -1,6 +1,9 @@
 package main
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // The kernels. Each export does a whole operation (a whole GEMM, a whole
 // depthwise layer) per call, because a call from Go through syscall/js
@@ -42,7 +45,7 @@ const (
 // order.
 func kernelFuncs(relaxed bool) []*function {
 	return []*function{
-		gemm4x8(relaxed, false),
+		gemmTile(4, relaxed, false),
 		dwconv(relaxed),
 		maxpool(),
 		avgpool(),
@@ -51,9 +54,10 @@ func kernelFuncs(relaxed bool) []*function {
 		vmulc(),
 		vact(),
 		im2col(),
-		gemm4x8(false, true),
+		gemmTile(4, false, true),
 		gemmAtB(relaxed),
 		col2im(),
+		gemmTile(6, relaxed, false),
 	}
 }
 
@@ -200,13 +204,22 @@ func (f *function) chanBytes(n expr, end, vecEnd loc) {
 	f.set(vecEnd, f.andB(f.get(end), f.c(-16)))
 }
 
-// gemm4x8 is f32_gemm_4x8__wasmsimd (or __wasmrelaxedsimd): the whole of
-// c = act(a*B + bias) over B packed in panels of eight columns (see
-// core/kernels packGEMMPanels), with a register tile of four rows by two
-// vectors. The loops follow the pure-Go GEMM: rows in blocks that stay in
-// L2, then panels, then tiles. A last tile of fewer than four rows re-reads
-// its last real row (as XNNPACK does) and stores only the real rows; a last
-// panel of fewer than eight columns stores lane by lane.
+// gemmTile is f32_gemm_4x8__wasmsimd or f32_gemm_6x8__wasmsimd (or
+// __wasmrelaxedsimd): the whole of c = act(a*B + bias) over B packed in
+// panels of eight columns (see core/kernels packGEMMPanels), with a
+// register tile of mr rows by two vectors. The loops follow the pure-Go
+// GEMM: rows in blocks that stay in L2, then panels, then tiles. A last
+// tile of fewer than mr rows re-reads its last real row (as XNNPACK does)
+// and stores only the real rows; a last panel of fewer than eight columns
+// stores lane by lane.
+//
+// The 4x8 tile (eight accumulators, two B vectors and one broadcast: 11
+// live vectors) is the x86 default; the 6x8 tile (twelve accumulators, 15
+// live vectors, as many as V8 allocates on x86) is XNNPACK's choice for
+// ARM's 32 registers, loading 0.67 values per multiply-add instead of 0.75
+// with more sums in flight. Both give the same bits (each output sums the
+// same products in the same order); the loader times them once and the Go
+// side runs the faster (loader.mjs probeGEMMTile).
 //
 // With exact set it is f32_gemm_4x8_exact, which both modules export: the
 // accumulators start at zero and the bias is added after the K loop, with a
@@ -215,10 +228,10 @@ func (f *function) chanBytes(n expr, end, vecEnd loc) {
 // bit for bit. Training relies on that to give the same head on every
 // platform; the default entry point instead starts from the bias, which
 // saves the adds but rounds differently.
-func gemm4x8(relaxed, exact bool) *function {
-	name := "f32_gemm_4x8"
+func gemmTile(mr int, relaxed, exact bool) *function {
+	name := fmt.Sprintf("f32_gemm_%dx8", mr)
 	if exact {
-		name, relaxed = "f32_gemm_4x8_exact", false
+		name, relaxed = name+"_exact", false
 	}
 	f := &function{name: name, relaxed: relaxed}
 	m, n, k := f.param(tI32), f.param(tI32), f.param(tI32)
@@ -226,17 +239,18 @@ func gemm4x8(relaxed, exact bool) *function {
 	bias, c, ldc, act := f.param(tI32), f.param(tI32), f.param(tI32), f.param(tI32)
 	block, i0, i1, q, panels, j0, cols, bp := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
 	i, rows, p, bptr, cr := f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
-	var ap [4]loc
+	ap := make([]loc, mr)
 	for r := range ap {
 		ap[r] = f.i32()
 	}
 	bv0, bv1, vb0, vb1, va := f.v128(), f.v128(), f.v128(), f.v128(), f.v128()
 	clamp, vlo, vhi := f.i32(), f.v128(), f.v128()
-	var acc [8]loc
+	acc := make([]loc, 2*mr)
 	for j := range acc {
 		acc[j] = f.v128()
 	}
 	g := f.get
+	mr32 := int32(mr)
 
 	f.when(f.orB(f.le(g(m), f.c(0)), f.le(g(n), f.c(0))), func() { f.op(0x0f) })
 	f.set(lda, f.x4(g(lda)))
@@ -244,8 +258,8 @@ func gemm4x8(relaxed, exact bool) *function {
 	f.clampBounds(act, clamp, vlo, vhi)
 	// Rows per block: 16 Ki floats of A, whole tiles (gemmRowBlock).
 	f.set(block, f.div(f.c(16<<10), f.sel(g(k), f.c(1), f.gt(g(k), f.c(1)))))
-	f.set(block, f.and4(g(block)))
-	f.set(block, f.sel(g(block), f.c(4), f.gt(g(block), f.c(4))))
+	f.set(block, f.mul(f.div(g(block), f.c(mr32)), f.c(mr32)))
+	f.set(block, f.sel(g(block), f.c(mr32), f.gt(g(block), f.c(mr32))))
 	f.set(panels, f.div(f.add(g(n), f.c(7)), f.c(8)))
 	f.forUp(i0, f.c(0), g(m), g(block), func() {
 		f.set(i1, f.min(g(m), f.add(g(i0), g(block))))
@@ -269,10 +283,10 @@ func gemm4x8(relaxed, exact bool) *function {
 					}
 				})
 			})
-			f.forUp(i, g(i0), g(i1), f.c(4), func() {
-				f.set(rows, f.min(f.c(4), f.sub(g(i1), g(i))))
+			f.forUp(i, g(i0), g(i1), f.c(mr32), func() {
+				f.set(rows, f.min(f.c(mr32), f.sub(g(i1), g(i))))
 				f.set(ap[0], f.add(g(a), f.mul(g(i), g(lda))))
-				for r := 1; r < 4; r++ {
+				for r := 1; r < mr; r++ {
 					f.set(ap[r], f.sel(f.add(g(ap[r-1]), g(lda)), g(ap[r-1]), f.gt(g(rows), f.c(int32(r)))))
 				}
 				for j := range acc {
@@ -289,7 +303,7 @@ func gemm4x8(relaxed, exact bool) *function {
 						f.brIf(f.le(g(p), f.c(0)), 1)
 						f.set(vb0, f.vload(g(bptr), 0))
 						f.set(vb1, f.vload(g(bptr), 16))
-						for r := range 4 {
+						for r := range mr {
 							f.set(va, f.splatLoad(g(ap[r]), 0))
 							f.set(acc[2*r], f.vmadd(g(va), g(vb0), g(acc[2*r])))
 							f.set(acc[2*r+1], f.vmadd(g(va), g(vb1), g(acc[2*r+1])))
@@ -322,7 +336,7 @@ func gemm4x8(relaxed, exact bool) *function {
 				}
 				f.set(cr, f.add(f.add(g(c), f.mul(g(i), g(ldc))), f.x4(g(j0))))
 				f.ifElse(f.eq(g(cols), f.c(8)), func() {
-					for r := range 4 {
+					for r := range mr {
 						f.when(f.gt(g(rows), f.c(int32(r))), func() {
 							f.vstore(g(cr), 0, g(acc[2*r]))
 							f.vstore(g(cr), 16, g(acc[2*r+1]))
@@ -330,7 +344,7 @@ func gemm4x8(relaxed, exact bool) *function {
 						f.set(cr, f.add(g(cr), g(ldc)))
 					}
 				}, func() {
-					for r := range 4 {
+					for r := range mr {
 						f.when(f.gt(g(rows), f.c(int32(r))), func() {
 							for l := range 8 {
 								f.when(f.gt(g(cols), f.c(int32(l))), func() {
@@ -346,9 +360,6 @@ func gemm4x8(relaxed, exact bool) *function {
 	})
 	return f
 }
-
-// and4 rounds a non-negative i32 down to a multiple of four.
-func (f *function) and4(a expr) expr { return f.andB(a, f.c(-4)) }
 
 // convLocals are a ConvShape's fields read into locals, and the byte
 // sizes derived from them.
