@@ -108,7 +108,7 @@ func TestWasmSIMDGEMMTiles(t *testing.T) {
 	k6, _ := NewWasmSIMDTile("6x8")
 	r := rand.New(rand.NewPCG(25, 26))
 	for _, sh := range [][3]int{{1, 7, 9}, {5, 40, 17}, {6, 3, 8}, {7, 64, 24}, {11, 5, 33}, {12, 16, 16}, {13, 31, 7},
-		{49, 160, 960}, {196, 96, 576}, {1, 1280, 1001}, {300, 27, 32}} {
+		{49, 160, 960}, {196, 96, 576}, {1, 1280, 1001}, {1, 64, 32}, {1, 33, 200}, {300, 27, 32}} {
 		m, kk, n := sh[0], sh[1], sh[2]
 		a, b, bias := randSlice(r, m*kk), randSlice(r, kk*n), randSlice(r, n)
 		w := k4.PackGEMMWeights(b, kk, n)
@@ -127,6 +127,20 @@ func TestWasmSIMDGEMMTiles(t *testing.T) {
 		for i := range outs[0] {
 			if math.Float32bits(outs[0][i]) != math.Float32bits(outs[1][i]) {
 				t.Errorf("m=%d k=%d n=%d: out[%d] is %v with 4x8, %v with 6x8", m, kk, n, i, outs[0][i], outs[1][i])
+				break
+			}
+		}
+		if m != 1 {
+			continue
+		}
+		// A single row takes its own path (four panels at a time): the
+		// same row inside a tile gives the same bits.
+		a3 := append(append(append([]float32(nil), a...), a...), a...)
+		c3 := make([]float32, 3*n)
+		k4.GEMM(3, n, kk, a3, kk, w, bias, c3, n, ActReLU6)
+		for i := range n {
+			if math.Float32bits(c3[n+i]) != math.Float32bits(outs[0][i]) {
+				t.Errorf("k=%d n=%d: out[%d] is %v alone, %v in a tile", kk, n, i, outs[0][i], c3[n+i])
 				break
 			}
 		}
