@@ -302,7 +302,7 @@ test-learn: bin/glimpse site $(JS)/node_modules/.installed
 # A real Teachable Machine export, made by @teachablemachine/image in
 # headless Chromium on a locally served MobileNetV2, converted from its zip
 # and its folder: glimpse predict gives the library's probabilities.
-test-tm: bin/glimpse $(NSFWJS)/.decoded $(JS)/node_modules/.installed
+test-tm: bin/glimpse dist/glimpse.wasm dist/glimpse.js dist/wasm_exec.js dist/loader.mjs dist/kernels.wasm dist/kernels_relaxed.wasm $(NSFWJS)/.decoded $(JS)/node_modules/.installed
 	$(NODE) $(JS)/tm-import-check.js
 
 test-browser: bin/glimpse site dist/glimpse.js dist/glimpse-worker.js $(NSFWJS)/.decoded

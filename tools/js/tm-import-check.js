@@ -15,10 +15,11 @@
 // which it sees pixel for pixel (its centred square is the whole picture).
 // `glimpse convert` reads the zip and the unpacked folder, and `glimpse
 // predict` on each converted file must give the library's probabilities
-// within 1e-4, with its class names.
+// within 1e-4, with its class names; so must glimpse.js's load() and
+// classify() on the converted zip, in the same page on the same <img>s.
 //
 // usage: node tools/js/tm-import-check.js   (after make builds bin/glimpse
-// and decodes build/nsfwjs; needs Debian's chromium and python3)
+// and dist/ and decodes build/nsfwjs; needs Debian's chromium and python3)
 "use strict";
 
 const fs = require("fs");
@@ -35,6 +36,9 @@ const BASE = path.join(ROOT, "build", "nsfwjs", "mobilenet_v2");
 const PHOTOS = path.join(ROOT, "tools", "convert", "testdata", "photos");
 const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+// The JavaScript library's files, as make builds them into dist/.
+const DIST = path.join(ROOT, "dist");
+const LIBRARY = ["glimpse.js", "glimpse.wasm", "wasm_exec.js", "loader.mjs", "kernels.wasm", "kernels_relaxed.wasm"];
 const CLASSES = { cat: "chelsea.png", rocket: "rocket.png", coffee: "coffee.png" };
 
 let passed = 0;
@@ -189,6 +193,34 @@ async function main() {
       check(`... the library's top-1 on all ${photos.length} photos (${what})`, same);
       check(`... and its probabilities within 1e-4 (${what})`, diff <= 1e-4, `largest difference ${diff.toExponential(2)}`);
     }
+
+    // The JavaScript API on the converted file, in the same page: load()
+    // and classify() on the same <img> elements the library predicted.
+    for (const f of LIBRARY) fs.copyFileSync(path.join(DIST, f), path.join(dir, f));
+    const js = await page.evaluate(async (photos) => {
+      const { load } = await import("/glimpse.js");
+      const model = await load("tm-export.zip.glimpse");
+      const out = {};
+      for (const name of photos) {
+        const img = new Image();
+        img.src = name;
+        await img.decode();
+        out[name] = await model.classify(img, { topk: 0 });
+      }
+      model.dispose();
+      return out;
+    }, photos);
+    let jsDiff = 0;
+    let jsNames = true;
+    for (const name of photos) {
+      for (const p of want[name]) {
+        const g = js[name].find((q) => q.className === p.className);
+        if (!g) jsNames = false;
+        else jsDiff = Math.max(jsDiff, Math.abs(g.probability - p.probability));
+      }
+    }
+    check(`glimpse.js's load() and classify() on the converted file give the export's class names`, jsNames, JSON.stringify(js[photos[0]]));
+    check(`... and the library's probabilities on all ${photos.length} photos within 1e-4`, jsDiff <= 1e-4, `largest difference ${jsDiff.toExponential(2)}`);
   } finally {
     await browser.close();
     srv.kill();
