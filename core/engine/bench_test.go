@@ -81,25 +81,7 @@ func BenchmarkMobileNetV2Layers(b *testing.B) {
 func BenchmarkMobileNetV2Int8Layers(b *testing.B) {
 	k := kernels.Best()
 	peak, bw := roofline(k)
-	g, err := models.Build("mobilenet_v2", models.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	models.FillRandom(g, 5)
-	lg, err := Lower(g)
-	if err != nil {
-		b.Fatal(err)
-	}
-	lg.Meta.Quant = map[string]ir.QParams{lg.Input: {Scale: 1.0 / 128}}
-	for _, n := range lg.Nodes {
-		if n.Op != ir.Softmax {
-			lg.Meta.Quant[n.Output] = ir.QParams{Scale: 0.05}
-		}
-	}
-	e, err := New(lg, k)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := int8MobileNetV2(b, k)
 	in := make([]float32, e.InputShape().Size())
 	b.ResetTimer()
 	prof, err := e.Profile(in, b.N)
@@ -113,6 +95,32 @@ func BenchmarkMobileNetV2Int8Layers(b *testing.B) {
 	fmt.Fprintf(&sb, "\nkernels=%s int8=%s mobilenet_v2 width 1.0: fastest of %d runs per layer\n", k.Name(), e.Int8Kernels(), b.N)
 	writeProfile(&sb, prof, peak, bw)
 	fmt.Print(sb.String())
+}
+
+// int8MobileNetV2 is MobileNetV2 1.0 with random weights lowered and
+// given the quantization a calibrated file carries (every value the same
+// scale: the numbers do not matter here, the work and the buffers do).
+func int8MobileNetV2(tb testing.TB, k kernels.Kernels) *Engine {
+	g, err := models.Build("mobilenet_v2", models.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	models.FillRandom(g, 5)
+	lg, err := Lower(g)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lg.Meta.Quant = map[string]ir.QParams{lg.Input: {Scale: 1.0 / 128}}
+	for _, n := range lg.Nodes {
+		if n.Op != ir.Softmax {
+			lg.Meta.Quant[n.Output] = ir.QParams{Scale: 0.05}
+		}
+	}
+	e, err := New(lg, k)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
 }
 
 // roofline measures the two roofs: the GEMM's peak in GFLOP/s (a shape

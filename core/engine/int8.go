@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/glimpse-ml/glimpse/core/ir"
 	"github.com/glimpse-ml/glimpse/core/kernels"
@@ -57,6 +58,10 @@ type qvalue struct {
 	i8    []int8
 	f32   span
 	hasF  bool
+	// needI8 says the value has an int8 form, at its span of the plan's
+	// int8 arena.
+	needI8 bool
+	at     span
 }
 
 // qplan is the part of an Engine that runs a calibrated model.
@@ -65,6 +70,7 @@ type qplan struct {
 	values  map[string]*qvalue
 	steps   []qstep
 	scratch []int8 // im2col rows
+	arena   []int8 // every int8 form, sharing space where lifetimes allow (place)
 	input   *qvalue
 }
 
@@ -147,9 +153,7 @@ func NewInt8(g *ir.Graph, k kernels.Kernels, qk kernels.Int8) (*Engine, error) {
 	total := 0
 	for _, name := range append([]string{g.Input}, outputsOf(nodes)...) {
 		v := val(name)
-		if needI8[name] {
-			v.i8 = make([]int8, v.shape.Size())
-		}
+		v.needI8 = needI8[name]
 		if needF[name] {
 			const align = 16
 			v.f32, v.hasF = span{total, v.shape.Size()}, true
@@ -163,7 +167,7 @@ func NewInt8(g *ir.Graph, k kernels.Kernels, qk kernels.Int8) (*Engine, error) {
 		switch {
 		case madeInt8[v.name] && v.hasF:
 			p.steps = append(p.steps, qstep{kind: qDequantize, name: v.name, in: []*qvalue{v}, out: v})
-		case !madeInt8[v.name] && v.i8 != nil:
+		case !madeInt8[v.name] && v.needI8:
 			p.steps = append(p.steps, qstep{kind: qQuantize, name: v.name, in: []*qvalue{v}, out: v})
 		}
 	}
@@ -194,8 +198,77 @@ func NewInt8(g *ir.Graph, k kernels.Kernels, qk kernels.Int8) (*Engine, error) {
 	e.scratch = span{total, fscratch}
 	e.arena = make([]float32, total+fscratch)
 	p.scratch = make([]int8, scratch)
+	p.place()
 	e.q = p
 	return e, nil
+}
+
+// place gives every int8 form a span of one shared int8 arena: values
+// whose lifetimes (from the step that writes them to the last that reads
+// them) overlap get disjoint spans, greedily, biggest first, as
+// Engine.build places float32 values.
+func (p *qplan) place() {
+	first, last := map[*qvalue]int{}, map[*qvalue]int{}
+	var order []*qvalue
+	touch := func(v *qvalue, at int) {
+		if _, ok := first[v]; !ok {
+			first[v] = at
+			order = append(order, v)
+		}
+		last[v] = max(last[v], at)
+	}
+	for i := range p.steps {
+		st := &p.steps[i]
+		switch st.kind {
+		case qFloat:
+			continue // float32 forms only
+		case qQuantize:
+			touch(st.out, i)
+			continue
+		}
+		for _, v := range st.in {
+			touch(v, i)
+		}
+		if st.kind != qDequantize {
+			touch(st.out, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b *qvalue) int { return b.shape.Size() - a.shape.Size() })
+	const align = 64 // bytes: a cache line, whole vectors
+	roundUp := func(n int) int { return (n + align - 1) / align * align }
+	var placed []*qvalue
+	total := 0
+	for _, v := range order {
+		need := roundUp(v.shape.Size())
+		var busy []span
+		for _, q := range placed {
+			if first[q] <= last[v] && first[v] <= last[q] {
+				busy = append(busy, q.at)
+			}
+		}
+		slices.SortFunc(busy, func(a, b span) int { return a.off - b.off })
+		off := 0
+		for _, b := range busy {
+			if off+need <= b.off {
+				break
+			}
+			off = max(off, roundUp(b.off+b.len))
+		}
+		v.at = span{off, v.shape.Size()}
+		placed = append(placed, v)
+		total = max(total, off+need)
+	}
+	p.arena = make([]int8, total)
+	p.slice()
+}
+
+// slice points every placed value's int8 form at its span of the arena.
+func (p *qplan) slice() {
+	for _, v := range p.values {
+		if v.needI8 {
+			v.i8 = p.arena[v.at.off : v.at.off+v.at.len : v.at.off+v.at.len]
+		}
+	}
 }
 
 func outputsOf(nodes []*node) []string {
@@ -445,14 +518,12 @@ func (p *qplan) describe(e *Engine, st *qstep) LayerProfile {
 
 // clone gives a plan sharing the packed weights with buffers of its own.
 func (p *qplan) clone() *qplan {
-	c := &qplan{k: p.k, values: map[string]*qvalue{}, scratch: make([]int8, len(p.scratch))}
+	c := &qplan{k: p.k, values: map[string]*qvalue{}, scratch: make([]int8, len(p.scratch)), arena: make([]int8, len(p.arena))}
 	for name, v := range p.values {
 		nv := *v
-		if v.i8 != nil {
-			nv.i8 = make([]int8, len(v.i8))
-		}
 		c.values[name] = &nv
 	}
+	c.slice()
 	c.input = c.values[p.input.name]
 	c.steps = make([]qstep, len(p.steps))
 	for i, st := range p.steps {
@@ -485,9 +556,5 @@ func Int8Op(n *ir.Node) bool {
 
 // bytes is the size of the int8 buffers, scratch included.
 func (p *qplan) bytes() int {
-	n := len(p.scratch)
-	for _, v := range p.values {
-		n += len(v.i8)
-	}
-	return n
+	return len(p.scratch) + len(p.arena)
 }

@@ -1,6 +1,9 @@
 package kernels
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // Int8Go is the pure-Go implementation of Int8: the reference the others
 // are tested against and the fallback everywhere.
@@ -146,11 +149,20 @@ func (Int8Go) PackQS8DWConv(w []int8, kh, kw, c int, bias []int32, mult []float3
 	return &QS8DWWeights{KH: kh, KW: kw, C: c, W: append([]int8(nil), w[:kh*kw*c]...), Bias: b, Mult: append([]float32(nil), mult[:c]...)}
 }
 
+// qs8AccPool recycles the depthwise accumulators, so a run allocates
+// nothing once warm.
+var qs8AccPool = sync.Pool{New: func() any { return new([]int32) }}
+
 // QS8DWConv implements Int8 with qs8_dwconv__go: per output pixel, every
 // tap inside the input adds its run of C products to C accumulators.
 func (Int8Go) QS8DWConv(s *ConvShape, in []int8, inZero int32, w *QS8DWWeights, out []int8, o QS8Out) {
 	c := s.InC
-	acc := make([]int32, c)
+	buf := qs8AccPool.Get().(*[]int32)
+	if cap(*buf) < c {
+		*buf = make([]int32, c)
+	}
+	defer qs8AccPool.Put(buf)
+	acc := (*buf)[:c]
 	for oy := 0; oy < s.OutH; oy++ {
 		for ox := 0; ox < s.OutW; ox++ {
 			copy(acc, w.Bias)

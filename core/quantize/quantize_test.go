@@ -171,6 +171,22 @@ func TestInt8Engine(t *testing.T) {
 			t.Fatalf("after Profile, logit %d = %v; Run gave %v", j, v, want[j])
 		}
 	}
+	// A clone has int8 buffers of its own, laid out as the original's.
+	cl := e.Clone()
+	if err := cl.Run(randInput(r, size)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(in); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Run(in); err != nil {
+		t.Fatal(err)
+	}
+	for j, v := range cl.Output("fc2") {
+		if v != want[j] || e.Output("fc2")[j] != want[j] {
+			t.Fatalf("clone: logit %d = %v, original %v, want %v", j, v, e.Output("fc2")[j], want[j])
+		}
+	}
 	t.Logf("largest logit error %.4f (%.1f output steps)", worst, worst/logitStep)
 	if worst > 6*logitStep {
 		t.Errorf("largest logit error %.4f is %.1f quantization steps of the output; want at most 6", worst, worst/logitStep)
