@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"sync"
+	"unsafe"
 
 	"simd/archsimd"
 )
@@ -267,7 +268,10 @@ func qs8DWPixel16(s *ConvShape, in []int8, zi archsimd.Int32x16, w *QS8DWWeights
 
 // qs8DWRow3x3AVX512 computes channels j..j+15 of output pixels ox0..ox1-1
 // of row oy, whose 3x3 windows lie inside the input: the nine taps and the
-// bias with the zero point folded in stay in registers.
+// bias with the zero point folded in stay in registers. The window's
+// bounds are checked once for the row's first and last pixels, and the
+// loads inside address the input from its base (no check per load: the
+// checked pixels bound every other one).
 func qs8DWRow3x3AVX512(s *ConvShape, in []int8, inZero int32, w *QS8DWWeights, out []int8, oy, ox0, ox1, j int, lo, hi archsimd.Float32x16, zo archsimd.Int32x16) {
 	c := s.InC
 	tap := func(t int) archsimd.Int32x16 {
@@ -278,17 +282,23 @@ func qs8DWRow3x3AVX512(s *ConvShape, in []int8, inZero int32, w *QS8DWWeights, o
 		archsimd.LoadInt32x16((*[16]int32)(w.TapSum[j : j+16])).Mul(archsimd.BroadcastInt32x16(inZero)))
 	m := archsimd.LoadFloat32x16((*[16]float32)(w.Mult[j : j+16]))
 	rowStep, colStep := s.DH*s.InW*c, s.DW*c
-	for ox := ox0; ox < ox1; ox++ {
-		at := ((oy*s.SH-s.PadTop)*s.InW+ox*s.SW-s.PadLeft)*c + j
-		x := func(off int) archsimd.Int32x16 {
-			return archsimd.LoadInt8x16((*[16]int8)(in[off : off+16])).ExtendToInt32()
-		}
+	first := ((oy*s.SH-s.PadTop)*s.InW+ox0*s.SW-s.PadLeft)*c + j
+	last := ((oy*s.SH-s.PadTop)*s.InW+(ox1-1)*s.SW-s.PadLeft)*c + j
+	_ = in[first : last+2*rowStep+2*colStep+16]
+	_ = out[(oy*s.OutW+ox0)*c+j : (oy*s.OutW+ox1-1)*c+j+16]
+	base := unsafe.Pointer(&in[first])
+	dst := unsafe.Pointer(&out[(oy*s.OutW+ox0)*c+j])
+	x := func(off int) archsimd.Int32x16 {
+		return archsimd.LoadInt8x16((*[16]int8)(unsafe.Add(base, off))).ExtendToInt32()
+	}
+	step := s.SW * c
+	for n := 0; n < ox1-ox0; n++ {
+		at := n * step
 		r1, r2 := at+rowStep, at+2*rowStep
 		acc := b.Add(x(at).Mul(w0)).Add(x(at + colStep).Mul(w1)).Add(x(at + 2*colStep).Mul(w2))
 		acc = acc.Add(x(r1).Mul(w3)).Add(x(r1 + colStep).Mul(w4)).Add(x(r1 + 2*colStep).Mul(w5))
 		acc = acc.Add(x(r2).Mul(w6)).Add(x(r2 + colStep).Mul(w7)).Add(x(r2 + 2*colStep).Mul(w8))
-		o := (oy*s.OutW+ox)*c + j
-		qs8Requant16(acc, m, lo, hi, zo).Store((*[16]int8)(out[o : o+16]))
+		qs8Requant16(acc, m, lo, hi, zo).Store((*[16]int8)(unsafe.Add(dst, n*c)))
 	}
 }
 
