@@ -81,7 +81,7 @@ func BenchmarkMobileNetV2Layers(b *testing.B) {
 func BenchmarkMobileNetV2Int8Layers(b *testing.B) {
 	k := kernels.Best()
 	peak, bw := roofline(k)
-	e := int8MobileNetV2(b, k)
+	e := int8MobileNetV2(b, k, 224)
 	in := make([]float32, e.InputShape().Size())
 	b.ResetTimer()
 	prof, err := e.Profile(in, b.N)
@@ -97,11 +97,12 @@ func BenchmarkMobileNetV2Int8Layers(b *testing.B) {
 	fmt.Print(sb.String())
 }
 
-// int8MobileNetV2 is MobileNetV2 1.0 with random weights lowered and
+// int8MobileNetV2 is MobileNetV2 1.0 on side x side pictures with random
+// weights, lowered and
 // given the quantization a calibrated file carries (every value the same
 // scale: the numbers do not matter here, the work and the buffers do).
-func int8MobileNetV2(tb testing.TB, k kernels.Kernels) *Engine {
-	g, err := models.Build("mobilenet_v2", models.Options{})
+func int8MobileNetV2(tb testing.TB, k kernels.Kernels, side int) *Engine {
+	g, err := models.Build("mobilenet_v2", models.Options{Input: side})
 	if err != nil {
 		tb.Fatal(err)
 	}
