@@ -15,11 +15,12 @@ func BenchmarkTrainTM(b *testing.B) {
 	}
 }
 
-// BenchmarkTrain2x100 is the app's common case: the default ("tm") preset
-// on two classes of 100 cached MobileNetV2 embeddings (1280 values).
+// BenchmarkTrain2x100 is the app's common case: the default head
+// (DefaultHead, 200 epochs) on two classes of 100 cached multi-level
+// MobileNetV2 features (1,856 values).
 func BenchmarkTrain2x100(b *testing.B) {
-	s := uniformSamples(2, 100, 1280)
-	cfg, _ := Preset("tm")
+	s := uniformSamples(2, 100, 1856)
+	cfg, _ := Preset(DefaultHead)
 	for b.Loop() {
 		if _, err := Train(s, cfg, nil); err != nil {
 			b.Fatal(err)
