@@ -621,9 +621,10 @@ func standardizer(s *Samples, rows []int) (mean, inv []float32) {
 
 // varianceShrink is the weight of the mean variance in each feature's
 // (see standardizer): small enough that a feature's own spread decides
-// its scale (the study's accuracies move by a few tenths of a point
-// either way), large enough that none is scaled by more than
-// 1/sqrt(varianceShrink) = 10 times the typical feature.
+// its scale, large enough that none is scaled by more than
+// 1/sqrt(varianceShrink) = 10 times the typical feature. tools/study's
+// default head gained on every task with it (0.7 to 2.7 points; 10%
+// instead of 1% moves Fashion-MNIST by 0.2 at most).
 const varianceShrink = 0.01
 
 func standardize(x, mean, inv, dst []float32) {
