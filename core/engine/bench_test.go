@@ -77,31 +77,36 @@ func BenchmarkMobileNetV2Layers(b *testing.B) {
 
 // BenchmarkMobileNetV2Int8Layers profiles every step of MobileNetV2 1.0
 // computing in int8 (random weights, every value given the same scale, as
-// a calibrated file would run; the numbers do not matter, the work does).
+// a calibrated file would run; the numbers do not matter, the work does),
+// with each int8 implementation this machine runs but the pure-Go one.
 func BenchmarkMobileNetV2Int8Layers(b *testing.B) {
 	k := kernels.Best()
 	peak, bw := roofline(k)
-	e := int8MobileNetV2(b, k, 224)
-	in := make([]float32, e.InputShape().Size())
-	b.ResetTimer()
-	prof, err := e.Profile(in, b.N)
-	if err != nil {
-		b.Fatal(err)
+	for _, qk := range kernels.AvailableInt8()[1:] {
+		b.Run(qk.Name(), func(b *testing.B) {
+			e := int8MobileNetV2(b, k, qk, 224)
+			in := make([]float32, e.InputShape().Size())
+			b.ResetTimer()
+			prof, err := e.Profile(in, b.N)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if b.N == 1 {
+				return
+			}
+			var sb strings.Builder
+			fmt.Fprintf(&sb, "\nkernels=%s int8=%s mobilenet_v2 width 1.0: fastest of %d runs per layer\n", k.Name(), e.Int8Kernels(), b.N)
+			writeProfile(&sb, prof, peak, bw)
+			fmt.Print(sb.String())
+		})
 	}
-	if b.N == 1 {
-		return
-	}
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "\nkernels=%s int8=%s mobilenet_v2 width 1.0: fastest of %d runs per layer\n", k.Name(), e.Int8Kernels(), b.N)
-	writeProfile(&sb, prof, peak, bw)
-	fmt.Print(sb.String())
 }
 
 // int8MobileNetV2 is MobileNetV2 1.0 on side x side pictures with random
 // weights, lowered and
 // given the quantization a calibrated file carries (every value the same
 // scale: the numbers do not matter here, the work and the buffers do).
-func int8MobileNetV2(tb testing.TB, k kernels.Kernels, side int) *Engine {
+func int8MobileNetV2(tb testing.TB, k kernels.Kernels, qk kernels.Int8, side int) *Engine {
 	g, err := models.Build("mobilenet_v2", models.Options{Input: side})
 	if err != nil {
 		tb.Fatal(err)
@@ -117,7 +122,7 @@ func int8MobileNetV2(tb testing.TB, k kernels.Kernels, side int) *Engine {
 			lg.Meta.Quant[n.Output] = ir.QParams{Scale: 0.05}
 		}
 	}
-	e, err := New(lg, k)
+	e, err := NewInt8(lg, k, qk)
 	if err != nil {
 		tb.Fatal(err)
 	}

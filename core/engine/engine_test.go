@@ -223,7 +223,7 @@ func TestRunAllocatesNothing(t *testing.T) {
 // 7.6), and a run allocates nothing. A small input keeps the pure-Go run
 // quick.
 func TestInt8BuffersShared(t *testing.T) {
-	e := int8MobileNetV2(t, kernels.Best(), 64)
+	e := int8MobileNetV2(t, kernels.Best(), kernels.BestInt8(), 64)
 	if e.Int8Kernels() == "" {
 		t.Fatal("the engine computes in float32")
 	}

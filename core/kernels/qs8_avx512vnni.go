@@ -47,23 +47,29 @@ func qs8VNNIPanelWidth(cols int) int {
 	return qs8VNNINR
 }
 
-// PackQS8GEMM implements Int8: K in groups of four (the last padded with
-// zero weights), panels of 32 columns (a last panel of at most 16 is 16
-// wide), each [K/4][width][4] so that one 64-byte load gives sixteen
-// columns' four weights; Bias16 is the bias for the unsigned activations
-// (b − (aZero + 128)·Σw) and Mult16 the multipliers, both padded to whole
-// panels.
+// PackQS8GEMM implements Int8 with packQS8C4: panels of 32 columns (a
+// last panel of at most 16 is 16 wide), so that one 64-byte load gives
+// sixteen columns' four weights.
 func (Int8AVX512VNNI) PackQS8GEMM(b []int8, k, n int, bias []int32, mult []float32, aZero int32) *QS8GEMMWeights {
+	return packQS8C4(b, k, n, bias, mult, aZero, qs8VNNINR, qs8VNNIPanelWidth)
+}
+
+// packQS8C4 packs B for vpdpbusd kernels: K in groups of four (the last
+// padded with zero weights), panels of nr columns, a last panel of cols
+// columns width(cols) wide, each [K/4][width][4]; Bias16 is the bias for
+// activations flipped to uint8 (b − (aZero + 128)·Σw) and Mult16 the
+// multipliers, both padded to whole panels.
+func packQS8C4(b []int8, k, n int, bias []int32, mult []float32, aZero int32, nr int, width func(cols int) int) *QS8GEMMWeights {
 	kq := (k + 3) / 4
-	full := n / qs8VNNINR * qs8VNNINR
+	full := n / nr * nr
 	padded := full
 	if full < n {
-		padded += qs8VNNIPanelWidth(n - full)
+		padded += width(n - full)
 	}
 	w := make([]int8, kq*4*padded)
-	for j0 := 0; j0 < n; j0 += qs8VNNINR {
-		cols := min(qs8VNNINR, n-j0)
-		pw := qs8VNNIPanelWidth(cols)
+	for j0 := 0; j0 < n; j0 += nr {
+		cols := min(nr, n-j0)
+		pw := width(cols)
 		panel := w[j0*kq*4 : (j0+pw)*kq*4]
 		for p := 0; p < k; p++ {
 			for j := 0; j < cols; j++ {
@@ -111,23 +117,11 @@ func (Int8AVX512VNNI) QS8GEMM(m int, a []int8, lda int, w *QS8GEMMWeights, c []i
 	rows := max(mr, qs8VNNIBlockBytes/max(k, 1))
 	blocks := (m + rows - 1) / rows
 	block := max(mr, ((m+blocks-1)/blocks+mr-1)/mr*mr)
-	var buf *[]int8
-	if k%4 != 0 && k > 0 {
-		buf = qs8RowPool.Get().(*[]int8)
-		if cap(*buf) < min(block, m)*kq*4 {
-			*buf = make([]int8, min(block, m)*kq*4)
-		}
-	}
+	pad := newQS8RowPad(k, min(block, m))
+	defer pad.release()
 	for i0 := 0; i0 < m; i0 += block {
 		i1 := min(m, i0+block)
-		ab, ldab := a[i0*lda:], lda
-		if buf != nil {
-			ldab = kq * 4
-			ab = (*buf)[:(i1-i0)*ldab]
-			for i := i0; i < i1; i++ {
-				copy(ab[(i-i0)*ldab:(i-i0)*ldab+k], a[i*lda:i*lda+k])
-			}
-		}
+		ab, ldab := pad.rows(a, lda, i0, i1)
 		for j0 := 0; j0 < n; j0 += nr {
 			cols := min(nr, n-j0)
 			var bp *int8
@@ -149,8 +143,42 @@ func (Int8AVX512VNNI) QS8GEMM(m int, a []int8, lda int, w *QS8GEMMWeights, c []i
 			}
 		}
 	}
-	if buf != nil {
-		qs8RowPool.Put(buf)
+}
+
+// qs8RowPad gives a GEMM's blocks of A with rows whole groups of four
+// bytes: A itself when K is a multiple of four, else a pooled copy.
+type qs8RowPad struct {
+	k   int
+	buf *[]int8
+}
+
+func newQS8RowPad(k, rows int) qs8RowPad {
+	p := qs8RowPad{k: k}
+	if k%4 != 0 {
+		p.buf = qs8RowPool.Get().(*[]int8)
+		if n := rows * (k + 3) / 4 * 4; cap(*p.buf) < n {
+			*p.buf = make([]int8, n)
+		}
+	}
+	return p
+}
+
+// rows returns rows i0..i1-1 of A and their stride.
+func (p qs8RowPad) rows(a []int8, lda, i0, i1 int) ([]int8, int) {
+	if p.buf == nil {
+		return a[i0*lda:], lda
+	}
+	ld := (p.k + 3) / 4 * 4
+	ab := (*p.buf)[:(i1-i0)*ld]
+	for i := i0; i < i1; i++ {
+		copy(ab[(i-i0)*ld:(i-i0)*ld+p.k], a[i*lda:i*lda+p.k])
+	}
+	return ab, ld
+}
+
+func (p qs8RowPad) release() {
+	if p.buf != nil {
+		qs8RowPool.Put(p.buf)
 	}
 }
 
