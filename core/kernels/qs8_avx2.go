@@ -4,14 +4,16 @@ package kernels
 
 import (
 	"sync"
+	"unsafe"
 
 	"simd/archsimd"
 )
 
 // Int8AVX2 is the int8 implementation for AVX2 CPUs without VNNI: the
 // GEMM multiplies int16 pairs with vpmaddwd (exact: each pair sum of two
-// int8 products fits int32), eight columns at a time. Other kernels are
-// Int8Go's.
+// int8 products fits int32), eight columns at a time; depthwise
+// convolutions, sums, pools and the float32 conversions run on 256-bit
+// vectors too. Im2col is Int8Go's.
 type Int8AVX2 struct{ Int8Go }
 
 // Name implements Int8.
@@ -128,12 +130,14 @@ func (Int8AVX2) QS8GEMM(m int, a []int8, lda int, w *QS8GEMMWeights, c []int8, l
 
 // PackQS8DWConv implements Int8: the taps widened to int16, [KH*KW][C],
 // so the kernel multiplies sixteen channels with one vpmullw (each
-// product (x − z)·w fits int16 exactly).
+// product (x − z)·w fits int16 exactly), and each channel's sum of taps.
 func (Int8AVX2) PackQS8DWConv(w []int8, kh, kw, c int, bias []int32, mult []float32) *QS8DWWeights {
 	p := Int8Go{}.PackQS8DWConv(w, kh, kw, c, bias, mult)
 	p.W16 = make([]int16, len(p.W))
+	p.TapSum = make([]int32, c)
 	for i, v := range p.W {
 		p.W16[i] = int16(v)
+		p.TapSum[i%c] += int32(v)
 	}
 	return p
 }
@@ -150,7 +154,15 @@ func (Int8AVX2) QS8DWConv(s *ConvShape, in []int8, inZero int32, w *QS8DWWeights
 	lo := archsimd.BroadcastFloat32x8(float32(int32(o.Min) - o.Zero))
 	hi := archsimd.BroadcastFloat32x8(float32(int32(o.Max) - o.Zero))
 	var q [16]int32
+	yLo, yHi := interior(s.InH, s.DH*(s.KH-1)+1, s.SH, s.PadTop, s.OutH)
+	xLo, xHi := interior(s.InW, s.DW*(s.KW-1)+1, s.SW, s.PadLeft, s.OutW)
+	fast := s.KH == 3 && s.KW == 3 && xLo < xHi && w.TapSum != nil
 	for oy := 0; oy < s.OutH; oy++ {
+		if fast && oy >= yLo && oy < yHi {
+			for j := 0; j < c16; j += 16 {
+				qs8DWRow3x3AVX2(s, in, inZero, w, out, oy, xLo, xHi, j, lo, hi, o.Zero)
+			}
+		}
 		ky0, ky1 := 0, s.KH
 		for ky0 < ky1 && oy*s.SH-s.PadTop+ky0*s.DH < 0 {
 			ky0++
@@ -167,7 +179,8 @@ func (Int8AVX2) QS8DWConv(s *ConvShape, in []int8, inZero int32, w *QS8DWWeights
 				kx1--
 			}
 			dst := out[(oy*s.OutW+ox)*c : (oy*s.OutW+ox)*c+c]
-			for j := 0; j < c16; j += 16 {
+			inside := fast && oy >= yLo && oy < yHi && ox >= xLo && ox < xHi
+			for j := 0; j < c16 && !inside; j += 16 {
 				a0 := archsimd.LoadInt32x8((*[8]int32)(w.Bias[j : j+8]))
 				a1 := archsimd.LoadInt32x8((*[8]int32)(w.Bias[j+8 : j+16]))
 				for ky := ky0; ky < ky1; ky++ {
@@ -204,5 +217,173 @@ func (Int8AVX2) QS8DWConv(s *ConvShape, in []int8, inZero int32, w *QS8DWWeights
 				dst[j] = Requantize(acc, w.Mult[j], o)
 			}
 		}
+	}
+}
+
+// qs8Widen16 sign-extends sixteen int8 values to two vectors of eight
+// int32.
+func qs8Widen16(v archsimd.Int8x16) (lo, hi archsimd.Int32x8) {
+	w := v.ExtendToInt16()
+	return w.GetLo().ExtendToInt32(), w.GetHi().ExtendToInt32()
+}
+
+// qs8Requant8 is Requantize on eight lanes up to the zero point's offset:
+// acc to float32, times mult, clamped to [lo, hi], rounded to nearest even,
+// plus the zero point.
+func qs8Requant8(acc archsimd.Int32x8, mult, lo, hi archsimd.Float32x8, zero archsimd.Int32x8) archsimd.Int32x8 {
+	return acc.ConvertToFloat32().Mul(mult).Max(lo).Min(hi).RoundToEven().ConvertToInt32().Add(zero)
+}
+
+// QS8Add implements Int8 sixteen lanes at a time (two vectors of eight):
+// each input widened, offset by its zero point, converted and multiplied
+// in float32, the two products added (no fused multiply-add, as the
+// reference rounds each), clamped, rounded to nearest even and offset; a
+// tail of fewer than sixteen takes Int8Go's loop.
+func (Int8AVX2) QS8Add(x, y, out []int8, p *QS8AddParams) {
+	n := len(x)
+	y, out = y[:n], out[:n]
+	xz, yz := archsimd.BroadcastInt32x8(p.XZero), archsimd.BroadcastInt32x8(p.YZero)
+	xm, ym := archsimd.BroadcastFloat32x8(p.XMult), archsimd.BroadcastFloat32x8(p.YMult)
+	lo := archsimd.BroadcastFloat32x8(float32(int32(p.Out.Min) - p.Out.Zero))
+	hi := archsimd.BroadcastFloat32x8(float32(int32(p.Out.Max) - p.Out.Zero))
+	zo := archsimd.BroadcastInt32x8(p.Out.Zero)
+	sum := func(a, b archsimd.Int32x8) archsimd.Int32x8 {
+		fa := a.Sub(xz).ConvertToFloat32().Mul(xm)
+		fb := b.Sub(yz).ConvertToFloat32().Mul(ym)
+		return fa.Add(fb).Max(lo).Min(hi).RoundToEven().ConvertToInt32().Add(zo)
+	}
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		x0, x1 := qs8Widen16(archsimd.LoadInt8x16((*[16]int8)(x[i : i+16])))
+		y0, y1 := qs8Widen16(archsimd.LoadInt8x16((*[16]int8)(y[i : i+16])))
+		qs8Narrow16(sum(x0, y0), sum(x1, y1), (*[16]int8)(out[i:i+16]))
+	}
+	if i < n {
+		Int8Go{}.QS8Add(x[i:], y[i:], out[i:], p)
+	}
+}
+
+// QS8GlobalAvgPool implements Int8: sixteen channels at a time, the
+// inputs widened and summed in int32 down the hw rows, then requantized.
+func (Int8AVX2) QS8GlobalAvgPool(hw, c int, in []int8, inZero int32, mult float32, out []int8, o QS8Out) {
+	c16 := c &^ 15
+	if hw > 0 {
+		_ = in[hw*c-1]
+	}
+	m := archsimd.BroadcastFloat32x8(mult)
+	lo := archsimd.BroadcastFloat32x8(float32(int32(o.Min) - o.Zero))
+	hi := archsimd.BroadcastFloat32x8(float32(int32(o.Max) - o.Zero))
+	zo := archsimd.BroadcastInt32x8(o.Zero)
+	start := archsimd.BroadcastInt32x8(-inZero * int32(hw))
+	for j := 0; j < c16; j += 16 {
+		a0, a1 := start, start
+		for i := 0; i < hw; i++ {
+			v0, v1 := qs8Widen16(archsimd.LoadInt8x16((*[16]int8)(in[i*c+j : i*c+j+16])))
+			a0, a1 = a0.Add(v0), a1.Add(v1)
+		}
+		qs8Narrow16(qs8Requant8(a0, m, lo, hi, zo), qs8Requant8(a1, m, lo, hi, zo), (*[16]int8)(out[j:j+16]))
+	}
+	for ch := c16; ch < c; ch++ {
+		acc := -inZero * int32(hw)
+		for i := 0; i < hw; i++ {
+			acc += int32(in[i*c+ch])
+		}
+		out[ch] = Requantize(acc, mult, o)
+	}
+}
+
+// QuantizeF32 implements Int8 sixteen lanes at a time; a tail of fewer
+// than sixteen takes Int8Go's loop. As there, NaN is not expected.
+func (Int8AVX2) QuantizeF32(x []float32, inv float32, zero int32, out []int8) {
+	n := len(x)
+	out = out[:n]
+	iv := archsimd.BroadcastFloat32x8(inv)
+	lo, hi := archsimd.BroadcastFloat32x8(float32(-128-zero)), archsimd.BroadcastFloat32x8(float32(127-zero))
+	z := archsimd.BroadcastInt32x8(zero)
+	q := func(v archsimd.Float32x8) archsimd.Int32x8 {
+		return v.Mul(iv).Max(lo).Min(hi).RoundToEven().ConvertToInt32().Add(z)
+	}
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		qs8Narrow16(q(archsimd.LoadFloat32x8((*[8]float32)(x[i:i+8]))), q(archsimd.LoadFloat32x8((*[8]float32)(x[i+8:i+16]))),
+			(*[16]int8)(out[i:i+16]))
+	}
+	if i < n {
+		Int8Go{}.QuantizeF32(x[i:], inv, zero, out[i:])
+	}
+}
+
+// DequantizeF32 implements Int8 sixteen lanes at a time.
+func (Int8AVX2) DequantizeF32(q []int8, scale float32, zero int32, out []float32) {
+	n := len(q)
+	out = out[:n]
+	s := archsimd.BroadcastFloat32x8(scale)
+	z := archsimd.BroadcastInt32x8(zero)
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		v0, v1 := qs8Widen16(archsimd.LoadInt8x16((*[16]int8)(q[i : i+16])))
+		v0.Sub(z).ConvertToFloat32().Mul(s).Store((*[8]float32)(out[i : i+8]))
+		v1.Sub(z).ConvertToFloat32().Mul(s).Store((*[8]float32)(out[i+8 : i+16]))
+	}
+	if i < n {
+		Int8Go{}.DequantizeF32(q[i:], scale, zero, out[i:])
+	}
+}
+
+// qs8Narrow16 stores sixteen int32 lanes already within −128…127 as bytes
+// (AVX2 has no narrowing store).
+func qs8Narrow16(v0, v1 archsimd.Int32x8, dst *[16]int8) {
+	var t [16]int32
+	v0.Store((*[8]int32)(t[:8]))
+	v1.Store((*[8]int32)(t[8:]))
+	for i, v := range t {
+		dst[i] = int8(v)
+	}
+}
+
+// qs8DWRow3x3AVX2 computes channels j..j+15 of output pixels ox0..ox1-1
+// of row oy, whose 3x3 windows lie inside the input: the nine taps (int16)
+// and the bias with the zero point folded in (b − z·Σw) stay in
+// registers. x·w fits int16 (|x| ≤ 128, |w| ≤ 127) and so does the sum of
+// two such products (at most 32,512), so taps are multiplied in int16
+// (vpmullw) and added in pairs before widening to int32. The window's
+// bounds are checked once for the row's first and last pixels; the loads
+// inside address the input from its base.
+func qs8DWRow3x3AVX2(s *ConvShape, in []int8, inZero int32, w *QS8DWWeights, out []int8, oy, ox0, ox1, j int, lo, hi archsimd.Float32x8, zero int32) {
+	c := s.InC
+	tap := func(t int) archsimd.Int16x16 {
+		return archsimd.LoadInt16x16((*[16]int16)(w.W16[t*c+j : t*c+j+16]))
+	}
+	w0, w1, w2, w3, w4, w5, w6, w7, w8 := tap(0), tap(1), tap(2), tap(3), tap(4), tap(5), tap(6), tap(7), tap(8)
+	zi := archsimd.BroadcastInt32x8(inZero)
+	b0 := archsimd.LoadInt32x8((*[8]int32)(w.Bias[j : j+8])).Sub(archsimd.LoadInt32x8((*[8]int32)(w.TapSum[j : j+8])).Mul(zi))
+	b1 := archsimd.LoadInt32x8((*[8]int32)(w.Bias[j+8 : j+16])).Sub(archsimd.LoadInt32x8((*[8]int32)(w.TapSum[j+8 : j+16])).Mul(zi))
+	m0 := archsimd.LoadFloat32x8((*[8]float32)(w.Mult[j : j+8]))
+	m1 := archsimd.LoadFloat32x8((*[8]float32)(w.Mult[j+8 : j+16]))
+	zo := archsimd.BroadcastInt32x8(zero)
+	rowStep, colStep := s.DH*s.InW*c, s.DW*c
+	first := ((oy*s.SH-s.PadTop)*s.InW+ox0*s.SW-s.PadLeft)*c + j
+	last := ((oy*s.SH-s.PadTop)*s.InW+(ox1-1)*s.SW-s.PadLeft)*c + j
+	_ = in[first : last+2*rowStep+2*colStep+16]
+	_ = out[(oy*s.OutW+ox0)*c+j : (oy*s.OutW+ox1-1)*c+j+16]
+	base := unsafe.Pointer(&in[first])
+	dst := unsafe.Pointer(&out[(oy*s.OutW+ox0)*c+j])
+	x := func(off int) archsimd.Int16x16 {
+		return archsimd.LoadInt8x16((*[16]int8)(unsafe.Add(base, off))).ExtendToInt16()
+	}
+	step := s.SW * c
+	for n := 0; n < ox1-ox0; n++ {
+		at := n * step
+		r1, r2 := at+rowStep, at+2*rowStep
+		p0 := x(at).Mul(w0).Add(x(at + colStep).Mul(w1))
+		p1 := x(at + 2*colStep).Mul(w2).Add(x(r1).Mul(w3))
+		p2 := x(r1 + colStep).Mul(w4).Add(x(r1 + 2*colStep).Mul(w5))
+		p3 := x(r2).Mul(w6).Add(x(r2 + colStep).Mul(w7))
+		p4 := x(r2 + 2*colStep).Mul(w8)
+		a0 := b0.Add(p0.GetLo().ExtendToInt32()).Add(p1.GetLo().ExtendToInt32()).Add(p2.GetLo().ExtendToInt32()).
+			Add(p3.GetLo().ExtendToInt32()).Add(p4.GetLo().ExtendToInt32())
+		a1 := b1.Add(p0.GetHi().ExtendToInt32()).Add(p1.GetHi().ExtendToInt32()).Add(p2.GetHi().ExtendToInt32()).
+			Add(p3.GetHi().ExtendToInt32()).Add(p4.GetHi().ExtendToInt32())
+		qs8Narrow16(qs8Requant8(a0, m0, lo, hi, zo), qs8Requant8(a1, m1, lo, hi, zo), (*[16]int8)(unsafe.Add(dst, n*c)))
 	}
 }

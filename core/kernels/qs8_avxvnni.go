@@ -88,13 +88,3 @@ func (Int8AVXVNNI) QS8GEMM(m int, a []int8, lda int, w *QS8GEMMWeights, c []int8
 		}
 	}
 }
-
-// qs8Narrow16 stores sixteen int32 lanes already within −128…127 as bytes.
-func qs8Narrow16(v0, v1 archsimd.Int32x8, dst *[16]int8) {
-	var t [16]int32
-	v0.Store((*[8]int32)(t[:8]))
-	v1.Store((*[8]int32)(t[8:]))
-	for i, v := range t {
-		dst[i] = int8(v)
-	}
-}
