@@ -7,47 +7,47 @@ package kernels
 // qs8GEMM1x16AVXVNNI is qs8_gemm_1x16c4__avxvnni (qs8_avxvnni_amd64.s).
 //
 //go:noescape
-func qs8GEMM1x16AVXVNNI(kq int, a *int8, lda int, b *int8, bias *int32, acc *[6][16]int32)
+func qs8GEMM1x16AVXVNNI(kq int, a *int8, lda int, b *int8, bias *int32, mult *float32, c *int8, ldc int, lo, hi float32, zero int32)
 
 // qs8GEMM2x16AVXVNNI is qs8_gemm_2x16c4__avxvnni (qs8_avxvnni_amd64.s).
 //
 //go:noescape
-func qs8GEMM2x16AVXVNNI(kq int, a *int8, lda int, b *int8, bias *int32, acc *[6][16]int32)
+func qs8GEMM2x16AVXVNNI(kq int, a *int8, lda int, b *int8, bias *int32, mult *float32, c *int8, ldc int, lo, hi float32, zero int32)
 
 // qs8GEMM3x16AVXVNNI is qs8_gemm_3x16c4__avxvnni (qs8_avxvnni_amd64.s).
 //
 //go:noescape
-func qs8GEMM3x16AVXVNNI(kq int, a *int8, lda int, b *int8, bias *int32, acc *[6][16]int32)
+func qs8GEMM3x16AVXVNNI(kq int, a *int8, lda int, b *int8, bias *int32, mult *float32, c *int8, ldc int, lo, hi float32, zero int32)
 
 // qs8GEMM4x16AVXVNNI is qs8_gemm_4x16c4__avxvnni (qs8_avxvnni_amd64.s).
 //
 //go:noescape
-func qs8GEMM4x16AVXVNNI(kq int, a *int8, lda int, b *int8, bias *int32, acc *[6][16]int32)
+func qs8GEMM4x16AVXVNNI(kq int, a *int8, lda int, b *int8, bias *int32, mult *float32, c *int8, ldc int, lo, hi float32, zero int32)
 
 // qs8GEMM5x16AVXVNNI is qs8_gemm_5x16c4__avxvnni (qs8_avxvnni_amd64.s).
 //
 //go:noescape
-func qs8GEMM5x16AVXVNNI(kq int, a *int8, lda int, b *int8, bias *int32, acc *[6][16]int32)
+func qs8GEMM5x16AVXVNNI(kq int, a *int8, lda int, b *int8, bias *int32, mult *float32, c *int8, ldc int, lo, hi float32, zero int32)
 
 // qs8GEMM6x16AVXVNNI is qs8_gemm_6x16c4__avxvnni (qs8_avxvnni_amd64.s).
 //
 //go:noescape
-func qs8GEMM6x16AVXVNNI(kq int, a *int8, lda int, b *int8, bias *int32, acc *[6][16]int32)
+func qs8GEMM6x16AVXVNNI(kq int, a *int8, lda int, b *int8, bias *int32, mult *float32, c *int8, ldc int, lo, hi float32, zero int32)
 
 // qs8GEMMx16AVXVNNI runs the qs8_gemm_MRx16c4__avxvnni kernel for MR = rows.
-func qs8GEMMx16AVXVNNI(rows int, kq int, a *int8, lda int, b *int8, bias *int32, acc *[6][16]int32) {
+func qs8GEMMx16AVXVNNI(rows int, kq int, a *int8, lda int, b *int8, bias *int32, mult *float32, c *int8, ldc int, lo, hi float32, zero int32) {
 	switch rows {
 	case 1:
-		qs8GEMM1x16AVXVNNI(kq, a, lda, b, bias, acc)
+		qs8GEMM1x16AVXVNNI(kq, a, lda, b, bias, mult, c, ldc, lo, hi, zero)
 	case 2:
-		qs8GEMM2x16AVXVNNI(kq, a, lda, b, bias, acc)
+		qs8GEMM2x16AVXVNNI(kq, a, lda, b, bias, mult, c, ldc, lo, hi, zero)
 	case 3:
-		qs8GEMM3x16AVXVNNI(kq, a, lda, b, bias, acc)
+		qs8GEMM3x16AVXVNNI(kq, a, lda, b, bias, mult, c, ldc, lo, hi, zero)
 	case 4:
-		qs8GEMM4x16AVXVNNI(kq, a, lda, b, bias, acc)
+		qs8GEMM4x16AVXVNNI(kq, a, lda, b, bias, mult, c, ldc, lo, hi, zero)
 	case 5:
-		qs8GEMM5x16AVXVNNI(kq, a, lda, b, bias, acc)
+		qs8GEMM5x16AVXVNNI(kq, a, lda, b, bias, mult, c, ldc, lo, hi, zero)
 	case 6:
-		qs8GEMM6x16AVXVNNI(kq, a, lda, b, bias, acc)
+		qs8GEMM6x16AVXVNNI(kq, a, lda, b, bias, mult, c, ldc, lo, hi, zero)
 	}
 }

@@ -19,8 +19,16 @@
 // Register use: accumulators Y0..Y(2MR-1) (row r in Y(2r), Y(2r+1)), B in
 // Y12 and Y13, the broadcast of A in Y14, the 0x80 bytes in Y15. Rows of A
 // are (A0), (A0)(L*1), (A0)(L*2), (A0)(L3*1), (A0)(L*4) and (A5) with A5 =
-// A0+5L, each base stepping by 4 bytes per group of K. The kernel stores
-// its int32 sums; the caller requantizes them (AVX2 has no vpmovdb).
+// A0+5L, each base stepping by 4 bytes per group of K.
+//
+// The epilogue requantizes as kernels.Requantize does, row by row: int32
+// to float32, times the columns' multipliers (from memory), clamped to
+// [lo, hi] (Y14, Y15), converted back rounding to nearest even (MXCSR's
+// default mode, which Go keeps), plus the zero point (Y12); AVX2 has no
+// narrowing store, so the two vectors are packed to int16 (vpackssdw, per
+// 128-bit lane), put back in column order (vpermq), packed to bytes
+// (vpacksswb; every value is already within −128…127) and stored as 16
+// bytes: a ragged last panel goes through the caller's buffer.
 package main
 
 import (
@@ -55,7 +63,7 @@ func main() {
 	}
 }
 
-const signature = "(kq int, a *int8, lda int, b *int8, bias *int32, acc *[6][16]int32)"
+const signature = "(kq int, a *int8, lda int, b *int8, bias *int32, mult *float32, c *int8, ldc int, lo, hi float32, zero int32)"
 
 // generate returns the assembly and the Go file.
 func generate() (asm, src []byte, err error) {
@@ -83,10 +91,10 @@ func generate() (asm, src []byte, err error) {
 		fmt.Fprintf(&g, "func %s%s\n", name(mr), signature)
 	}
 	fmt.Fprintln(&g, "\n// qs8GEMMx16AVXVNNI runs the qs8_gemm_MRx16c4__avxvnni kernel for MR = rows.")
-	fmt.Fprintf(&g, "func qs8GEMMx16AVXVNNI(rows int, kq int, a *int8, lda int, b *int8, bias *int32, acc *[6][16]int32) {\n")
+	fmt.Fprintf(&g, "func qs8GEMMx16AVXVNNI(rows int, kq int, a *int8, lda int, b *int8, bias *int32, mult *float32, c *int8, ldc int, lo, hi float32, zero int32) {\n")
 	fmt.Fprintln(&g, "\tswitch rows {")
 	for mr := 1; mr <= maxMR; mr++ {
-		fmt.Fprintf(&g, "\tcase %d:\n\t\t%s(kq, a, lda, b, bias, acc)\n", mr, name(mr))
+		fmt.Fprintf(&g, "\tcase %d:\n\t\t%s(kq, a, lda, b, bias, mult, c, ldc, lo, hi, zero)\n", mr, name(mr))
 	}
 	fmt.Fprintln(&g, "\t}\n}")
 	src, err = format.Source(g.Bytes())
@@ -139,7 +147,7 @@ func kernel(w *bytes.Buffer, mr int) {
 	acc := func(r, v int) int { return 2*r + v }
 
 	fmt.Fprintf(w, "\n// func %s%s\n", name(mr), signature)
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name(mr))
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-76\n", name(mr))
 	p("MOVQ kq+0(FP), CX")
 	p("MOVQ a+8(FP), AX")
 	p("MOVQ lda+16(FP), BX")
@@ -178,10 +186,32 @@ func kernel(w *bytes.Buffer, mr int) {
 	p("DECQ CX")
 	p("JNZ loop")
 	fmt.Fprintln(w, "\ndone:")
-	p("MOVQ acc+40(FP), DI")
+	p("MOVQ mult+40(FP), SI")
+	p("MOVQ c+48(FP), DI")
+	p("MOVQ ldc+56(FP), BX")
+	p("VBROADCASTSS lo+64(FP), Y14")
+	p("VBROADCASTSS hi+68(FP), Y15")
+	p("MOVL zero+72(FP), R11")
+	p("VMOVD R11, X12")
+	p("VPBROADCASTD X12, Y12")
 	for r := 0; r < mr; r++ {
 		for v := 0; v < 2; v++ {
-			p("VMOVDQU Y%d, %d(DI)", acc(r, v), 64*r+32*v)
+			a := acc(r, v)
+			p("VCVTDQ2PS Y%d, Y%d", a, a)
+			p("VMULPS %d(SI), Y%d, Y%d", 32*v, a, a)
+			p("VMAXPS Y14, Y%d, Y%d", a, a)
+			p("VMINPS Y15, Y%d, Y%d", a, a)
+			p("VCVTPS2DQ Y%d, Y%d", a, a)
+			p("VPADDD Y12, Y%d, Y%d", a, a)
+		}
+		lo, hi := acc(r, 0), acc(r, 1)
+		p("VPACKSSDW Y%d, Y%d, Y%d", hi, lo, lo)
+		p("VPERMQ $0xd8, Y%d, Y%d", lo, lo)
+		p("VEXTRACTI128 $1, Y%d, X13", lo)
+		p("VPACKSSWB X13, X%d, X%d", lo, lo)
+		p("VMOVDQU X%d, (DI)", lo)
+		if r < mr-1 {
+			p("ADDQ BX, DI")
 		}
 	}
 	p("VZEROUPPER")
