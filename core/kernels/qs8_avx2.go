@@ -387,3 +387,47 @@ func qs8DWRow3x3AVX2(s *ConvShape, in []int8, inZero int32, w *QS8DWWeights, out
 		qs8Narrow16(qs8Requant8(a0, m0, lo, hi, zo), qs8Requant8(a1, m1, lo, hi, zo), (*[16]int8)(unsafe.Add(dst, n*c)))
 	}
 }
+
+// QS8Im2Col implements Int8: where a window row's taps are adjacent in
+// the input (dilation 1, every input channel taken) and inside it, the
+// row's KW·cin bytes go in one copy (a 3-channel stem copies 9 bytes
+// where Int8Go copies 3 three times); other taps as Int8Go does.
+func (Int8AVX2) QS8Im2Col(s *ConvShape, in []int8, zero int8, c0, cin int, cols []int8) {
+	if s.DW != 1 || cin != s.InC {
+		Int8Go{}.QS8Im2Col(s, in, zero, c0, cin, cols)
+		return
+	}
+	row := s.KH * s.KW * cin
+	run := s.KW * cin
+	for oy := 0; oy < s.OutH; oy++ {
+		for ox := 0; ox < s.OutW; ox++ {
+			dst := cols[(oy*s.OutW+ox)*row : (oy*s.OutW+ox+1)*row]
+			ix0 := ox*s.SW - s.PadLeft
+			inside := ix0 >= 0 && ix0+s.KW <= s.InW
+			for ky := 0; ky < s.KH; ky++ {
+				iy := oy*s.SH - s.PadTop + ky*s.DH
+				seg := dst[ky*run : (ky+1)*run]
+				switch {
+				case iy < 0 || iy >= s.InH:
+					for j := range seg {
+						seg[j] = zero
+					}
+				case inside:
+					at := (iy*s.InW + ix0) * cin
+					copy(seg, in[at:at+run])
+				default:
+					for kx := 0; kx < s.KW; kx++ {
+						tap := seg[kx*cin : (kx+1)*cin]
+						if ix := ix0 + kx; ix < 0 || ix >= s.InW {
+							for j := range tap {
+								tap[j] = zero
+							}
+						} else {
+							copy(tap, in[(iy*s.InW+ix)*cin:(iy*s.InW+ix+1)*cin])
+						}
+					}
+				}
+			}
+		}
+	}
+}
