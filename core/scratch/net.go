@@ -1,9 +1,9 @@
 // Package scratch trains a whole network of the zoo (package models) from
 // scratch: LeNet-5 as courses teach it, or in its 1998 form. It turns the
-// IR graph into a chain of core/train's layers, whose parameters are the
-// graph's own weight tensors, initialises them as torch does, and runs
-// epochs of Adam over mini-batches of pictures already prepared as the
-// model's input. The trained graph is an ordinary model: the engine runs
+// IR graph into a chain of layers (layers.go: spago autograd operators over
+// the engine's kernels), whose parameters are the graph's own weight
+// tensors, initialises them as torch does, and runs epochs of Adam over
+// mini-batches of pictures already prepared as the model's input. The trained graph is an ordinary model: the engine runs
 // it, the file format stores it.
 package scratch
 
@@ -15,7 +15,6 @@ import (
 
 	"github.com/glimpse-ml/glimpse/core/ir"
 	"github.com/glimpse-ml/glimpse/core/kernels"
-	"github.com/glimpse-ml/glimpse/core/train"
 )
 
 // MaxParams bounds the networks that train here: LeNet-5 has 61,706
@@ -26,7 +25,7 @@ const MaxParams = 2_000_000
 // Net is a graph made trainable.
 type Net struct {
 	Graph   *ir.Graph
-	Chain   *train.Chain
+	Chain   *Chain
 	Logits  string // the value holding the logits (the graph's output, or the input of its final Softmax)
 	Input   ir.Shape
 	Classes int
@@ -62,7 +61,7 @@ func New(g *ir.Graph, kern kernels.Kernels) (*Net, error) {
 		}
 	}
 	uses := g.Consumers()
-	n := &Net{Graph: g, Logits: logits, Input: g.InputShape, Chain: &train.Chain{Kern: kern, In: g.InputShape.Size()}}
+	n := &Net{Graph: g, Logits: logits, Input: g.InputShape, Chain: &Chain{Kern: kern, In: g.InputShape.Size()}}
 	prev := g.Input
 	for i := 0; i < len(nodes); i++ {
 		nd := nodes[i]
@@ -81,7 +80,7 @@ func New(g *ir.Graph, kern kernels.Kernels) (*Net, error) {
 			return false
 		}
 		prev = nd.Output
-		var l train.Layer
+		var l Layer
 		switch nd.Op {
 		case ir.Conv2D:
 			act, err := layerAct(nd)
@@ -98,7 +97,7 @@ func New(g *ir.Graph, kern kernels.Kernels) (*Net, error) {
 			}
 			s := convShape(nd, in, out)
 			s.KH, s.KW = w.Shape[0], w.Shape[1]
-			l = &train.Conv2DLayer{Shape: s, Groups: nd.Attrs.GroupCount(), Act: act, W: w, B: b}
+			l = &Conv2DLayer{Shape: s, Groups: nd.Attrs.GroupCount(), Act: act, W: w, B: b}
 		case ir.Dense:
 			act, err := layerAct(nd)
 			if err != nil {
@@ -113,19 +112,19 @@ func New(g *ir.Graph, kern kernels.Kernels) (*Net, error) {
 				act = kernels.ActReLU
 			}
 			if in[0] != 1 || in[1] != 1 {
-				n.Chain.Layers = append(n.Chain.Layers, &train.FlattenLayer{Size: in.Size()})
+				n.Chain.Layers = append(n.Chain.Layers, &FlattenLayer{Size: in.Size()})
 			}
-			l = &train.DenseLayer{In: in.Size(), Out: out[2], Act: act, W: w, B: b}
+			l = &DenseLayer{In: in.Size(), Out: out[2], Act: act, W: w, B: b}
 		case ir.MaxPool, ir.AvgPool:
 			s := convShape(nd, in, out)
-			l = &train.PoolLayer{Shape: s, Max: nd.Op == ir.MaxPool, CountPad: nd.Attrs.CountPad}
+			l = &PoolLayer{Shape: s, Max: nd.Op == ir.MaxPool, CountPad: nd.Attrs.CountPad}
 		case ir.ReLU:
-			l = &train.ActLayer{}
+			l = &ActLayer{}
 		case ir.Tanh:
 			alpha, beta := nd.Attrs.TanhScales()
-			l = &train.ActLayer{Tanh: true, Alpha: alpha, Beta: beta}
+			l = &ActLayer{Tanh: true, Alpha: alpha, Beta: beta}
 		case ir.Flatten:
-			l = &train.FlattenLayer{Size: in.Size()}
+			l = &FlattenLayer{Size: in.Size()}
 		default:
 			return nil, fmt.Errorf("layer %q: %s cannot train from scratch here (Conv2D, Dense, MaxPool, AvgPool, ReLU, Tanh and Flatten can)", nd.Name, nd.Op)
 		}
@@ -175,13 +174,13 @@ func layerAct(nd *ir.Node) (kernels.Act, error) {
 
 // params returns a node's kernel and bias as parameters sharing the
 // graph's tensors, which must hold their weights.
-func params(g *ir.Graph, nd *ir.Node) (w, b *train.Param, err error) {
-	get := func(i int) (*train.Param, error) {
+func params(g *ir.Graph, nd *ir.Node) (w, b *Param, err error) {
+	get := func(i int) (*Param, error) {
 		t := g.Tensors[nd.Weights[i]]
 		if t == nil || len(t.Data) != t.Elements() {
 			return nil, fmt.Errorf("layer %q: weight %q has no values (fill the graph first)", nd.Name, nd.Weights[i])
 		}
-		p := train.NewParam(nd.Weights[i], t.Shape, t.Data)
+		p := NewParam(nd.Weights[i], t.Shape, t.Data)
 		// The parameter holds its own copy: the tensor reads it from
 		// now on, so training updates the graph.
 		t.Data = p.Data()

@@ -11,7 +11,6 @@ import (
 
 	"github.com/glimpse-ml/glimpse/core/ir"
 	"github.com/glimpse-ml/glimpse/core/kernels"
-	"github.com/glimpse-ml/glimpse/core/train"
 	"github.com/glimpse-ml/glimpse/models"
 )
 
@@ -111,7 +110,7 @@ func TestOneStepMatchesTorch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				train.NewAdam(1e-3).Step(params)
+				NewAdam(1e-3).Step(params)
 				if math.Abs(loss-ref.Loss) > 1e-5*ref.Loss {
 					t.Errorf("loss %.7f, torch %.7f", loss, ref.Loss)
 				}

@@ -6,8 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
-
-	"github.com/glimpse-ml/glimpse/core/train"
 )
 
 // Data is a set of pictures as a network's input, with their classes.
@@ -132,8 +130,8 @@ type Trainer struct {
 	data   *Data
 	cfg    Config
 	rng    *rand.Rand
-	adam   *train.Adam
-	params []*train.Param
+	adam   *Adam
+	params []*Param
 	rows   []int // training samples, in this epoch's order
 	val    []int
 	bx     []float32
@@ -157,7 +155,7 @@ func NewTrainer(n *Net, d *Data, cfg Config) (*Trainer, error) {
 		return nil, err
 	}
 	t := &Trainer{net: n, data: d, cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x62617463686573)), // "batches"
-		adam: train.NewAdam(cfg.LearningRate), params: n.Chain.Params()}
+		adam: NewAdam(cfg.LearningRate), params: n.Chain.Params()}
 	order := t.rng.Perm(d.Len())
 	nVal := int(math.Ceil(cfg.Validation*float64(d.Len()) - 1e-9))
 	if nVal >= d.Len() {

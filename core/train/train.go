@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-
-	"github.com/nlpodyssey/spago/ag"
-	"github.com/nlpodyssey/spago/mat"
-	"github.com/nlpodyssey/spago/nn"
+	"slices"
 
 	"github.com/glimpse-ml/glimpse/core/kernels"
 )
@@ -112,84 +109,17 @@ type Report struct {
 // before the first epoch finished: there is no head to keep.
 var ErrStopped = errors.New("training stopped before the first epoch finished")
 
-// layer is one dense layer's parameters, their gradients and Adam
-// moments, and the buffers its operator reuses from step to step: a run
-// of a few hundred steps would otherwise allocate every one of them anew
-// each step, and under wasm the garbage collector's time rivals the
-// arithmetic's.
-type layer struct {
-	in, out int
-	w, b    *nn.Param // b may be nil
-
-	// The gradients of w and b, written (not accumulated: each parameter
-	// feeds one operator once per step) by the operator's backward pass;
-	// hasGrad says the current step's backward pass wrote them.
-	gw, gb  []float32
-	hasGrad bool
-	// Adam's first and second moments of w and b.
-	mw, vw, mb, vb []float32
-
-	// transposed says w holds Wᵀ (out x in), and gw dWᵀ: the trainer's
-	// layers do, so that the forward pass need not repack the weights
-	// every step (see denseOp.Forward); the head has W (in x out).
-	transposed bool
-
-	// Scratch of the operator: the output y (rows x out) and its
-	// transpose yt, the output gradient through the activation g (rows x
-	// out) and its transpose gt, the transposed input xt (in x rows), the
-	// transposed weights wt (out x in) and the input gradient dx (rows x
-	// in).
-	y, yt, g, gt, xt, wt, dx []float32
-}
-
-// newLayer makes a trainer's layer with weights w (in x out), which it
-// stores transposed.
-func newLayer(in, out int, bias bool, w []float32) *layer {
-	wt := make([]float32, in*out)
-	transpose(w, in, out, wt)
-	l := &layer{in: in, out: out, w: nn.NewParam(newMatrix(wt, out, in)), transposed: true,
-		gw: make([]float32, in*out), mw: make([]float32, in*out), vw: make([]float32, in*out)}
-	if bias {
-		l.b = nn.NewParam(newMatrix(make([]float32, out), 1, out))
-		l.gb, l.mb, l.vb = make([]float32, out), make([]float32, out), make([]float32, out)
-	}
-	return l
-}
-
-// grow returns buf resliced to n values, reallocated only when too short.
-func grow(buf []float32, n int) []float32 {
-	if cap(buf) < n {
-		return make([]float32, n)
-	}
-	return buf[:n]
-}
-
-// weights returns a copy of the weights in the IR's layout, in x out.
-func (l *layer) weights() []float32 {
-	w := make([]float32, l.in*l.out)
-	if l.transposed {
-		transpose(paramData(l.w), l.out, l.in, w)
-	} else {
-		copy(w, paramData(l.w))
-	}
-	return w
-}
-
-func paramData(p *nn.Param) []float32 {
-	if p == nil {
-		return nil
-	}
-	return mat.Data[float32](p.Value())
-}
-
 // trainer holds one training run.
 type trainer struct {
 	cfg     Config
 	kern    kernels.Kernels
-	fail    *failures
 	layers  []*layer
 	adam    adam
 	classes int
+	// The loss's probabilities (batch x classes), each row's loss and the
+	// gradient by the logits, reused from step to step.
+	prob, rowLoss []float64
+	dz            []float32
 }
 
 // Train trains a head on s. onEpoch, if not nil, hears each epoch and
@@ -222,7 +152,7 @@ func Train(s *Samples, cfg Config, onEpoch func(Epoch) bool) (*Head, error) {
 		}
 	}
 	k := len(s.Labels)
-	t := &trainer{cfg: cfg, kern: cfg.kernels(), fail: &failures{}, classes: k}
+	t := &trainer{cfg: cfg, kern: cfg.kernels(), classes: k}
 	in := s.Dim
 	if cfg.Hidden > 0 {
 		t.layers = append(t.layers, newLayer(in, cfg.Hidden, true, lecunNormal(rng, in, cfg.Hidden)))
@@ -336,7 +266,7 @@ func (t *trainer) epoch(s *Samples, x []float32, rows []int, target, weight []fl
 		if bw != nil {
 			w = bw[:n]
 		}
-		loss, ce, err := t.step(bx[:n*dim], bt[:n*k], w, n)
+		loss, err := t.step(bx[:n*dim], bt[:n*k], w, n)
 		if err != nil {
 			return 0, 0, false, err
 		}
@@ -344,8 +274,8 @@ func (t *trainer) epoch(s *Samples, x []float32, rows []int, target, weight []fl
 			return loss, 0, false, nil
 		}
 		for i, r := range batch {
-			lossSum += ce.rowLoss[i]
-			if argmax64(ce.prob[i*k:(i+1)*k]) == s.Y[r] {
+			lossSum += t.rowLoss[i]
+			if argmax64(t.prob[i*k:(i+1)*k]) == s.Y[r] {
 				correct++
 			}
 		}
@@ -356,80 +286,86 @@ func (t *trainer) epoch(s *Samples, x []float32, rows []int, target, weight []fl
 	return lossSum / float64(len(rows)), float64(correct) / float64(len(rows)), false, nil
 }
 
+// act is the activation of layer i: ReLU inside, none on the logits.
+func (t *trainer) act(i int) kernels.Act {
+	if i == len(t.layers)-1 {
+		return kernels.ActNone
+	}
+	return kernels.ActReLU
+}
+
 // step is one forward pass, backward pass and Adam update on a batch of
-// n rows: a spago graph of denseOps and a softmaxCEOp.
-func (t *trainer) step(bx, bt, bw []float32, n int) (float64, *softmaxCEOp, error) {
-	var h mat.Tensor = newMatrix(bx, n, t.layers[0].in)
+// n rows; t.prob and t.rowLoss then hold the batch's probabilities and
+// row losses. A NaN or infinite loss is returned before the backward
+// pass. A kernel that panics fails the step with an error, not the
+// program: in the browser the runtime must survive it.
+func (t *trainer) step(bx, bt, bw []float32, n int) (loss float64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("training step: %v", r)
+		}
+	}()
+	h := bx
 	for i, l := range t.layers {
-		act := kernels.ActReLU
-		if i == len(t.layers)-1 {
-			act = kernels.ActNone
-		}
-		h = run(newDenseOp(t.fail, t.kern, h, l, n, act))
+		h = l.forward(t.kern, h, n, t.act(i))
 	}
-	ce := &softmaxCEOp{fail: t.fail, logits: h, target: bt, weight: bw, rows: n, classes: t.classes}
-	loss := run(ce)
-	if err := t.fail.Err(); err != nil {
-		return 0, nil, err
-	}
-	lv := float64(mat.Data[float32](loss.Value())[0])
+	k := t.classes
+	t.prob = slices.Grow(t.prob[:0], n*k)[:n*k]
+	t.rowLoss = slices.Grow(t.rowLoss[:0], n)[:n]
+	lv := float64(SoftmaxCrossEntropy(h, bt, bw, n, k, t.prob, t.rowLoss))
 	if math.IsNaN(lv) || math.IsInf(lv, 0) {
-		return lv, ce, nil
+		return lv, nil
 	}
-	if err := ag.Backward(loss); err != nil {
-		return 0, nil, err
-	}
-	if err := t.fail.Err(); err != nil {
-		return 0, nil, err
-	}
-	ok := t.fail.guard("adam", func() error {
-		t.adam.step()
-		for _, l := range t.layers {
-			if !l.hasGrad {
-				continue
-			}
-			t.adam.update(paramData(l.w), l.gw, l.mw, l.vw)
-			if l.b != nil {
-				t.adam.update(paramData(l.b), l.gb, l.mb, l.vb)
-			}
-			l.hasGrad = false
+	t.dz = grow(t.dz, n*k)
+	SoftmaxCrossEntropyGrad(1, t.prob, bt, bw, n, k, t.dz)
+	g := t.dz
+	for i := len(t.layers) - 1; i >= 0; i-- {
+		x := bx
+		if i > 0 {
+			x = t.layers[i-1].y
 		}
-		return nil
-	})
-	if !ok {
-		return 0, nil, t.fail.Err()
+		if g, err = t.layers[i].backward(t.kern, x, g, n, t.act(i), i > 0); err != nil {
+			return 0, err
+		}
 	}
-	return lv, ce, nil
+	t.adam.step()
+	for _, l := range t.layers {
+		if !l.hasGrad {
+			continue
+		}
+		t.adam.update(l.w, l.gw, l.mw, l.vw)
+		if l.b != nil {
+			t.adam.update(l.b, l.gb, l.mb, l.vb)
+		}
+		l.hasGrad = false
+	}
+	return lv, nil
 }
 
 // evaluate returns the plain cross-entropy and the accuracy on rows,
-// computed by the training graph's own operators, forward only: the same
-// arithmetic as the head's (see denseOp.Forward), without copying or
-// repacking the weights every epoch.
-func (t *trainer) evaluate(s *Samples, x []float32, rows []int) (float64, float64, error) {
+// computed by the training layers' own forward pass: the same arithmetic
+// as the head's (see layer.forward), without copying or repacking the
+// weights every epoch.
+func (t *trainer) evaluate(s *Samples, x []float32, rows []int) (loss, acc float64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("validation: %v", r)
+		}
+	}()
 	dim, k := s.Dim, t.classes
 	const chunk = 256
 	buf := make([]float32, min(chunk, len(rows))*dim)
-	loss, correct := 0.0, 0
+	correct := 0
 	for c0 := 0; c0 < len(rows); c0 += chunk {
 		part := rows[c0:min(c0+chunk, len(rows))]
 		n := len(part)
 		for i, r := range part {
 			copy(buf[i*dim:(i+1)*dim], x[r*dim:(r+1)*dim])
 		}
-		var h mat.Tensor = newMatrix(buf[:n*dim], n, dim)
+		logits := buf[:n*dim]
 		for i, l := range t.layers {
-			act := kernels.ActReLU
-			if i == len(t.layers)-1 {
-				act = kernels.ActNone
-			}
-			y, _ := newDenseOp(t.fail, t.kern, h, l, n, act).Forward()
-			if y == nil {
-				return 0, 0, t.fail.Err()
-			}
-			h = y
+			logits = l.forward(t.kern, logits, n, t.act(i))
 		}
-		logits := mat.Data[float32](h.Value())
 		for i, r := range part {
 			z := logits[i*k : (i+1)*k]
 			loss += crossEntropy(z, s.Y[r])
@@ -444,8 +380,8 @@ func (t *trainer) evaluate(s *Samples, x []float32, rows []int) (float64, float6
 // finite tells whether every parameter is a finite number.
 func (t *trainer) finite() bool {
 	for _, l := range t.layers {
-		for _, p := range []*nn.Param{l.w, l.b} {
-			for _, v := range paramData(p) {
+		for _, p := range [][]float32{l.w, l.b} {
+			for _, v := range p {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 					return false
 				}
@@ -460,8 +396,8 @@ func (t *trainer) finite() bool {
 func (t *trainer) snapshot(dst []float32) []float32 {
 	all := dst[:0]
 	for _, l := range t.layers {
-		all = append(all, paramData(l.w)...)
-		all = append(all, paramData(l.b)...)
+		all = append(all, l.w...)
+		all = append(all, l.b...)
 	}
 	return all
 }
@@ -469,9 +405,8 @@ func (t *trainer) snapshot(dst []float32) []float32 {
 // restore puts a snapshot back.
 func (t *trainer) restore(all []float32) {
 	for _, l := range t.layers {
-		for _, p := range []*nn.Param{l.w, l.b} {
-			d := paramData(p)
-			all = all[copy(d, all):]
+		for _, p := range [][]float32{l.w, l.b} {
+			all = all[copy(p, all):]
 		}
 	}
 }
@@ -483,11 +418,11 @@ func (t *trainer) head(labels []string, dim int, cfg Config, r Report) *Head {
 	if len(t.layers) == 2 {
 		h.Hidden = t.layers[0].out
 		h.W1 = t.layers[0].weights()
-		h.B1 = append([]float32(nil), paramData(t.layers[0].b)...)
+		h.B1 = slices.Clone(t.layers[0].b)
 	}
 	h.W2 = last.weights()
 	if last.b != nil {
-		h.B2 = append([]float32(nil), paramData(last.b)...)
+		h.B2 = slices.Clone(last.b)
 	}
 	return h
 }

@@ -1,4 +1,4 @@
-package train
+package scratch
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"github.com/nlpodyssey/spago/mat"
 
 	"github.com/glimpse-ml/glimpse/core/kernels"
+	"github.com/glimpse-ml/glimpse/core/train"
 )
 
 // The layers of a whole network that learns from scratch (LeNet-5): each
@@ -246,7 +247,7 @@ func (op *convOp) Backward(gy mat.Tensor) error {
 		}
 		l.g = grow(l.g, len(g0))
 		copy(l.g, g0)
-		if err := actGrad(l.Act, l.y, l.g); err != nil {
+		if err := train.ActGrad(l.Act, l.y, l.g); err != nil {
 			return err
 		}
 		x, err := values(op.x, n*s.InH*s.InW*s.InC, "input")
@@ -439,7 +440,7 @@ func (op *denseLayerOp) Backward(gy mat.Tensor) error {
 		}
 		l.g = grow(l.g, len(g0))
 		copy(l.g, g0)
-		if err := actGrad(l.Act, l.y, l.g); err != nil {
+		if err := train.ActGrad(l.Act, l.y, l.g); err != nil {
 			return err
 		}
 		x, err := values(op.x, n*l.In, "input")
@@ -454,7 +455,7 @@ func (op *denseLayerOp) Backward(gy mat.Tensor) error {
 		}
 		if needsGrad(op.x) {
 			l.wt = grow(l.wt, l.In*l.Out)
-			transpose(l.W.Data(), l.In, l.Out, l.wt)
+			train.Transpose(l.W.Data(), l.In, l.Out, l.wt)
 			l.dx = grow(l.dx, n*l.In)
 			k.GEMM(n, l.In, l.Out, l.g, l.Out, k.PackGEMMWeights(l.wt, l.Out, l.In), nil, l.dx, l.In, kernels.ActNone)
 			accGrad(op.x, l.dx)
@@ -535,7 +536,7 @@ func (op *actOp) Backward(gy mat.Tensor) error {
 			}
 		} else {
 			copy(l.dx, g)
-			if err := actGrad(kernels.ActReLU, l.y, l.dx); err != nil {
+			if err := train.ActGrad(kernels.ActReLU, l.y, l.dx); err != nil {
 				return err
 			}
 		}

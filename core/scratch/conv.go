@@ -1,4 +1,4 @@
-package train
+package scratch
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/glimpse-ml/glimpse/core/ir"
 	"github.com/glimpse-ml/glimpse/core/kernels"
+	"github.com/glimpse-ml/glimpse/core/train"
 )
 
 // The convolution operators the engine runs, as spago AutoGradFunctions:
@@ -17,29 +18,6 @@ import (
 // activation tensor of a batch of n images of shape {H, W, C} is an
 // (n*H*W) x C matrix, NHWC row-major as everywhere else, so a pointwise
 // (1x1, stride 1) convolution is exactly a denseOp over its pixels.
-
-// actGrad multiplies g in place by the derivative of act at the output y:
-// ReLU passes where y > 0, ReLU6 where 0 < y < 6.
-func actGrad(act kernels.Act, y, g []float32) error {
-	switch act {
-	case kernels.ActNone:
-	case kernels.ActReLU:
-		for i, v := range y {
-			if v <= 0 {
-				g[i] = 0
-			}
-		}
-	case kernels.ActReLU6:
-		for i, v := range y {
-			if v <= 0 || v >= 6 {
-				g[i] = 0
-			}
-		}
-	default:
-		return fmt.Errorf("activation %d has no gradient here", act)
-	}
-	return nil
-}
 
 // dwConvOp is a depthwise convolution (channel multiplier 1) of a batch,
 // with a fused bias and activation. Its forward pass is the engine's
@@ -113,7 +91,7 @@ func (op *dwConvOp) Backward(gy mat.Tensor) error {
 			return err
 		}
 		g := append([]float32(nil), g0...)
-		if err := actGrad(op.act, op.y, g); err != nil {
+		if err := train.ActGrad(op.act, op.y, g); err != nil {
 			return err
 		}
 		x, err := data32(op.x, op.batch*inPix, c, "input")
@@ -229,7 +207,7 @@ func (op *addOp) Backward(gy mat.Tensor) error {
 			return err
 		}
 		g := append([]float32(nil), g0...)
-		if err := actGrad(op.act, op.y, g); err != nil {
+		if err := train.ActGrad(op.act, op.y, g); err != nil {
 			return err
 		}
 		for _, t := range []mat.Tensor{op.a, op.b} {
@@ -313,14 +291,12 @@ func (blk *InvertedResidual) Forward(kern kernels.Kernels, x mat.Tensor, n int) 
 	rows := n * pix
 	// Layers without gradient buffers: the gradients go to the spago
 	// parameters, for whatever optimizer trains the block.
-	expand := &layer{in: blk.C, out: blk.Expand, w: blk.ExpandW, b: blk.ExpandB}
-	project := &layer{in: blk.Expand, out: blk.C, w: blk.ProjectW, b: blk.ProjectB}
-	h := ag.NewOperator(newDenseOp(&fail.f, kern, x, expand, rows, kernels.ActReLU6)).Run()
+	h := ag.NewOperator(newDenseOp(&fail.f, kern, x, blk.ExpandW, blk.ExpandB, rows, blk.C, blk.Expand, kernels.ActReLU6)).Run()
 	shape := kernels.ConvShape{InH: blk.H, InW: blk.W, InC: blk.Expand, OutH: blk.H, OutW: blk.W, OutC: blk.Expand,
 		KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}
 	h = ag.NewOperator(&dwConvOp{fail: &fail.f, kern: kern, x: h, w: blk.DWW, b: blk.DWB, batch: n, shape: shape,
 		act: kernels.ActReLU6}).Run()
-	h = ag.NewOperator(newDenseOp(&fail.f, kern, h, project, rows, kernels.ActNone)).Run()
+	h = ag.NewOperator(newDenseOp(&fail.f, kern, h, blk.ProjectW, blk.ProjectB, rows, blk.Expand, blk.C, kernels.ActNone)).Run()
 	out := ag.NewOperator(&addOp{fail: &fail.f, kern: kern, a: h, b: x, rows: rows, cols: blk.C}).Run()
 	if err := fail.Err(); err != nil {
 		return nil, fail, err
