@@ -225,7 +225,7 @@ func TestHostileGraphs(t *testing.T) {
 	softmax := `{"name":"p","op":"Softmax","inputs":["fc"],"output":"p"}]`
 	for _, c := range []struct{ nodes, want string }{
 		{`[{"name":"fc","op":"Dense","inputs":["x"],"output":"fc","weights":["w","nope"]},` + softmax, `layer "fc": weight tensor "nope" is missing`},
-		{`[{"name":"fc","op":"Dense","inputs":["x"],"output":"fc","weights":["w","b"],"attrs":{"gelu_approx":1}},` + softmax, `unknown field "gelu_approx"`},
+		{`[{"name":"fc","op":"Dense","inputs":["x"],"output":"fc","weights":["w","b"],"attrs":{"gelu_approx":1}},` + softmax, `unknown field "gelu_approx" in attrs`},
 		{`[{"name":"fc","op":"Attention","inputs":["x"],"output":"fc"},` + softmax, `layer "fc": unknown op "Attention"`},
 		{`[{"name":"fc","op":"Dense","inputs":["y"],"output":"fc","weights":["w","b"]},` + softmax, `input "y" is not defined`},
 		{`[{"name":"fc","op":"Dense","inputs":["x"],"output":"fc","weights":["w","b"],"attrs":{"stride":[-1,1]}},` + softmax, "attribute value -1 is outside"},

@@ -1,8 +1,6 @@
 package format
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -159,7 +157,7 @@ func metadataOf(g *ir.Graph, d DType, alignment uint32) ([]KV, error) {
 			nodes[i].Inputs = []string{}
 		}
 	}
-	graph, err := json.Marshal(nodes)
+	graph, err := appendGraphJSON(nil, nodes)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the graph: %v", err)
 	}
@@ -280,15 +278,13 @@ func graphOf(kvs []KV) (*ir.Graph, error) {
 	if err := m.str(keyGraph, true, &graph); err != nil {
 		return nil, err
 	}
-	var nodes []wireNode
-	dec := json.NewDecoder(bytes.NewReader([]byte(graph)))
 	// An attribute this reader does not know would change what a node
 	// computes; ignoring it would give wrong outputs, so it is an error.
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&nodes); err != nil {
+	nodes, end, err := parseGraphJSON(graph)
+	if err != nil {
 		return nil, fmt.Errorf("metadata key %q: %v", keyGraph, err)
 	}
-	if rest := strings.TrimSpace(graph[dec.InputOffset():]); rest != "" {
+	if rest := strings.TrimSpace(graph[end:]); rest != "" {
 		return nil, fmt.Errorf("metadata key %q: trailing data after the node array", keyGraph)
 	}
 	g.Nodes = make([]*ir.Node, len(nodes))
