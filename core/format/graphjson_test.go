@@ -75,7 +75,7 @@ func randomNodes(rng *rand.Rand) []wireNode {
 		case 0:
 			return 0
 		case 1:
-			return math.Float32frombits(rng.Uint32() &^ (0xff << 23) | uint32(rng.IntN(254)+1)<<23) // any finite normal
+			return math.Float32frombits(rng.Uint32()&^(0xff<<23) | uint32(rng.IntN(254)+1)<<23) // any finite normal
 		case 2:
 			return math.Float32frombits(rng.Uint32() & 0x807fffff) // subnormal
 		case 3:
