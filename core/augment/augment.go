@@ -8,7 +8,6 @@ package augment
 import (
 	"fmt"
 	"image"
-	"image/draw"
 	"math"
 	"math/rand/v2"
 
@@ -123,9 +122,38 @@ func toNRGBA(img image.Image) (*image.NRGBA, error) {
 	if n, ok := img.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) {
 		return n, nil
 	}
+	return copyNRGBA(img), nil
+}
+
+// copyNRGBA copies img into a new NRGBA image at the origin, pixel for
+// pixel as draw.Draw(dst, dst.Rect, img, b.Min, draw.Src) does (image/draw
+// itself would weigh more in glimpse.wasm than the rest of this package):
+// an NRGBA source's bytes as they are, any other through its 16-bit
+// premultiplied colour, and one that is neither through its colour model.
+func copyNRGBA(img image.Image) *image.NRGBA {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
 	dst := image.NewNRGBA(image.Rect(0, 0, w, h))
-	draw.Draw(dst, dst.Rect, img, b.Min, draw.Src)
-	return dst, nil
+	switch src := img.(type) {
+	case *image.NRGBA:
+		for y := 0; y < h; y++ {
+			i := src.PixOffset(b.Min.X, b.Min.Y+y)
+			copy(dst.Pix[y*dst.Stride:y*dst.Stride+4*w], src.Pix[i:i+4*w])
+		}
+	case image.RGBA64Image:
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				dst.SetRGBA64(x, y, src.RGBA64At(b.Min.X+x, b.Min.Y+y))
+			}
+		}
+	default:
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				dst.Set(x, y, img.At(b.Min.X+x, b.Min.Y+y))
+			}
+		}
+	}
+	return dst
 }
 
 // bilinear samples src at (x, y) (pixel centres at integers), clamping

@@ -1,7 +1,10 @@
 package augment
 
 import (
+	"bytes"
 	"image"
+	"image/color"
+	"image/draw"
 	"math/rand/v2"
 	"testing"
 )
@@ -87,3 +90,44 @@ func TestViewIsReproducible(t *testing.T) {
 		t.Error("a crop of twice the area passed Check")
 	}
 }
+
+// TestCopyIsDraw: copyNRGBA gives draw.Draw's pixels for every source
+// kind it meets (NRGBA off the origin, premultiplied RGBA with partial
+// alpha, grey, YCbCr, paletted, and a type only image.Image knows).
+func TestCopyIsDraw(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	r := image.Rect(3, 2, 20, 13)
+	fill := func(pix []byte) {
+		for i := range pix {
+			pix[i] = byte(rng.IntN(256))
+		}
+	}
+	nrgba, rgba, gray := image.NewNRGBA(r), image.NewRGBA(r), image.NewGray(r)
+	fill(nrgba.Pix)
+	fill(gray.Pix)
+	for i := 0; i < len(rgba.Pix); i += 4 {
+		a := byte(rng.IntN(256))
+		rgba.Pix[i+3] = a
+		for c := 0; c < 3; c++ {
+			rgba.Pix[i+c] = byte(rng.IntN(int(a) + 1))
+		}
+	}
+	ycc := image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
+	fill(ycc.Y)
+	fill(ycc.Cb)
+	fill(ycc.Cr)
+	pal := image.NewPaletted(r, color.Palette{color.NRGBA{1, 2, 3, 40}, color.RGBA{200, 100, 50, 255}, color.Gray{7}})
+	for i := range pal.Pix {
+		pal.Pix[i] = byte(rng.IntN(3))
+	}
+	for _, src := range []image.Image{nrgba, rgba, gray, ycc, pal, onlyImage{nrgba}} {
+		want := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+		draw.Draw(want, want.Rect, src, r.Min, draw.Src)
+		if got := copyNRGBA(src); !bytes.Equal(got.Pix, want.Pix) || got.Rect != want.Rect {
+			t.Errorf("%T: the copy differs from draw.Draw's", src)
+		}
+	}
+}
+
+// onlyImage hides every method but image.Image's.
+type onlyImage struct{ image.Image }
