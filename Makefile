@@ -231,11 +231,15 @@ test-go: $(NSFWJS)/.decoded bin/glimpse
 
 # GOOS=js tests under Node: relaxed SIMD, plain SIMD, and the pure-Go
 # fallback, so every kernel path runs.
-test-wasm:
+# Node 20's V8 computes the relaxed int8 dot product wrongly, so there the
+# int8 GEMM falls back to dot_i16x8 (core/kernels probes it); the relaxed-dot
+# kernels are tested in Chromium.
+test-wasm: $(JS)/node_modules/.installed
 	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine ./core/format ./core/imageprep ./core/train ./core/model ./core/classifier ./wasm/browser
 	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) -run 'OneStep|NaN' ./core/scratch
 	GLIMPSE_SIMD=simd    $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine
 	GLIMPSE_SIMD=none    $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine
+	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_CHROMIUM) -run 'QS8|Int8' ./core/kernels
 
 # Each fuzzer runs a fixed number of inputs (about 10 s each here), not a
 # duration: Go 1.26's fuzz coordinator can report "context deadline
@@ -263,6 +267,21 @@ build/bench/mobilenet_v2.onnx: tools/js/make-bench-onnx.py
 
 build/bench/mobilenet_v2.glimpse: build/bench/mobilenet_v2.onnx bin/glimpse
 	bin/glimpse convert $< -o $@
+
+# The int8 file of the browser benchmark's mobilenet_v2_1.0_int8 line:
+# nsfwjs's MobileNetV2 1.0 calibrated on the photographs make quant-study
+# calibrates on (every other one of its 55, from Debian's python3-skimage,
+# opencv-doc and darknet), linked into one folder.
+CALIBRATION_PHOTOS := $(addprefix /usr/lib/python3/dist-packages/skimage/data/,astronaut.png coffee.png rocket.jpg retina.jpg motorcycle_right.png gravel.png coins.png) \
+	$(addprefix /usr/share/doc/opencv-doc/examples/data/,leuvenA.jpg aloeL.jpg ela_original.jpg board.jpg building.jpg squirrel_cls.jpg aero3.jpg \
+	orange.jpg home.jpg HappyFish.jpg rubberwhale1.png basketball1.png box_in_scene.png \
+	graf1.png left01.jpg left09.jpg licenseplate_motion.jpg) \
+	$(addprefix /usr/share/darknet/data/,dog.jpg giraffe.jpg kite.jpg scream.jpg)
+
+build/bench/mobilenet_v2_1.0_int8.glimpse: bin/glimpse $(NSFWJS)/.decoded
+	rm -rf build/bench/calibration && mkdir -p build/bench/calibration
+	for f in $(CALIBRATION_PHOTOS); do test -r $$f || { echo "$$f is missing: apt-get install python3-skimage opencv-doc darknet" >&2; exit 1; }; ln -s $$f build/bench/calibration/; done
+	bin/glimpse convert $(NSFWJS)/mobilenet_v2/model.json --dtype int8 --calibrate build/bench/calibration -o $@
 
 bench: bin/glimpse build/bench/mobilenet_v2.glimpse $(JS)/node_modules/.installed bench-browser
 	$(NODE) $(JS)/bench-native.js build/bench/mobilenet_v2.onnx 100
@@ -324,7 +343,7 @@ test-lenet: bin/glimpse site $(JS)/node_modules/.installed
 
 # Glimpse (SIMD and pure Go) beside TF.js's wasm backend (SIMD and not) in
 # one headless Chromium run; writes build/bench/browser.json.
-bench-browser: bin/glimpse site dist/glimpse.js $(NSFWJS)/.decoded
+bench-browser: bin/glimpse site dist/glimpse.js $(NSFWJS)/.decoded build/bench/mobilenet_v2_1.0_int8.glimpse
 	$(NODE) $(JS)/bench-browser.js
 
 # Transfer-learning study on small upscaled pictures (tools/study):

@@ -52,7 +52,7 @@ go.exit = (code) => { window.goExit = code; };
 try {
   const { instance } = await WebAssembly.instantiateStreaming(fetch('/test.wasm'), go.importObject);
   const loaded = await loadSIMD(instance.exports.mem, async (name) => new Uint8Array(await (await fetch('/' + name)).arrayBuffer()), variant, tile);
-  go.env = { GLIMPSE_SIMD_LOADED: loaded };
+  go.env = { GLIMPSE_SIMD_LOADED: loaded, GLIMPSE_WASM_HOST: "chromium" };
   await go.run(instance);
 } catch (e) {
   console.error(String(e && e.stack || e));

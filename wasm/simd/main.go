@@ -1,7 +1,8 @@
 // Command simd generates Glimpse's WebAssembly SIMD kernel module, in two
 // variants: kernels.wasm (WebAssembly SIMD, which every current browser
 // and Node runs) and kernels_relaxed.wasm (the same code with relaxed-SIMD
-// fused multiply-adds, f32x4.relaxed_madd, for engines that have them). The
+// fused multiply-adds, f32x4.relaxed_madd, and the int8 GEMM on
+// i32x4.relaxed_dot_i8x16_i7x16_add_s, for engines that have them). The
 // module imports Go's own linear memory as env.mem and is called from
 // core/kernels (the WasmSIMD kernels) with addresses into Go slices; see
 // loader.mjs for how a page or Node instantiates it.
@@ -31,7 +32,9 @@ var variants = []struct {
 }
 
 // build returns the bytes of one variant of the module.
-func build(relaxed bool) []byte { return module(kernelFuncs(relaxed)) }
+func build(relaxed bool) []byte {
+	return module(append(kernelFuncs(relaxed), qs8Funcs(relaxed)...))
+}
 
 func main() {
 	dir := flag.String("o", ".", "directory to write kernels.wasm and kernels_relaxed.wasm into")

@@ -47,6 +47,19 @@ func TestVariantsDifferOnlyInMultiplyAdd(t *testing.T) {
 	}
 }
 
+// TestRelaxedDotOnlyInRelaxed checks that the relaxed module has the
+// int8 GEMM on i32x4.relaxed_dot_i8x16_i7x16_add_s (0xfd 0x93 0x02) and the
+// plain one, which engines without relaxed SIMD must validate, never does.
+func TestRelaxedDotOnlyInRelaxed(t *testing.T) {
+	dot := []byte{0xfd, 0x93, 0x02}
+	if bytes.Contains(build(false), dot) {
+		t.Error("kernels.wasm contains i32x4.relaxed_dot_i8x16_i7x16_add_s")
+	}
+	if n := bytes.Count(build(true), dot); n < 16 { // 16 in the 4x8 tile's block of four k
+		t.Errorf("kernels_relaxed.wasm has %d relaxed dot products, want at least 16", n)
+	}
+}
+
 // TestWriteFile runs the command's output path: the files it writes are
 // the builds, and the write replaces an existing file.
 func TestWriteFile(t *testing.T) {
