@@ -8,15 +8,20 @@
 //       TF.js also runs a copy with batch norm folded (fold-bn-layers.js),
 //       its best case on these weights (tfjs_wasm_folded_ms, ratio_folded).
 //
-// Glimpse runs the f32 .glimpse converted from the same files, heads kept.
+// Glimpse runs the f32 .glimpse converted from the same files, heads kept;
+// on (b) it also runs the same model calibrated to compute in int8
+// (build/bench/mobilenet_v2_1.0_int8.glimpse, `make` builds it), in the
+// same interleaved runs, beside TF.js on the folded f32 copy.
 // Each engine goes from a 224x224 ImageData of a photograph to the
 // classifier's probabilities (TF.js: fromPixels, /255, predict, data();
 // Glimpse: classify), the median of RUNS runs after a warm-up, each engine
 // and setting in its own page, the runs interleaved. Prints one line per model,
 //
 //   MODEL glimpse_ms=… glimpse_go_ms=… tfjs_wasm_ms=… tfjs_wasm_nosimd_ms=… ratio=…
+//   mobilenet_v2_1.0_int8 glimpse_ms=… tfjs_wasm_folded_ms=… ratio=…
 //
-// (ratio = glimpse_ms / tfjs_wasm_ms), then the wasm and model sizes and the
+// (ratio = glimpse_ms / tfjs_wasm_ms; on the int8 line, Glimpse's int8 time
+// over TF.js's on the folded f32 model, the figure of (b)'s line), then the wasm and model sizes and the
 // time from navigation to the first classification, and writes it all as
 // JSON to build/bench/browser.json.
 //
@@ -37,11 +42,16 @@ const site = path.join(root, "build", "bench", "browser");
 const out = path.join(root, "build", "bench", "browser.json");
 const tfjsDist = path.join(__dirname, "node_modules", "@tensorflow", "tfjs", "dist");
 const wasmDist = path.join(__dirname, "node_modules", "@tensorflow", "tfjs-backend-wasm", "dist");
-const photo = path.join(root, "tools", "convert", "testdata", "photos", "dog.png");
+const photosDir = path.join(root, "tools", "convert", "testdata", "photos");
+const photo = path.join(photosDir, "dog.png");
+// The golden test's photographs, already 224x224: the int8 model's
+// probabilities on them in the page are compared with the native engine's.
+const PHOTOS = fs.readdirSync(photosDir).filter((f) => f.endsWith(".png")).sort();
 
 const MODELS = [
   { name: "mobilenet_v2_1.4_graph", dir: "mobilenet_v2_mid", kind: "graph" },
-  { name: "mobilenet_v2_1.0_layers", dir: "mobilenet_v2", kind: "layers", folded: "mobilenet_v2_folded" },
+  { name: "mobilenet_v2_1.0_layers", dir: "mobilenet_v2", kind: "layers", folded: "mobilenet_v2_folded",
+    int8: { name: "mobilenet_v2_1.0_int8", file: path.join(root, "build", "bench", "mobilenet_v2_1.0_int8.glimpse") } },
 ];
 
 const GLIMPSE_FILES = ["glimpse.js", "glimpse.wasm", "wasm_exec.js", "loader.mjs", "kernels.wasm", "kernels_relaxed.wasm"];
@@ -62,6 +72,8 @@ function prepare() {
     fs.copyFileSync(path.join(wasmDist, f), path.join(site, "tfjs", f));
   }
   fs.copyFileSync(photo, path.join(site, "photo.png"));
+  fs.mkdirSync(path.join(site, "photos"));
+  for (const f of PHOTOS) fs.copyFileSync(path.join(photosDir, f), path.join(site, "photos", f));
   fs.writeFileSync(path.join(site, "blank.html"), '<!doctype html><meta charset="utf-8"><title>bench</title><link rel="icon" href="data:,">');
   // The first-classification page: everything a user's page would do,
   // timed from navigation start.
@@ -82,6 +94,10 @@ window.firstMs = performance.now();
     m.glimpse = `${m.name}.glimpse`;
     execFileSync(bin, ["convert", path.join(src, "model.json"), "--dtype", "f32", "-o", path.join(site, m.glimpse)]);
     m.glimpseBytes = fs.statSync(path.join(site, m.glimpse)).size;
+    if (m.int8) {
+      m.int8.glimpse = `${m.int8.name}.glimpse`;
+      fs.copyFileSync(m.int8.file, path.join(site, m.int8.glimpse));
+    }
     if (m.folded) {
       execFileSync(process.execPath, [path.join(__dirname, "fold-bn-layers.js"), path.join(src, "model.json"), path.join(site, "tfjs", m.folded)]);
     }
@@ -114,7 +130,8 @@ async function setUpGlimpse(browser, url, m, simd) {
       await model.classify(x);
       return performance.now() - t;
     };
-    return { kernels: model.info().kernels, top: (await model.classify(x, { topk: 1 }))[0].className };
+    const all = await model.classify(x, { topk: 1000000 });
+    return { kernels: model.info().kernels, top: all[0].className, probs: all };
   }, [m.glimpse, simd, `(${makeImageData})`]);
   return { page, info };
 }
@@ -172,6 +189,42 @@ async function timeFirst(browser, url, m) {
   }
 }
 
+// compareInt8 classifies the photographs with the int8 model in a page
+// (pixels exactly as in the files: no colour conversion, no resampling)
+// and natively (bin/glimpse predict), and reports the top-1 agreement and
+// the largest difference of any class probability.
+async function compareInt8(browser, url, q) {
+  const page = await browser.newPage();
+  let web;
+  try {
+    await page.goto(`${url}blank.html`);
+    web = await page.evaluate(async ([file, photos]) => {
+      const { load } = await import("/glimpse.js");
+      const model = await load(`/${file}`);
+      const out = [];
+      for (const f of photos) {
+        const bmp = await createImageBitmap(await (await fetch(`/photos/${f}`)).blob(), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+        const c = new OffscreenCanvas(bmp.width, bmp.height);
+        const ctx = c.getContext("2d", { willReadFrequently: true });
+        ctx.drawImage(bmp, 0, 0);
+        out.push(await model.classify(ctx.getImageData(0, 0, bmp.width, bmp.height), { topk: 1000000 }));
+      }
+      return out;
+    }, [q.glimpse, PHOTOS]);
+  } finally {
+    await page.close();
+  }
+  const native = JSON.parse(execFileSync(bin, ["predict", "-m", q.file, "--top", "0", "--json", ...PHOTOS.map((f) => path.join(photosDir, f))], { encoding: "utf8" }));
+  let agree = 0;
+  let maxDiff = 0;
+  native.results.forEach((r, i) => {
+    const byClass = new Map(web[i].map((p) => [p.className, p.probability]));
+    if (r.predictions[0].className === web[i][0].className) agree++;
+    for (const p of r.predictions) maxDiff = Math.max(maxDiff, Math.abs(p.probability - byClass.get(p.className)));
+  });
+  return { photos: PHOTOS.length, top1_agreement: agree, max_prob_diff: maxDiff };
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -179,7 +232,7 @@ const median = (xs) => {
 const r2 = (x) => Math.round(x * 100) / 100;
 
 async function main() {
-  for (const f of [bin, path.join(dist, "glimpse.js"), path.join(root, "build", "nsfwjs", "mobilenet_v2", "model.json")]) {
+  for (const f of [bin, path.join(dist, "glimpse.js"), path.join(root, "build", "nsfwjs", "mobilenet_v2", "model.json"), ...MODELS.filter((m) => m.int8).map((m) => m.int8.file)]) {
     if (!fs.existsSync(f)) throw new Error(`${path.relative(root, f)} is missing: run make first`);
   }
   prepare();
@@ -200,7 +253,8 @@ async function main() {
       const tf = await setUpTFJS(browser, server.url, m, true);
       const tfn = await setUpTFJS(browser, server.url, m, false);
       const tff = m.folded && await setUpTFJS(browser, server.url, { ...m, dir: m.folded }, true);
-      await timeAll([g, go, tf, tfn, ...(tff ? [tff] : [])]);
+      const gi = m.int8 && await setUpGlimpse(browser, server.url, { glimpse: m.int8.glimpse }, true);
+      await timeAll([g, go, tf, tfn, ...(tff ? [tff] : []), ...(gi ? [gi] : [])]);
       const first = await timeFirst(browser, server.url, m);
       const row = {
         glimpse_ms: r2(median(g.times)),
@@ -228,12 +282,36 @@ async function main() {
       result.models[m.name] = row;
       console.log(`${m.name} glimpse_ms=${row.glimpse_ms} glimpse_go_ms=${row.glimpse_go_ms} tfjs_wasm_ms=${row.tfjs_wasm_ms} tfjs_wasm_nosimd_ms=${row.tfjs_wasm_nosimd_ms} ratio=${row.ratio}` +
         (tff ? ` tfjs_wasm_folded_ms=${row.tfjs_wasm_folded_ms} ratio_folded=${row.ratio_folded}` : ""));
+      if (gi && tff) {
+        // The int8 model's probabilities beside the f32 model's, by class.
+        const f32 = new Map(g.info.probs.map((p) => [p.className, p.probability]));
+        const q = {
+          glimpse_ms: r2(median(gi.times)),
+          tfjs_wasm_folded_ms: row.tfjs_wasm_folded_ms,
+          glimpse_min_ms: r2(Math.min(...gi.times)),
+          glimpse_kernels: gi.info.kernels,
+          glimpse_file_bytes: fs.statSync(m.int8.file).size,
+          top_class: gi.info.top,
+          same_top_as_f32: gi.info.top === g.info.top,
+          max_prob_diff_vs_f32: r2(Math.max(...gi.info.probs.map((p) => Math.abs(p.probability - f32.get(p.className)))) * 1e4) / 1e4,
+        };
+        q.ratio = r2(q.glimpse_ms / q.tfjs_wasm_folded_ms);
+        q.browser_vs_native = await compareInt8(browser, server.url, m.int8);
+        result.models[m.int8.name] = q;
+        console.log(`${m.int8.name} glimpse_ms=${q.glimpse_ms} tfjs_wasm_folded_ms=${q.tfjs_wasm_folded_ms} ratio=${q.ratio}`);
+      }
     }
   } finally {
     await browser.close();
     server.close();
   }
   for (const [name, row] of Object.entries(result.models)) {
+    if (row.glimpse_go_ms === undefined) {
+      const bn = row.browser_vs_native;
+      console.log(`  ${name}: kernels ${row.glimpse_kernels}; top class ${row.top_class} (f32's: ${row.same_top_as_f32 ? "same" : "different"}), largest probability difference from f32 ${row.max_prob_diff_vs_f32}; ` +
+        `browser vs native int8 on ${bn.photos} photos: top-1 agreement ${bn.top1_agreement}/${bn.photos}, largest probability difference ${bn.max_prob_diff}; .glimpse ${row.glimpse_file_bytes} B`);
+      continue;
+    }
     console.log(`  ${name}: kernels ${row.glimpse_kernels}; pure Go ${row.go_vs_tfjs_nosimd}x TF.js without SIMD; first classification ${row.first_classification_ms} ms after navigation; files: .glimpse ${row.glimpse_file_bytes} B, TF.js ${row.tfjs_files_bytes} B`);
   }
   for (const [f, s] of Object.entries(sizes)) console.log(`  ${f}: ${s.raw} B${s.gzip ? `, ${s.gzip} B gzip` : ""}`);

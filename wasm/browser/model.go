@@ -102,6 +102,9 @@ func (m *Model) Info() Info {
 	if fi := m.m.Info(); fi != nil {
 		info.Hash = fi.Hash()
 	}
+	if q := m.m.Engine().Int8Kernels(); q != "" {
+		info.Kernels += " int8=" + q // a calibrated model computes in int8, as the CLI's bench says
+	}
 	return info
 }
 

@@ -93,7 +93,7 @@ export interface ModelInfo {
   hasClassifier: boolean;
   /** The length of embed()'s features, 0 when the model names no embedding. */
   embeddingSize: number;
-  /** The kernels this model runs on. */
+  /** The kernels this model runs on; a calibrated (int8) model adds its int8 kernels, as in "wasmrelaxedsimd int8=wasmrelaxedsimd". */
   kernels: string;
   source: string;
   license: string;
