@@ -18,6 +18,14 @@
 // Every implementation embeds Go and overrides only what it speeds up, so
 // a kernel it lacks falls back to the reference automatically.
 //
+// Int8 (qs8.go) is the same arrangement for calibrated models' integer
+// arithmetic: Int8Go, the reference; on amd64 Int8AVX2 (vpmaddwd on int16
+// pairs), Int8AVXVNNI (the 256-bit vpdpbusd, for CPUs without AVX-512)
+// and Int8AVX512VNNI (the 512-bit one), whose GEMMs are Go assembly
+// written by avxvnnigen and avx512vnnigen (qs8GEMM6x16AVXVNNI,
+// qs8GEMM12x32AVX512VNNI, ...). BestInt8 picks by CPU feature; every one
+// equals Int8Go bit for bit.
+//
 // # Naming
 //
 // Kernel functions follow XNNPACK's grammar:
