@@ -13,7 +13,6 @@ const (
 	opI8x16Shuffle        = 0x0d
 	opI8x16Splat          = 0x0f
 	opI32x4Splat          = 0x11
-	opV128Not             = 0x4d
 	opV128Store8Lane      = 0x58
 	opV128Store64Lane     = 0x5b
 	opI8x16NarrowI16x8S   = 0x65
@@ -77,7 +76,7 @@ func (f *function) shuffle(a, b expr, lanes [16]byte) expr {
 
 func (f *function) i8splat(a expr) expr  { return f.vun(a, opI8x16Splat) }
 func (f *function) i32splat(a expr) expr { return f.vun(a, opI32x4Splat) }
-func (f *function) vnot(a expr) expr     { return f.vun(a, opV128Not) }
+func (f *function) vxor(a, b expr) expr  { return f.vbin(a, b, 0x51) }
 
 func (f *function) i16add(a, b expr) expr { return f.vbin(a, b, opI16x8Add) }
 func (f *function) i16sub(a, b expr) expr { return f.vbin(a, b, opI16x8Sub) }

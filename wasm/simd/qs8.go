@@ -112,8 +112,10 @@ func qs8GEMM(relaxed bool) *function {
 	for j := range acc {
 		acc[j] = f.v128()
 	}
+	ones := f.v128()
 
 	f.when(f.orB(f.le(g(m), f.c(0)), f.le(g(n), f.c(0))), func() { f.op(0x0f) })
+	f.set(ones, f.i32splat(f.c(-1)))
 	f.outBounds(zero, lo, hi, flo, fhi, vlo, vhi, vz)
 	f.set(kfull, f.down4(g(k)))
 	f.set(rem, f.andB(g(k), f.c(3)))
@@ -129,7 +131,7 @@ func qs8GEMM(relaxed bool) *function {
 			// Every operand of the dot product a local: V8's baseline
 			// compiler (Liftoff, Node 20's at least) computes a wrong sum
 			// when one is a value left on the stack by another instruction.
-			f.set(x1, f.vnot(g(va)))
+			f.set(x1, f.vxor(g(va), g(ones)))
 			for h := range 2 {
 				f.set(acc[2*r+h], f.rdot(g(va), g(vb[h]), g(acc[2*r+h])))
 				f.set(acc[2*r+h], f.rdot(g(x1), g(vb[2+h]), g(acc[2*r+h])))
@@ -144,9 +146,9 @@ func qs8GEMM(relaxed bool) *function {
 		f.set(acc[2*r], f.i32add(f.i32add(g(acc[2*r]), f.dot16(g(x0), g(vb[0]))), f.dot16(g(x1), g(vb[2]))))
 		f.set(acc[2*r+1], f.i32add(f.i32add(g(acc[2*r+1]), f.dot16(g(x0), g(vb[1]))), f.dot16(g(x1), g(vb[3]))))
 	}
-	loadB := func() {
+	loadB := func(off uint32) {
 		for j := range vb {
-			f.set(vb[j], f.vload(g(bptr), uint32(16*j)))
+			f.set(vb[j], f.vload(g(bptr), off+uint32(16*j)))
 		}
 	}
 
@@ -171,24 +173,38 @@ func qs8GEMM(relaxed bool) *function {
 				}
 				f.set(bptr, g(bp))
 				f.set(p, g(kfull))
+				// Two blocks of four k an iteration, then one.
 				f.block(func() {
 					f.loop(func() {
-						f.brIf(f.le(g(p), f.c(0)), 1)
-						loadB()
-						for r := range 4 {
-							f.set(va, f.load32Splat(g(ap[r]), 0))
-							mac(r)
-							f.set(ap[r], f.add(g(ap[r]), f.c(4)))
+						f.brIf(f.lt(g(p), f.c(8)), 1)
+						for u := range uint32(2) {
+							loadB(64 * u)
+							for r := range 4 {
+								f.set(va, f.load32Splat(g(ap[r]), 4*u))
+								mac(r)
+							}
 						}
-						f.set(bptr, f.add(g(bptr), f.c(64)))
-						f.set(p, f.sub(g(p), f.c(4)))
+						for r := range 4 {
+							f.set(ap[r], f.add(g(ap[r]), f.c(8)))
+						}
+						f.set(bptr, f.add(g(bptr), f.c(128)))
+						f.set(p, f.sub(g(p), f.c(8)))
 						f.br(0)
 					})
+				})
+				f.when(g(p), func() {
+					loadB(0)
+					for r := range 4 {
+						f.set(va, f.load32Splat(g(ap[r]), 0))
+						mac(r)
+						f.set(ap[r], f.add(g(ap[r]), f.c(4)))
+					}
+					f.set(bptr, f.add(g(bptr), f.c(64)))
 				})
 				// The k%4 last values, gathered a byte at a time (the
 				// packed weights past k are zero).
 				f.when(g(rem), func() {
-					loadB()
+					loadB(0)
 					for r := range 4 {
 						f.set(word, f.load8u(g(ap[r]), 0))
 						f.when(f.gt(g(rem), f.c(1)), func() {
@@ -247,10 +263,11 @@ func qs8DWConv3x3() *function {
 	g := f.get
 	oy, ox, iy, ix, j, c8, wg, o, sum := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
 	flo, fhi := f.local(tF32), f.local(tF32)
-	var tap [9]loc
+	var tap, toff [9]loc
 	for t := range tap {
-		tap[t] = f.i32()
+		tap[t], toff[t] = f.i32(), f.i32()
 	}
+	y0, x0, rowIn, base := f.i32(), f.i32(), f.i32(), f.i32()
 	vlo, vhi, vz, vzin, acc0, acc1, prod, r0 := f.v128(), f.v128(), f.v128(), f.v128(), f.v128(), f.v128(), f.v128(), f.v128()
 	f.outBounds(zero, lo, hi, flo, fhi, vlo, vhi, vz)
 	c := s.inC
@@ -264,18 +281,34 @@ func qs8DWConv3x3() *function {
 		f.store(f.add(g(adj), f.x4(g(j))), 0, f.sub(f.load(f.add(g(bias), f.x4(g(j))), 0), f.mul(g(inZero), f.load(f.add(g(wsum), f.x4(g(j))), 0))))
 	})
 	f.set(c8, f.andB(g(c), f.c(-8)))
+	for t := range toff {
+		ky, kx := int32(t/3), int32(t%3)
+		f.set(toff[t], f.mul(f.add(f.mul(f.mul(f.c(ky), g(s.dh)), g(s.inW)), f.mul(f.c(kx), g(s.dw))), g(c)))
+	}
 
 	f.set(o, g(out))
 	f.forUp(oy, f.c(0), g(s.outH), f.c(1), func() {
+		f.set(y0, f.sub(f.mul(g(oy), g(s.sh)), g(s.pt)))
+		f.set(rowIn, f.andB(f.ge(g(y0), f.c(0)), f.lt(f.add(g(y0), f.mul(f.c(2), g(s.dh))), g(s.inH))))
 		f.forUp(ox, f.c(0), g(s.outW), f.c(1), func() {
-			for t := range tap {
-				ky, kx := int32(t/3), int32(t%3)
-				f.set(iy, f.add(f.sub(f.mul(g(oy), g(s.sh)), g(s.pt)), f.mul(f.c(ky), g(s.dh))))
-				f.set(ix, f.add(f.sub(f.mul(g(ox), g(s.sw)), g(s.pl)), f.mul(f.c(kx), g(s.dw))))
-				inside := f.andB(f.andB(f.ge(g(iy), f.c(0)), f.lt(g(iy), g(s.inH))),
-					f.andB(f.ge(g(ix), f.c(0)), f.lt(g(ix), g(s.inW))))
-				f.set(tap[t], f.sel(f.add(g(in), f.mul(f.add(f.mul(g(iy), g(s.inW)), g(ix)), g(c))), g(zbuf), inside))
-			}
+			f.set(x0, f.sub(f.mul(g(ox), g(s.sw)), g(s.pl)))
+			// A window inside the input reads its taps at fixed offsets
+			// from its corner; one that covers padding reads zbuf there.
+			f.ifElse(f.andB(g(rowIn), f.andB(f.ge(g(x0), f.c(0)), f.lt(f.add(g(x0), f.mul(f.c(2), g(s.dw))), g(s.inW)))), func() {
+				f.set(base, f.add(g(in), f.mul(f.add(f.mul(g(y0), g(s.inW)), g(x0)), g(c))))
+				for t := range tap {
+					f.set(tap[t], f.add(g(base), g(toff[t])))
+				}
+			}, func() {
+				for t := range tap {
+					ky, kx := int32(t/3), int32(t%3)
+					f.set(iy, f.add(g(y0), f.mul(f.c(ky), g(s.dh))))
+					f.set(ix, f.add(g(x0), f.mul(f.c(kx), g(s.dw))))
+					inside := f.andB(f.andB(f.ge(g(iy), f.c(0)), f.lt(g(iy), g(s.inH))),
+						f.andB(f.ge(g(ix), f.c(0)), f.lt(g(ix), g(s.inW))))
+					f.set(tap[t], f.sel(f.add(g(in), f.mul(f.add(f.mul(g(iy), g(s.inW)), g(ix)), g(c))), g(zbuf), inside))
+				}
+			})
 			f.set(wg, g(w16))
 			f.forUp(j, f.c(0), g(c8), f.c(8), func() {
 				f.set(acc0, f.vload(f.add(g(adj), f.x4(g(j))), 0))
