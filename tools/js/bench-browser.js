@@ -131,7 +131,8 @@ async function setUpGlimpse(browser, url, m, simd) {
       return performance.now() - t;
     };
     const all = await model.classify(x, { topk: 1000000 });
-    return { kernels: model.info().kernels, top: all[0].className, probs: all };
+    const tile = globalThis.__glimpseSIMD ? globalThis.__glimpseSIMD.gemmTile : undefined;
+    return { kernels: model.info().kernels, tile, top: all[0].className, probs: all };
   }, [m.glimpse, simd, `(${makeImageData})`]);
   return { page, info };
 }
@@ -270,6 +271,7 @@ async function main() {
       }
       row.go_vs_tfjs_nosimd = r2(row.glimpse_go_ms / row.tfjs_wasm_nosimd_ms);
       row.glimpse_kernels = g.info.kernels;
+      if (g.info.tile) row.glimpse_gemm_tile = g.info.tile;
       row.glimpse_go_kernels = go.info.kernels;
       row.tfjs_simd = tf.info.simd;
       row.tfjs_nosimd = tfn.info.simd;
@@ -312,7 +314,7 @@ async function main() {
         `browser vs native int8 on ${bn.photos} photos: top-1 agreement ${bn.top1_agreement}/${bn.photos}, largest probability difference ${bn.max_prob_diff}; .glimpse ${row.glimpse_file_bytes} B`);
       continue;
     }
-    console.log(`  ${name}: kernels ${row.glimpse_kernels}; pure Go ${row.go_vs_tfjs_nosimd}x TF.js without SIMD; first classification ${row.first_classification_ms} ms after navigation; files: .glimpse ${row.glimpse_file_bytes} B, TF.js ${row.tfjs_files_bytes} B`);
+    console.log(`  ${name}: kernels ${row.glimpse_kernels}${row.glimpse_gemm_tile ? ` (GEMM tile ${row.glimpse_gemm_tile})` : ""}; pure Go ${row.go_vs_tfjs_nosimd}x TF.js without SIMD; first classification ${row.first_classification_ms} ms after navigation; files: .glimpse ${row.glimpse_file_bytes} B, TF.js ${row.tfjs_files_bytes} B`);
   }
   for (const [f, s] of Object.entries(sizes)) console.log(`  ${f}: ${s.raw} B${s.gzip ? `, ${s.gzip} B gzip` : ""}`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
