@@ -28,12 +28,10 @@ import (
 // it sees the growth.
 type WasmSIMD struct {
 	Go
-	m    *wasmSIMDModule
-	gemm js.Value // the GEMM tile in use, f32_gemm_4x8 or f32_gemm_6x8
-	tile string   // its name, "4x8" or "6x8"
-	// forced marks kernels whose tile was asked for (NewWasmSIMDTile)
-	// rather than the loader's probe pick; their Name says the tile.
-	forced bool
+	m *wasmSIMDModule
+	// tile is the GEMM tile asked for (NewWasmSIMDTile), "" to run the
+	// loader's probe pick.
+	tile string
 }
 
 // wasmSIMDModule holds the module's exports.
@@ -42,9 +40,13 @@ type wasmSIMDModule struct {
 	gemm4x8, gemm6x8, dwconv, maxpool js.Value
 	avgpool, gavgpool, vadd, vmulc    js.Value
 	vact, im2col, gemmAtB, col2im     js.Value
-	// tile is the GEMM tile the loader's one-time probe found faster
-	// here (loader.mjs probeGEMMTile): "4x8" or "6x8".
-	tile string
+	// tile is the GEMM tile the loader's probe picked (loader.mjs
+	// probeGEMMTile: "4x8" or "6x8"); 4x8 until the probe, which runs in
+	// the background after load, is done. settled says it is, and calls
+	// counts GEMMs so that the Go side looks again only now and then.
+	tile    string
+	settled bool
+	calls   int
 	// atbPanel is GEMMAtB's staging buffer for one chunk of one panel of
 	// b (see grad_wasmsimd.go). Under js/wasm one goroutine runs at a time
 	// and GEMMAtB does not yield while it uses the buffer, so one per
@@ -86,9 +88,6 @@ func NewWasmSIMDTile(tile string) (WasmSIMD, bool) {
 	if variant := v.Get("variant"); variant.Type() == js.TypeString && variant.String() == "relaxed" {
 		m.name = "wasmrelaxedsimd"
 	}
-	if t := v.Get("gemmTile"); t.Type() == js.TypeString && t.String() == "6x8" {
-		m.tile = "6x8"
-	}
 	for _, e := range []struct {
 		dst  *js.Value
 		name string
@@ -105,29 +104,61 @@ func NewWasmSIMDTile(tile string) (WasmSIMD, bool) {
 	}
 	m.atbPanel = make([]float32, wasmATBChunk*goGEMMNR)
 	m.zeros = make([]float32, wasmDWZeros)
-	k := WasmSIMD{m: m, tile: m.tile, forced: tile != ""}
 	switch tile {
-	case "":
-	case "4x8", "6x8":
-		k.tile = tile
+	case "", "4x8", "6x8":
 	default:
 		panic(fmt.Sprintf("kernels: no %q GEMM tile (4x8 or 6x8)", tile))
 	}
-	k.gemm = m.gemm4x8
-	if k.tile == "6x8" {
-		k.gemm = m.gemm6x8
+	m.look()
+	return WasmSIMD{m: m, tile: tile}, true
+}
+
+// look reads the loader's pick once its probe is done.
+func (m *wasmSIMDModule) look() {
+	v := js.Global().Get("__glimpseSIMD")
+	if v.Type() != js.TypeObject || !v.Get("gemmProbe").Get("done").Truthy() {
+		return
 	}
-	return k, true
+	m.settled = true
+	if t := v.Get("gemmTile"); t.Type() == js.TypeString && t.String() == "6x8" {
+		m.tile = "6x8"
+	}
+}
+
+// gemmFunc is the GEMM tile to call: the one asked for, or the probe's
+// pick, looked for again every 64 products until the probe is done (a
+// look costs a few microseconds; a product, tens to hundreds).
+func (k WasmSIMD) gemmFunc() js.Value {
+	tile := k.tile
+	if tile == "" {
+		m := k.m
+		if !m.settled {
+			if m.calls++; m.calls%64 == 0 {
+				m.look()
+			}
+		}
+		tile = m.tile
+	}
+	if tile == "6x8" {
+		return k.m.gemm6x8
+	}
+	return k.m.gemm4x8
 }
 
 // GEMMTile is the GEMM's register tile: "4x8" or "6x8".
-func (k WasmSIMD) GEMMTile() string { return k.tile }
+func (k WasmSIMD) GEMMTile() string {
+	if k.tile != "" {
+		return k.tile
+	}
+	return k.m.tile
+}
 
 // Name implements Kernels: "wasmrelaxedsimd" when the module uses
 // relaxed-SIMD fused multiply-adds, "wasmsimd" otherwise, with the tile
-// appended ("wasmrelaxedsimd_6x8") when it was forced rather than probed.
+// appended ("wasmrelaxedsimd_6x8") when it was asked for rather than
+// probed.
 func (k WasmSIMD) Name() string {
-	if k.forced {
+	if k.tile != "" {
 		return k.m.name + "_" + k.tile
 	}
 	return k.m.name
@@ -178,7 +209,7 @@ func (k WasmSIMD) GEMM(m, n, kk int, a []float32, lda int, b []float32, bias []f
 	if bias != nil {
 		need("GEMM", "bias", len(bias), n)
 	}
-	k.gemm.Invoke(m, n, kk, addr(a), lda, addr(b), addr(bias), addr(c), ldc, int(simdAct(act)))
+	k.gemmFunc().Invoke(m, n, kk, addr(a), lda, addr(b), addr(bias), addr(c), ldc, int(simdAct(act)))
 	runtime.KeepAlive(a)
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(bias)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"syscall/js"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -102,8 +103,9 @@ func TestWasmSIMDGEMMTiles(t *testing.T) {
 	if tile := k.GEMMTile(); tile != "4x8" && tile != "6x8" {
 		t.Fatalf("probed tile %q", tile)
 	}
-	probe := js.Global().Get("__glimpseSIMD").Get("gemmProbe")
-	t.Logf("the loader's probe picked the %s tile (%s)", k.GEMMTile(), js.Global().Get("JSON").Call("stringify", probe))
+	if k4, _ := NewWasmSIMDTile("4x8"); k4.GEMMTile() != "4x8" || k4.Name() != k.Name()+"_4x8" {
+		t.Errorf("asked for 4x8, got the %s tile named %s", k4.GEMMTile(), k4.Name())
+	}
 	k4, _ := NewWasmSIMDTile("4x8")
 	k6, _ := NewWasmSIMDTile("6x8")
 	r := rand.New(rand.NewPCG(25, 26))
@@ -144,6 +146,20 @@ func TestWasmSIMDGEMMTiles(t *testing.T) {
 				break
 			}
 		}
+	}
+	// The probe runs in the background for 1.5 s after load (sleeping
+	// hands the thread back to it); once done, new kernels run its pick.
+	simd := js.Global().Get("__glimpseSIMD")
+	for i := 0; i < 100 && !simd.Get("gemmProbe").Get("done").Truthy(); i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	probe := simd.Get("gemmProbe")
+	if !probe.Get("done").Truthy() {
+		t.Fatal("the GEMM tile probe has not finished 10 s after load")
+	}
+	t.Logf("the loader's probe picked %s", js.Global().Get("JSON").Call("stringify", probe))
+	if k, _ := NewWasmSIMD(); k.GEMMTile() != simd.Get("gemmTile").String() {
+		t.Errorf("the probe picked %s, new kernels run %s", simd.Get("gemmTile"), k.GEMMTile())
 	}
 }
 

@@ -131,7 +131,8 @@ async function setUpGlimpse(browser, url, m, simd) {
       return performance.now() - t;
     };
     const all = await model.classify(x, { topk: 1000000 });
-    const tile = globalThis.__glimpseSIMD ? globalThis.__glimpseSIMD.gemmTile : undefined;
+    const k = globalThis.__glimpseSIMD;
+    const tile = k ? (k.gemmProbe.done ? k.gemmTile : `${k.gemmTile}, probe still running`) : undefined;
     return { kernels: model.info().kernels, tile, top: all[0].className, probs: all };
   }, [m.glimpse, simd, `(${makeImageData})`]);
   return { page, info };

@@ -39,8 +39,11 @@ export function detectSIMD() {
  * publishes them as globalThis.__glimpseSIMD. fetchBytes(fileName) returns
  * (a promise of) the module's bytes. variant forces 'relaxed', 'simd' or
  * 'none' (throwing if the engine lacks it); by default the best one is
- * taken. tile forces the GEMM tile, '4x8' or '6x8'; by default
- * probeGEMMTile picks it. Returns the variant loaded.
+ * taken. tile forces the GEMM tile, '4x8' or '6x8'; by default the 4x8
+ * tile runs until probeGEMMTile, started here and running in the
+ * background, has picked one (gemmTile, with gemmProbe.done set; the Go
+ * side looks again every few dozen products until then). Returns the
+ * variant loaded.
  */
 export async function loadSIMD(memory, fetchBytes, variant, tile) {
   const best = detectSIMD();
@@ -59,28 +62,47 @@ export async function loadSIMD(memory, fetchBytes, variant, tile) {
   const bytes = await fetchBytes(want === 'relaxed' ? 'kernels_relaxed.wasm' : 'kernels.wasm');
   const module = await WebAssembly.compile(bytes);
   const instance = await WebAssembly.instantiate(module, { env: { mem: memory } });
-  const probe = tile ? { tile } : await probeGEMMTile(module);
-  globalThis.__glimpseSIMD = { variant: want, gemmTile: probe.tile, gemmProbe: probe, ...instance.exports };
+  const simd = { variant: want, gemmTile: tile || '4x8', gemmProbe: { done: !!tile, forced: !!tile }, ...instance.exports };
+  globalThis.__glimpseSIMD = simd;
+  if (!tile) {
+    probeGEMMTile(module).then((probe) => {
+      simd.gemmTile = probe.tile;
+      simd.gemmProbe = probe;
+    }, (err) => {
+      simd.gemmProbe = { done: true, error: String(err) };
+    });
+  }
   return want;
 }
 
 /**
- * Resolves to {tile, reps, ms}: the GEMM register tile this machine runs
- * faster, '4x8' or '6x8', and each tile's best time for reps products.
- * There is no way to ask a WebAssembly engine which CPU it runs on, and
- * the tiles' speeds depend on it: 4x8 (8 accumulators, 11 live vectors)
- * is the x86 default, the tile V8 keeps in registers everywhere; 6x8 (12
- * accumulators, 15 live vectors: all V8 allocates on x86, half of ARM's
- * 32) loads 0.67 values per multiply-add instead of 0.75 and has 12
- * independent sums in flight instead of 8, which ARM's cores favour, and
- * so do x86 cores whose two FMA pipes need more than 8 sums to stay busy
- * (measured on AMD Zen 5 in Chromium: 6x8 10-15% faster). So both tiles
- * run the same 48x64x128 product, once, at load, in a memory of their own
- * (a second instance of the module: V8 shares compiled code between
- * instances, so the warm-up also readies the functions the Go program
- * calls), and 6x8 is taken only when it is at least 5% faster; otherwise
- * 4x8 stays. It costs about 15 ms. Both tiles give the same bits, so the
- * choice changes speed only.
+ * Resolves to {done, tile, reps, rounds, wins6x8, ms}: the GEMM register
+ * tile this machine runs faster, '4x8' or '6x8', the rounds that decided
+ * and how many 6x8 won, and each tile's best time for reps products.
+ *
+ * There is no way to ask a WebAssembly engine which CPU it runs on, and the
+ * tiles' speeds depend on it and on the engine: 4x8 (8 accumulators, 11
+ * live vectors) is the x86 default, the tile V8 keeps in registers
+ * everywhere; 6x8 (12 accumulators, 15 live vectors: all V8 allocates on
+ * x86, half of ARM's 32) loads 0.67 values per multiply-add instead of 0.75
+ * and has 12 independent sums in flight instead of 8, which ARM's cores
+ * favour, and so do x86 cores whose two FMA pipes need more than 8 sums to
+ * stay busy. Measured on AMD Zen 5: in Chromium with relaxed SIMD 6x8 is
+ * 5-15% faster; without relaxed SIMD (a multiply and an add, a register
+ * more) it is 30% slower; in Node 20's older V8 it spills and runs at half
+ * the speed of 4x8 either way.
+ *
+ * So both tiles run the same 48x64x128 product in a memory of their own (a
+ * second instance of the module: V8 shares compiled code between
+ * instances). V8 first runs baseline code, three to five times slower and
+ * ranking the tiles differently, and compiles optimized code in the
+ * background once a function is hot, which took up to 0.4 s on a loaded
+ * machine here; a page's return visit may get optimized code from V8's
+ * cache at once. So the probe does not block: rounds of about a millisecond
+ * (both tiles back to back, alternating which goes first) run every 50 ms
+ * for 1.5 s, yielding in between, and only the last eight decide: 6x8 when
+ * its best round is 5% faster and it wins most of them, 4x8 otherwise.
+ * Both tiles give the same bits, so the choice changes speed only.
  */
 export async function probeGEMMTile(module) {
   const M = 48, N = 64, K = 128;
@@ -90,28 +112,36 @@ export async function probeGEMMTile(module) {
   new Float32Array(mem.buffer, 0, (C + M * N * 4) / 4).fill(0.5);
   const tiles = { '4x8': k.f32_gemm_4x8, '6x8': k.f32_gemm_6x8 };
   const run = (gemm) => gemm(M, N, K, A, K, B, 0, C, N, 0);
-  for (let i = 0; i < 20; i++) for (const t in tiles) run(tiles[t]);
-  // Rounds of enough calls for at least half a millisecond, well above the
-  // 0.1 ms a page that is not cross-origin isolated may round its clock to,
-  // alternating which tile goes first; the best round of each counts. V8
-  // compiles the optimized code in the background once the warm-up has
-  // made a function hot, and until it lands a tile runs its baseline code
-  // three to four times slower: so the rounds go on for 10 ms (and at
-  // least five rounds), by when both have their optimized code.
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // Enough calls a round for at least a quarter of a millisecond, above
+  // the 0.1 ms a page that is not cross-origin isolated may round its
+  // clock to (doubled when optimized code makes the rounds shorter).
   const start = performance.now();
   let reps = 1;
-  for (let t = 0; t < 0.5 && reps < 1 << 16; reps *= 2) {
+  for (let t = 0; t < 0.25 && reps < 1 << 12; reps *= 2) {
     const s = performance.now();
     for (let i = 0; i < reps; i++) run(tiles['4x8']);
     t = performance.now() - s;
   }
-  const best = { '4x8': Infinity, '6x8': Infinity };
-  for (let round = 0; round < 40 && (round < 5 || performance.now() - start < 10); round++) {
+  const last = [];
+  for (let round = 0; last.length < 8 || performance.now() - start < 1500; round++) {
+    await pause(50);
+    const ms = {};
     for (const t of round % 2 ? ['6x8', '4x8'] : ['4x8', '6x8']) {
       const s = performance.now();
       for (let i = 0; i < reps; i++) run(tiles[t]);
-      best[t] = Math.min(best[t], performance.now() - s);
+      ms[t] = performance.now() - s;
     }
+    if (ms['4x8'] < 0.25 && reps < 1 << 12) { // optimized code landed: longer rounds
+      reps *= 2;
+      last.length = 0;
+      continue;
+    }
+    last.push(ms);
+    if (last.length > 8) last.shift();
   }
-  return { tile: best['6x8'] < 0.95 * best['4x8'] ? '6x8' : '4x8', reps, ms: best };
+  const best = (t) => Math.min(...last.map((ms) => ms[t]));
+  const wins = last.filter((ms) => ms['6x8'] < ms['4x8']).length;
+  const tile = best('6x8') < 0.95 * best('4x8') && 2 * wins > last.length ? '6x8' : '4x8';
+  return { done: true, tile, reps, rounds: last.length, wins6x8: wins, ms: { '4x8': best('4x8'), '6x8': best('6x8') } };
 }
