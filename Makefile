@@ -153,6 +153,12 @@ dist/learn.wasm: $(GO_SOURCES)
 	@mkdir -p $(@D)
 	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o $@ ./wasm/learn
 
+# Compressed once here rather than by the server on every request (glimpse
+# serve, like static hosts' gzip_static, sends a current FILE.gz for FILE):
+# the course's first picture waits on this download.
+dist/learn.wasm.gz: dist/learn.wasm
+	gzip -9 -n -c $< > $@.tmp && mv $@.tmp $@
+
 $(addprefix dist/,$(LEARN_FILES)): dist/%: web/learn/%
 	@mkdir -p $(@D)
 	cp $< $@
@@ -206,7 +212,7 @@ dist/sw.js: web/app/sw.js $(SW_PRECACHE)
 	sed "s/__VERSION__/$$(cat $(SW_PRECACHE) | sha256sum | cut -c1-12)/" $< > $@
 
 site: dist/glimpse.wasm dist/glimpse.js dist/glimpse-worker.js dist/wasm_exec.js dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs dist/.static \
-	$(addprefix dist/,$(APP_FILES)) dist/app.wasm $(addprefix dist/,$(LEARN_FILES)) dist/learn.wasm dist/sample.png dist/sw.js $(MODELS) $(LENET_SITE)
+	$(addprefix dist/,$(APP_FILES)) dist/app.wasm $(addprefix dist/,$(LEARN_FILES)) dist/learn.wasm dist/learn.wasm.gz dist/sample.png dist/sw.js $(MODELS) $(LENET_SITE)
 
 serve: all
 	bin/glimpse serve dist --addr 127.0.0.1:8080

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -70,12 +71,44 @@ func siteHandler(dir string) http.Handler {
 		}
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Header().Add("Vary", "Accept-Encoding")
+		if servePrecompressed(w, r, http.Dir(dir)) {
+			return
+		}
 		gw := &gzipWriter{ResponseWriter: w, gz: gzip.NewWriter(w)}
 		files.ServeHTTP(gw, r)
 		if !gw.bodiless {
 			gw.gz.Close()
 		}
 	})
+}
+
+// servePrecompressed sends FILE.gz for FILE when make wrote one (the
+// course's program, compressed once at build time with gzip -9, as static
+// hosts do with gzip_static) and it is not older than FILE: compressing
+// megabytes of WebAssembly on every request costs the page a second on a
+// busy machine. It reports whether it answered.
+func servePrecompressed(w http.ResponseWriter, r *http.Request, root http.Dir) bool {
+	name := path.Clean("/" + r.URL.Path)
+	if strings.HasSuffix(name, "/") || path.Ext(name) == ".gz" {
+		return false
+	}
+	orig, err := root.Open(name)
+	if err != nil {
+		return false
+	}
+	defer orig.Close()
+	gz, err := root.Open(name + ".gz")
+	if err != nil {
+		return false
+	}
+	defer gz.Close()
+	fi, err1 := orig.Stat()
+	gs, err2 := gz.Stat()
+	if err1 != nil || err2 != nil || fi.IsDir() || gs.IsDir() || gs.ModTime().Before(fi.ModTime()) {
+		return false
+	}
+	http.ServeContent(w, r, name, fi.ModTime(), gz)
+	return true
 }
 
 // gzipWriter sends the body through gzip; the length changes, so the
