@@ -47,6 +47,9 @@ func (m *Model) Inside(src js.Value, values []string) (*Values, error) {
 			return nil, fmt.Errorf("the network has no value %q", v)
 		}
 	}
+	if (m.in == nil || !slices.Equal(m.in.values, values)) && m.keeps(values) {
+		m.in = &inside{values: slices.Clone(values), m: mm, input: make([]float32, g.InputShape.Size())}
+	}
 	if m.in == nil || !slices.Equal(m.in.values, values) {
 		c := *g
 		c.Outputs = slices.Clone(g.Outputs)
@@ -82,4 +85,14 @@ func (m *Model) Inside(src js.Value, values []string) (*Values, error) {
 		out.Data = append(out.Data, m.in.m.Output(v))
 	}
 	return out, nil
+}
+
+// keeps tells whether the model's own plan keeps every value asked for.
+func (m *Model) keeps(values []string) bool {
+	for _, v := range values {
+		if !slices.Contains(m.kept, v) {
+			return false
+		}
+	}
+	return len(m.kept) > 0
 }

@@ -22,6 +22,9 @@ type Model struct {
 	rt *Runtime
 	m  *model.Model
 	in *inside // the plan Inside keeps values with, once asked
+	// kept are the values the model itself was planned to keep (see
+	// LoadInside), which Inside reads without planning again.
+	kept []string
 }
 
 // Load reads a model file from source (see ReadModel) with progress and
@@ -34,6 +37,18 @@ func (rt *Runtime) Load(name string, source js.Value, simd bool, progress Progre
 	return rt.Open(name, data, simd)
 }
 
+// LoadInside is Load for a page that shows what happens inside the
+// network: the values keep names, given the network just read, are planned
+// with it, so that an Inside call asking for those values runs at once
+// instead of planning the network a second time.
+func (rt *Runtime) LoadInside(name string, source js.Value, simd bool, progress Progress, keep func(*ir.Graph) []string) (*Model, error) {
+	data, err := ReadModel(name, source, progress)
+	if err != nil {
+		return nil, err
+	}
+	return rt.open(name, data, simd, keep)
+}
+
 // Kernels names the kernels models are planned on here: the WebAssembly
 // SIMD ones when the page loaded their module, the pure-Go ones otherwise.
 func Kernels() string { return kernels.Best().Name() }
@@ -42,11 +57,23 @@ func Kernels() string { return kernels.Best().Name() }
 // when the page loaded them, or on the pure-Go kernels when simd is false
 // (benchmarks, and a way out should a browser's SIMD misbehave).
 func (rt *Runtime) Open(name string, data []byte, simd bool) (*Model, error) {
+	return rt.open(name, data, simd, nil)
+}
+
+func (rt *Runtime) open(name string, data []byte, simd bool, keep func(*ir.Graph) []string) (*Model, error) {
 	k := kernels.Best()
 	if !simd {
 		k = kernels.Go{}
 	}
-	m, err := model.FromBytes(name, data, model.Options{Kernels: k})
+	var kept []string
+	opt := model.Options{Kernels: k}
+	if keep != nil {
+		opt.Keep = func(g *ir.Graph) []string {
+			kept = keep(g)
+			return kept
+		}
+	}
+	m, err := model.FromBytes(name, data, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +82,7 @@ func (rt *Runtime) Open(name string, data []byte, simd bool) (*Model, error) {
 	}
 	data = nil
 	rt.mem.tune()
-	return &Model{rt: rt, m: m}, nil
+	return &Model{rt: rt, m: m, kept: kept}, nil
 }
 
 // Close tells the runtime the model is no longer used, so that the memory
