@@ -99,7 +99,14 @@ func (p *Page) setupArchitectures() {
 	}
 	sel.SetValue(p.arch.name)
 	p.on("arch", "change", func() { p.arch.name = sel.Value(); p.drawArch() })
-	p.redraw = append(p.redraw, p.drawArch)
+	// The explorer builds every architecture for its chart: it draws once
+	// the live lesson has (see settled), and with every redraw after that.
+	p.redraw = append(p.redraw, func() {
+		if p.ready {
+			p.drawArch()
+		}
+	})
+	p.afterFirst = append(p.afterFirst, p.drawArch)
 }
 
 func (p *Page) table(name string) (*course.Table, error) {
@@ -142,13 +149,13 @@ func (p *Page) loadArch(pp course.Paper) {
 		sum.SetTextContent(p.f(text{"Loading %s: %.0f%%…", "%s 불러오는 중: %.0f%%…"}, pp.Name, 100*f))
 	})
 	if err != nil {
-		sum.SetTextContent(p.f(text{"%s could not be loaded: %v", "%s을(를) 불러오지 못했습니다: %v"}, pp.Name, err))
+		sum.SetTextContent(p.f(text{"%s could not be loaded: %v", "%s을(를) 불러오지 못했습니다: %v"}, pp.Name, p.errText(err)))
 		return
 	}
 	t, err := course.Explore(m.Graph())
 	m.Close()
 	if err != nil {
-		sum.SetTextContent(p.f(text{"%s could not be explored: %v", "%s을(를) 살펴보지 못했습니다: %v"}, pp.Name, err))
+		sum.SetTextContent(p.f(text{"%s could not be explored: %v", "%s을(를) 살펴보지 못했습니다: %v"}, pp.Name, p.errText(err)))
 		return
 	}
 	p.arch.tables[pp.Arch] = t
@@ -166,7 +173,7 @@ func (p *Page) drawArch() {
 		return
 	}
 	if err != nil {
-		p.el("arch-summary").SetTextContent(p.f(text{"%s could not be built: %v", "%s을(를) 만들 수 없습니다: %v"}, name, err))
+		p.el("arch-summary").SetTextContent(p.f(text{"%s could not be built: %v", "%s을(를) 만들 수 없습니다: %v"}, name, p.errText(err)))
 		return
 	}
 	pp := p.paper(name)

@@ -205,7 +205,7 @@ func (p *Page) runCalc() {
 		v, err := p.intField(f.id, f.name)
 		if err != nil {
 			p.calc.o = nil
-			out.SetInnerHTML(`<p class="note">` + esc(err.Error()) + `</p>`)
+			out.SetInnerHTML(`<p class="note">` + esc(p.errText(err)) + `</p>`)
 			p.drawField()
 			return
 		}
@@ -216,7 +216,7 @@ func (p *Page) runCalc() {
 	if err != nil {
 		p.calc.o = nil
 		var big *course.TooBigError
-		msg := p.f(text{"These numbers do not make a layer: %v.", "이 값으로는 층을 만들 수 없습니다: %v."}, err)
+		msg := p.f(text{"These numbers do not make a layer: %v.", "이 값으로는 층을 만들 수 없습니다: %v."}, p.errText(err))
 		if errors.As(err, &big) {
 			msg = p.f(text{"The kernel (F = %d) is larger than the padded input (W + 2P = %d): it does not fit even once.",
 				"커널(F = %d)이 패딩한 입력(W + 2P = %d)보다 커서 한 번도 들어가지 않습니다."}, big.F, big.W+big.Pad)

@@ -23,6 +23,9 @@ type Page struct {
 	stats js.Value
 	// redraw holds each lesson's renderer; a language switch reruns them all.
 	redraw []func()
+	// afterFirst runs once the live lesson has drawn (see settled).
+	afterFirst []func()
+	ready      bool
 
 	pic  picture
 	toy  toyState
@@ -40,6 +43,7 @@ func Run() {
 		host:  js.Global().Get("glimpseLearn"),
 		stats: js.Global().Get("Object").New(),
 	}
+	p.mark("program")
 	p.stats.Set("pictures", 0)
 	p.stats.Set("liveUpdates", 0)
 	js.Global().Set("__learnStats", p.stats)
@@ -54,14 +58,32 @@ func (p *Page) start() {
 	p.setupArchitectures()
 	p.setupLive()
 	p.doc.AddEventListener("glimpse-language", false, func(dom.Event) { p.guard("language", p.rerender) })
-	// The sample picture and the live lesson's model start downloading
-	// before the lessons are computed (Go shares the page's one thread:
-	// the yield lets both requests go out first); the live lesson draws as
-	// soon as both are in.
+	// The live lesson comes first: its sample picture and model were
+	// requested by learn.js while this program compiled, and it draws as
+	// soon as both are in. The cheap lessons draw meanwhile (Go shares the
+	// page's one thread: the yield lets the live lesson reach its first
+	// wait), and the costly architecture explorer once the live lesson has
+	// drawn (see settled).
 	p.spawn("sample", p.loadSample)
 	p.spawn("live", p.startLive)
 	browser.Yield()
 	p.rerender()
+}
+
+// settled runs once, when the live lesson has drawn its first picture or
+// given up: what waited for it (the architecture explorer, the service
+// worker's download of the whole site) starts then, and the page is ready.
+func (p *Page) settled() {
+	if p.ready {
+		return
+	}
+	p.ready = true
+	if f := p.host.Get("settled"); f.Type() == js.TypeFunction {
+		f.Invoke()
+	}
+	for _, f := range p.afterFirst {
+		p.guard("lessons", f)
+	}
 	p.status(text{"Ready.", "준비되었습니다."})
 	p.stats.Set("ready", true)
 }
@@ -121,9 +143,20 @@ func (p *Page) status(x text) { p.el("status").SetTextContent(p.t(x)) }
 // fail shows an error in the alert region, which screen readers announce.
 func (p *Page) fail(err error) {
 	al := p.el("alert").(dom.HTMLElement)
-	al.SetTextContent(err.Error())
+	al.SetTextContent(p.errText(err))
 	al.RemoveAttribute("hidden")
 	js.Global().Get("console").Call("warn", "glimpse:", err.Error())
+}
+
+// errText is err in the reader's language (see koError).
+func (p *Page) errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	if !p.ko() {
+		return err.Error()
+	}
+	return koError(err.Error())
 }
 
 // message shows a lesson's own message (bad input and the like) in the
@@ -151,3 +184,10 @@ func minus(s string) string { return strings.ReplaceAll(s, "-", "−") }
 
 // num formats a float for tables: a few significant digits, real minus.
 func num(v float64) string { return minus(fmt.Sprintf("%.3g", v)) }
+
+// mark records when a step of the page's start happened, in milliseconds
+// since navigation (performance.now), as __learnStats.t_NAME: the browser
+// test prints how long the first live picture took.
+func (p *Page) mark(name string) {
+	p.stats.Set("t_"+name, js.Global().Get("performance").Call("now"))
+}

@@ -19,9 +19,21 @@ import (
 
 // liveState is the network the live lesson runs and what it shows.
 type liveState struct {
-	rt      *browser.Runtime
-	model   *browser.Model
-	name    string
+	rt    *browser.Runtime
+	model *browser.Model
+	name  string
+	liveNet
+	stream  js.Value
+	video   js.Value
+	busy    bool
+	loading bool
+	gen     int // bumped by each load, so a stale update gives up
+	drawn   bool
+}
+
+// liveNet is what the lesson reads from a network's graph: the layers it
+// offers, which values to ask for, and its head.
+type liveNet struct {
 	layers  []liveLayer
 	layer   int
 	head    *course.Head
@@ -30,11 +42,22 @@ type liveState struct {
 	filters string // the first convolution's kernel tensor
 	pool    int    // the layer whose busiest channel the pooling lesson pools, or -1
 	note    string // a message about the layer asked for, shown above the maps' caption
-	stream  js.Value
-	video   js.Value
-	busy    bool
-	loading bool
-	gen     int // bumped by each load, so a stale update gives up
+}
+
+// values are the network's values one update reads: the chosen layer's,
+// the head's feature maps, the logits and the pooling lesson's layer.
+func (n *liveNet) values() []string {
+	values := []string{n.layers[n.layer].value}
+	if n.head != nil {
+		values = append(values, n.head.Maps...)
+	}
+	if n.logits != "" {
+		values = append(values, n.logits)
+	}
+	if n.pool >= 0 {
+		values = append(values, n.layers[n.pool].value)
+	}
+	return values
 }
 
 // liveLayer is one value the Layer select offers.
@@ -82,7 +105,13 @@ func (p *Page) setupLive() {
 // startLive loads the default model.
 func (p *Page) startLive() {
 	url := p.el("live-model").(*dom.HTMLSelectElement).Value()
-	p.loadLive(url, js.ValueOf(url))
+	src := js.ValueOf(url)
+	// learn.js requested the default model while this program compiled.
+	if req := p.host.Get("model"); req.Truthy() && p.host.Get("modelURL").String() == url {
+		src = req
+	}
+	p.host.Set("model", js.Undefined())
+	p.loadLive(url, src)
 }
 
 // deviceBytes is the device's memory as the browser reports it
@@ -103,90 +132,105 @@ func (p *Page) loadLive(name string, source js.Value) {
 	p.live.loading = true
 	defer func() { p.live.loading = false }()
 	p.live.gen++
-	// A file's size is known before it is read: refuse what cannot fit
-	// rather than run the page out of memory. A model takes its file's
-	// size once as weights held and about once more planned; an f16 or
-	// 8-bit file doubles or quadruples when its weights become float32.
-	if source.InstanceOf(js.Global().Get("Blob")) {
-		size := int64(source.Get("size").Float())
-		dev := deviceBytes()
-		switch {
-		case size > browser.MaxModelBytes:
-			p.message("live-status", text{"%s is %s: larger than any model this page can load (%d MB).", "%s 파일은 %s로, 이 페이지가 불러올 수 있는 모델(%d MB)보다 큽니다."},
-				name, megabytes(size), browser.MaxModelBytes>>20)
-			p.stats.Set("liveRefused", true)
-			return
-		case dev > 0 && size*8 > dev/2:
-			p.message("live-status", text{"%s is %s: it would need about %s of memory, and this device has %s. Choose a smaller model.",
-				"%s 파일은 %s로, 메모리가 약 %s 필요한데 이 기기에는 %s뿐입니다. 더 작은 모델을 고르세요."},
-				name, megabytes(size), megabytes(size*8), megabytes(dev))
-			p.stats.Set("liveRefused", true)
-			return
-		}
+	// A file is checked before it is read: its header says how many
+	// weights it holds, and a network that cannot fit is refused plainly.
+	blob := source.InstanceOf(js.Global().Get("Blob"))
+	if blob && !p.fits(name, source) {
+		p.settled()
+		return
 	}
 	prog := p.el("live-progress").(*dom.HTMLProgressElement)
 	prog.RemoveAttribute("hidden")
 	prog.SetValue(0)
-	p.message("live-status", text{"Loading %s…", "%s 불러오는 중…"}, name)
-	m, err := p.live.rt.Load(name, source, true, func(f float64, _, _ int64) { prog.SetValue(f) })
+	if !blob {
+		p.message("live-status", text{"Loading %s…", "%s 불러오는 중…"}, name)
+	}
+	p.stats.Set("liveProgress", 0)
+	p.stats.Set("liveProgressSteps", 0)
+	var next *liveNet
+	var nextErr error
+	m, err := p.live.rt.LoadInside(name, source, true, func(f float64, _, _ int64) {
+		prog.SetValue(f)
+		p.stats.Set("liveProgress", f)
+		p.stats.Set("liveProgressSteps", p.stats.Get("liveProgressSteps").Int()+1)
+	}, func(g *ir.Graph) []string {
+		next, nextErr = p.readNet(g)
+		if nextErr != nil || len(next.layers) == 0 {
+			return nil
+		}
+		return next.values()
+	})
 	prog.SetAttribute("hidden", "")
+	if err == nil && nextErr != nil {
+		err = nextErr
+	}
 	if err != nil {
-		p.message("live-status", text{"The model could not be loaded: %v", "모델을 불러오지 못했습니다: %v"}, err)
+		p.message("live-status", text{"The model could not be loaded: %v", "모델을 불러오지 못했습니다: %v"}, p.errText(err))
 		p.stats.Set("liveError", err.Error())
+		p.settled()
 		return
 	}
 	if p.live.model != nil {
 		p.live.model.Close()
 	}
 	p.live.model, p.live.name = m, name
-	g := m.Graph()
-	t, err := course.Explore(g)
-	if err != nil {
-		p.message("live-status", text{"%s: %v", "%s: %v"}, name, err)
-		return
-	}
-	p.live.layers = nil
-	p.live.filters = ""
-	p.live.pool = -1
+	p.live.liveNet = *next
 	p.poolReal = nil
-	for i, r := range t.Rows {
-		n := g.Nodes[i]
-		if p.live.filters == "" && n.Op == ir.Conv2D && n.Attrs.GroupCount() == 1 {
-			p.live.filters = n.Weights[0]
-		}
-		if r.Output[0]*r.Output[1] > 1 && r.Kind != course.KindBatchNorm && r.Kind != course.KindPad {
-			// the first layer after an activation, a square map: what the pooling lesson pools
-			if p.live.pool < 0 && (r.Kind == course.KindActivation || r.Act == "relu" || r.Act == "relu6") && r.Output[0] == r.Output[1] && r.Output[0] <= 128 {
-				p.live.pool = len(p.live.layers)
-			}
-			p.live.layers = append(p.live.layers, liveLayer{value: n.Output, row: r})
-		}
-	}
-	p.live.head, p.live.headErr = course.HeadOf(g)
-	p.live.logits = ""
-	if out := g.Producer(g.Outputs[0]); out != nil && out.Op == ir.Softmax {
-		p.live.logits = out.Inputs[0]
-	}
-	// The layer asked for in the address (learn.html?layer=N#live), else the
-	// first convolution's output.
-	p.live.layer, p.live.note = 0, ""
-	if q := js.Global().Get("URLSearchParams").New(js.Global().Get("location").Get("search")).Call("get", "layer"); q.Type() == js.TypeString {
-		i, err := strconv.Atoi(q.String())
-		if err != nil || i < 0 || i >= len(p.live.layers) {
-			p.live.note = p.f(text{"There is no layer %s in this model: its layers are numbered 0 to %d. Showing layer 0. ",
-				"이 모델에는 %s번 계층이 없습니다: 계층 번호는 0부터 %d까지입니다. 0번 계층을 보여 줍니다. "}, q.String(), len(p.live.layers)-1)
-			p.stats.Set("layerRefused", true)
-		} else {
-			p.live.layer = i
-		}
-	}
 	p.fillLayers()
 	p.drawFilters()
 	info := m.Info()
 	p.message("live-status", text{"%s: %s, %s parameters, %d layers to look into.", "%s: %s, 매개변수 %s개, 들여다볼 계층 %d개."},
 		name, info.Architecture, digits(info.Params), len(p.live.layers))
+	if blob && info.Source != "" {
+		// where the weights came from, as the file says (a fixture says it is untrained)
+		st := p.el("live-status")
+		st.SetTextContent(st.TextContent() + p.f(text{" Weights: %s.", " 가중치 출처: %s."}, info.Source))
+	}
 	p.stats.Set("liveModel", name)
+	p.mark("model")
 	p.updateLive()
+	if len(p.live.layers) == 0 {
+		p.settled()
+	}
+}
+
+// readNet reads what the lesson shows from a network's graph, and the
+// layer the address asks for (learn.html?layer=N#live), else the first
+// convolution's output.
+func (p *Page) readNet(g *ir.Graph) (*liveNet, error) {
+	t, err := course.Explore(g)
+	if err != nil {
+		return nil, err
+	}
+	n := &liveNet{pool: -1}
+	for i, r := range t.Rows {
+		node := g.Nodes[i]
+		if n.filters == "" && node.Op == ir.Conv2D && node.Attrs.GroupCount() == 1 {
+			n.filters = node.Weights[0]
+		}
+		if r.Output[0]*r.Output[1] > 1 && r.Kind != course.KindBatchNorm && r.Kind != course.KindPad {
+			// the first layer after an activation, a square map: what the pooling lesson pools
+			if n.pool < 0 && (r.Kind == course.KindActivation || r.Act == "relu" || r.Act == "relu6") && r.Output[0] == r.Output[1] && r.Output[0] <= 128 {
+				n.pool = len(n.layers)
+			}
+			n.layers = append(n.layers, liveLayer{value: node.Output, row: r})
+		}
+	}
+	n.head, n.headErr = course.HeadOf(g)
+	if out := g.Producer(g.Outputs[0]); out != nil && out.Op == ir.Softmax {
+		n.logits = out.Inputs[0]
+	}
+	if q := js.Global().Get("URLSearchParams").New(js.Global().Get("location").Get("search")).Call("get", "layer"); q.Type() == js.TypeString {
+		i, err := strconv.Atoi(q.String())
+		if err != nil || i < 0 || i >= len(n.layers) {
+			n.note = p.f(text{"There is no layer %s in this model: its layers are numbered 0 to %d. Showing layer 0. ",
+				"이 모델에는 %s번 계층이 없습니다: 계층 번호는 0부터 %d까지입니다. 0번 계층을 보여 줍니다. "}, q.String(), len(n.layers)-1)
+			p.stats.Set("layerRefused", true)
+		} else {
+			n.layer = i
+		}
+	}
+	return n, nil
 }
 
 // fillLayers lists the layers in the Layer select.
@@ -264,7 +308,7 @@ func (p *Page) toggleCamera() {
 	p.message("live-status", text{"Starting the camera…", "카메라를 켜는 중…"})
 	v, stream, err := startCamera()
 	if err != nil {
-		p.message("live-status", text{"No camera picture: %v. The lessons use the current picture instead.", "카메라 화면을 얻지 못했습니다: %v. 지금 사진으로 계속합니다."}, err)
+		p.message("live-status", text{"No camera picture: %v. The lessons use the current picture instead.", "카메라 화면을 얻지 못했습니다: %v. 지금 사진으로 계속합니다."}, p.errText(err))
 		return
 	}
 	p.live.video = v
@@ -305,22 +349,12 @@ func (p *Page) updateLive() {
 	defer func() { p.live.busy = false }()
 	gen := p.live.gen
 	layer := p.live.layers[p.live.layer]
-	values := []string{layer.value}
-	if p.live.head != nil {
-		values = append(values, p.live.head.Maps...)
-	}
-	if p.live.logits != "" {
-		values = append(values, p.live.logits)
-	}
-	if p.live.pool >= 0 {
-		values = append(values, p.live.layers[p.live.pool].value)
-	}
-	vals, err := m.Inside(src, values)
+	vals, err := m.Inside(src, p.live.values())
 	if gen != p.live.gen {
 		return
 	}
 	if err != nil {
-		p.message("live-status", text{"The network could not run on this picture: %v", "이 사진으로 신경망을 실행하지 못했습니다: %v"}, err)
+		p.message("live-status", text{"The network could not run on this picture: %v", "이 사진으로 신경망을 실행하지 못했습니다: %v"}, p.errText(err))
 		return
 	}
 	p.drawInput(src, m.Graph().InputShape)
@@ -336,6 +370,11 @@ func (p *Page) updateLive() {
 		}
 	}
 	p.stats.Set("liveUpdates", p.stats.Get("liveUpdates").Int()+1)
+	if !p.live.drawn {
+		p.live.drawn = true
+		p.mark("firstDraw")
+		p.settled()
+	}
 }
 
 // drawInput draws what the network sees: the picture's centred square.
@@ -423,7 +462,7 @@ func (p *Page) drawCAM(vals *browser.Values) {
 			msg = p.t(text{"No class activation map: this model flattens its last feature map into fully connected layers, so every cell has weights of its own; a class activation map needs global average pooling (as the MobileNets and GoogLeNet have).",
 				"클래스 활성화 맵이 없습니다: 이 모델은 마지막 특징 맵을 평탄화해 완전 연결 계층에 넣으므로 칸마다 가중치가 따로 있습니다. 클래스 활성화 맵에는 전역 평균 풀링(MobileNet, GoogLeNet처럼)이 필요합니다."})
 		default:
-			msg = p.f(text{"No class activation map: %v.", "클래스 활성화 맵이 없습니다: %v."}, p.live.headErr)
+			msg = p.f(text{"No class activation map: %v.", "클래스 활성화 맵이 없습니다: %v."}, p.errText(p.live.headErr))
 		}
 		p.el("live-cam-cap").SetTextContent(msg)
 		p.stats.Set("cam", false)
@@ -437,7 +476,7 @@ func (p *Page) drawCAM(vals *browser.Values) {
 	}
 	a, err := h.CAM(maps, -1)
 	if err != nil {
-		p.el("live-cam-cap").SetTextContent(err.Error())
+		p.el("live-cam-cap").SetTextContent(p.errText(err))
 		return
 	}
 	var top float64

@@ -63,17 +63,26 @@ func (p *Page) setupPixels() {
 // before the reader does anything.
 func (p *Page) loadSample() {
 	url := p.host.Get("sampleURL").String()
-	res, err := browser.Await(js.Global().Call("fetch", url))
+	// The first time, the response learn.js asked for while the program
+	// compiled; a body reads once, so later clicks fetch again.
+	req := p.host.Get("sample")
+	p.host.Set("sample", js.Undefined())
+	if !req.Truthy() {
+		req = js.Global().Call("fetch", url)
+	}
+	res, err := browser.Await(req)
 	if err == nil && !res.Get("ok").Bool() {
 		err = fmt.Errorf("HTTP %d", res.Get("status").Int())
 	}
 	if err != nil {
 		p.fail(fmt.Errorf("%s: %v", url, err))
+		p.settled()
 		return
 	}
 	blob, err := browser.Await(res.Call("blob"))
 	if err != nil {
 		p.fail(fmt.Errorf("%s: %v", url, err))
+		p.settled()
 		return
 	}
 	p.loadBlob(blob, text{"the sample picture (a cat, Chelsea)", "예시 사진 (고양이 Chelsea)"})
@@ -84,7 +93,7 @@ func (p *Page) loadBlob(blob js.Value, source text) {
 	bmp, err := browser.Decode(blob, p.t(source))
 	if err != nil {
 		p.message("pic-message", text{"%s could not be read as a picture (%v).", "%s 파일을 사진으로 읽을 수 없습니다 (%v)."},
-			p.t(source), err)
+			p.t(source), p.errText(err))
 		return
 	}
 	w, h := bmp.Get("width").Int(), bmp.Get("height").Int()
@@ -97,7 +106,7 @@ func (p *Page) cameraFrame() {
 	p.message("pic-message", text{"Starting the camera…", "카메라를 켜는 중…"})
 	v, stream, err := startCamera()
 	if err != nil {
-		p.message("pic-message", text{"No camera picture: %v. Upload a picture instead.", "카메라 화면을 얻지 못했습니다: %v. 대신 사진을 올려 주세요."}, err)
+		p.message("pic-message", text{"No camera picture: %v. Upload a picture instead.", "카메라 화면을 얻지 못했습니다: %v. 대신 사진을 올려 주세요."}, p.errText(err))
 		return
 	}
 	defer stopCamera(stream)

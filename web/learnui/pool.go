@@ -79,7 +79,7 @@ func (p *Page) runPool() {
 	}
 	res, err := course.Pool(fm, side, side, win, win, float32(coef), float32(bias))
 	if err != nil {
-		p.el("pool-source").SetTextContent(err.Error())
+		p.el("pool-source").SetTextContent(p.errText(err))
 		return
 	}
 	if r := p.poolReal; r != nil {
@@ -170,7 +170,7 @@ func (p *Page) softmaxTable(logits []float32, names []string) {
 func (p *Page) softmaxTableIn(id string, logits []float32, names []string) {
 	s, err := course.Softmax(logits)
 	if err != nil {
-		p.el(id).SetInnerHTML(`<caption>` + esc(err.Error()) + `</caption>`)
+		p.el(id).SetInnerHTML(`<caption>` + esc(p.errText(err)) + `</caption>`)
 		return
 	}
 	var b strings.Builder
