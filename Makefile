@@ -321,8 +321,14 @@ test-app: bin/glimpse site $(JS)/node_modules/.installed
 
 # The course page, every lesson, in both languages, with a fake webcam;
 # screenshots in tools/js/artifacts/learn/.
-test-learn: bin/glimpse site $(JS)/node_modules/.installed
+test-learn: bin/glimpse site $(JS)/node_modules/.installed build/fixtures/alexnet_seeded.glimpse
 	$(NODE) $(JS)/learn-test.js dist
+
+# An untrained AlexNet backbone with seeded weights (tools/seededzoo): the
+# course's stand-in for one converted from a user's torchvision .pth.
+build/fixtures/alexnet_seeded.glimpse: $(GO_SOURCES)
+	@mkdir -p $(@D)
+	$(GO) run ./tools/seededzoo -arch alexnet -seed 1 -drop-head -dtype f16 -o $@
 
 # A real Teachable Machine export, made by @teachablemachine/image in
 # headless Chromium on a locally served MobileNetV2, converted from its zip

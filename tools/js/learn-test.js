@@ -29,6 +29,7 @@ const SITE = path.resolve(process.argv[2] || path.join(root, "dist"));
 const ART = path.join(__dirname, "artifacts", "learn");
 const GLIMPSE = path.join(root, "bin", "glimpse");
 const PHOTOS = path.join(root, "tools", "convert", "testdata", "photos");
+const ALEXNET = path.join(root, "build", "fixtures", "alexnet_seeded.glimpse");
 const SECTIONS = ["pixels", "convolution", "pooling", "architectures", "live"];
 
 let passed = 0;
@@ -69,7 +70,9 @@ function crop(src, out, x, y, w, h, flip) {
   fs.writeFileSync(out, PNG.sync.write(o));
 }
 
-async function camTest() {
+// catRocket writes four crops of a cat photo and of a rocket photo, one
+// folder per class, and returns the folder.
+function catRocket() {
   const data = path.join(ART, "cat-rocket");
   for (const [cls, photo] of [["cat", "chelsea.png"], ["rocket", "rocket.png"]]) {
     fs.mkdirSync(path.join(data, cls), { recursive: true });
@@ -79,6 +82,11 @@ async function camTest() {
     crop(src, path.join(data, cls, "c.png"), 20, 20, 180, 180, false);
     crop(src, path.join(data, cls, "d.png"), 40, 10, 170, 170, true);
   }
+  return data;
+}
+
+async function camTest() {
+  const data = catRocket();
   const model = path.join(ART, "cat-rocket.glimpse");
   execFileSync(GLIMPSE, ["train", "-m", path.join(SITE, "models", "mobilenet_v2_1.0_224.glimpse"), "-d", data, "-o", model,
     "--head", "tm", "--val", "0", "--seed", "1"], { stdio: "ignore" });
@@ -151,6 +159,7 @@ async function camTest() {
 
 async function main() {
   fs.mkdirSync(ART, { recursive: true });
+  catRocket();
   const cam = writeY4M(path.join(PHOTOS, "rocket.png"), path.join(ART, "rocket.y4m"), { width: 320, height: 240, frames: 4 });
   const blank = path.join(ART, "blank.png");
   const png = new PNG({ width: 64, height: 48 });
@@ -316,6 +325,50 @@ async function main() {
         await page.locator("#live-softmax tbody tr").count() === 10 &&
         /flattens its last feature map/.test(await page.locator("#live-cam-cap").textContent()));
     }
+    // A big network the student brings: AlexNet (the real architecture,
+    // its backbone as glimpse convert --drop-head writes it, untrained
+    // seeded weights), read with its progress, checked for memory first.
+    {
+      const n = await page.evaluate(() => __learnStats.liveUpdates);
+      await page.locator("#live-file").setInputFiles(ALEXNET);
+      await page.waitForFunction((n) => __learnStats.liveModel === "alexnet_seeded.glimpse" && __learnStats.liveUpdates > n, n, { timeout: 120000 });
+      const st = await page.evaluate(() => ({ p: __learnStats.liveProgress, steps: __learnStats.liveProgressSteps, need: __learnStats.liveNeed, budget: __learnStats.liveBudget }));
+      check("AlexNet: the progress bar streamed to 100%", st.p === 1 && st.steps > 3, JSON.stringify(st));
+      check("AlexNet: 64 first-layer filters of 11×11×3, 55×55×64 feature maps drawn", await page.evaluate(() => __learnStats.filters) === 64 &&
+        await page.evaluate(() => __learnStats.mapsShape) === "55×55×64" && await spread("live-maps") > 8, await page.evaluate(() => __learnStats.mapsShape));
+      const status = await page.locator("#live-status").textContent();
+      check("AlexNet: the status names its 2,469,696 parameters and says its weights are untrained", /alexnet, 2,469,696 parameters/.test(status) &&
+        /untrained alexnet: seeded random weights/.test(status), status);
+      await page.locator("#live").screenshot({ path: path.join(ART, "en-1280-live-alexnet.png") });
+
+      // AlexNet fine-tuning: the course hands the backbone to the app, which
+      // trains only a new head on AlexNet's features (two classes of
+      // photos) and predicts with it.
+      await page.getByRole("button", { name: "Use as the app's backbone" }).click();
+      await page.waitForFunction(() => __learnStats.backbone === "alexnet_seeded.glimpse", null, { timeout: 20000 });
+      const app = await context.newPage();
+      app.on("pageerror", (e) => errors.push(String(e)));
+      app.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+      await app.goto(server.url);
+      await app.waitForFunction(() => globalThis.__glimpseStats && __glimpseStats.ready, null, { timeout: 120000 });
+      const appStatus = await app.locator("#status").textContent();
+      check("the app takes AlexNet as its backbone", await app.evaluate(() => __glimpseStats.backbone) === "alexnet_seeded.glimpse" && /Model: alexnet/.test(appStatus), appStatus);
+      const card = (name) => app.getByRole("group", { name });
+      const crops = (cls) => ["a", "b", "c", "d"].map((k) => path.join(ART, "cat-rocket", cls, `${k}.png`));
+      await card("Class 1").getByLabel("Upload images").setInputFiles(crops("cat"));
+      await card("Class 2").getByLabel("Upload images").setInputFiles(crops("rocket"));
+      await app.waitForFunction(() => [...document.querySelectorAll(".count")].map((e) => parseInt(e.textContent, 10)).join() === "4,4", null, { timeout: 60000 });
+      await app.getByRole("button", { name: "Train" }).click();
+      await app.waitForFunction(() => __glimpseStats.trained > 0, null, { timeout: 180000 });
+      await app.getByLabel("Predict images").setInputFiles(path.join(PHOTOS, "rocket.png"));
+      await app.waitForSelector(".prediction", { timeout: 60000 });
+      const pred = await app.locator(".prediction").first().textContent();
+      check("AlexNet fine-tuning: a head trained on AlexNet's features in the app predicts the rocket", /Class 2/.test(pred), pred);
+      await app.screenshot({ path: path.join(ART, "en-1280-app-alexnet.png"), fullPage: true });
+      await app.close();
+      await page.getByRole("button", { name: "Back to the app's default backbone" }).click();
+      await page.waitForFunction(() => __learnStats.backbone === "", null, { timeout: 20000 });
+    }
     const big = path.join(ART, "big.glimpse");
     fs.closeSync(fs.openSync(big, "w"));
     fs.truncateSync(big, 600 << 20);
@@ -347,6 +400,39 @@ async function main() {
     check("no console error", errors.length === 0, errors.join(" | "));
     check("no request outside the origin", foreign.length === 0, foreign.join(" "));
     await context.close();
+
+    // A device with little memory (navigator.deviceMemory lowered): AlexNet
+    // is refused before its file is read, in plain words; in Korean, and a
+    // file that is not a model gets the reader's error in Korean too.
+    for (const locale of ["en-US", "ko-KR"]) {
+      const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
+      await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "deviceMemory", { get: () => 0.0625 }));
+      const page = await context.newPage();
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+      await page.goto(server.url + "learn.html#live");
+      await page.waitForFunction(() => globalThis.__learnStats && __learnStats.ready && __learnStats.liveUpdates >= 1, null, { timeout: 120000 });
+      await page.locator("#live-file").setInputFiles(ALEXNET);
+      await page.waitForFunction(() => __learnStats.liveRefused === true, null, { timeout: 30000 });
+      const msg = await page.locator("#live-status").textContent();
+      if (locale === "en-US") {
+        check("too big for the device: AlexNet refused before reading, saying why", /alexnet_seeded\.glimpse will not fit on this device/.test(msg) &&
+          /2,469,696 weights/.test(msg) && /this device reports 64\.00 MB of memory/.test(msg), msg);
+      } else {
+        check("too big for the device, in Korean", /alexnet_seeded\.glimpse은\(는\) 이 기기에 들어가지 않습니다/.test(msg) && /가중치 2,469,696개/.test(msg) &&
+          !/\b(the|and|of|is|with)\b/.test(msg), msg);
+        await page.locator("#live").screenshot({ path: path.join(ART, "ko-1280-live-too-big.png") });
+        await page.evaluate(() => { __learnStats.liveError = ""; });
+        await page.locator("#live-file").setInputFiles({ name: "not-a-model.glimpse", mimeType: "application/octet-stream", buffer: fs.readFileSync(path.join(PHOTOS, "dog.png")) });
+        await page.waitForFunction(() => __learnStats.liveError !== "", null, { timeout: 30000 });
+        const bad = await page.locator("#live-status").textContent();
+        check("a file that is not a model: the reader's error in Korean", /모델을 불러오지 못했습니다: not-a-model\.glimpse: Glimpse 모델 파일이 아닙니다/.test(bad) &&
+          !/\b(the|and|of|is|with)\b/.test(bad), bad);
+      }
+      check(`low memory (${locale}): no console error`, errors.length === 0, errors.join(" | "));
+      await context.close();
+    }
 
     // A class activation map for a two-class model (cat, rocket) trained
     // by glimpse train on photos, over a webcam that shows the cat on the

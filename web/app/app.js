@@ -13,10 +13,30 @@ function fail(message) {
   document.getElementById('status').textContent = 'Glimpse could not start.';
 }
 
+// chosenBackbone is the backbone the course page kept for the app, as
+// {modelURL, modelName}, or null.
+async function chosenBackbone() {
+  try {
+    if (!globalThis.caches) return null;
+    const hit = await (await caches.open('backbone-choice')).match('backbone.glimpse');
+    if (!hit) return null;
+    const modelName = decodeURIComponent(hit.headers.get('X-Backbone-Name') || 'backbone.glimpse');
+    return { modelURL: URL.createObjectURL(await hit.blob()), modelName };
+  } catch (e) {
+    console.warn('the chosen backbone could not be read:', e.message);
+    return null;
+  }
+}
+
 async function start() {
   if (typeof WebAssembly !== 'object') throw new Error('This browser cannot run WebAssembly.');
-  // The Go program finds its storage and its model here.
-  globalThis.glimpseApp = { store, modelURL: 'models/mobilenet_v2_1.0_224.glimpse' };
+  // The Go program finds its storage and its model here: the default
+  // backbone, or one the student chose on the course page (learn.html keeps
+  // that file in Cache Storage, "backbone-choice").
+  const defaultModelURL = 'models/mobilenet_v2_1.0_224.glimpse';
+  globalThis.glimpseApp = { store, modelURL: defaultModelURL, defaultModelURL };
+  const chosen = await chosenBackbone();
+  if (chosen) Object.assign(globalThis.glimpseApp, chosen);
   const go = new Go();
   const res = await fetch('app.wasm');
   if (!res.ok) throw new Error(`app.wasm: HTTP ${res.status}`);

@@ -75,8 +75,8 @@ func (p *Page) fits(name string, blob js.Value) bool {
 		why = p.t(text{"a WebAssembly program can address at most 4 GB, and the page holds some of it already",
 			"WebAssembly 프로그램은 최대 4 GB만 쓸 수 있고, 그중 일부는 이미 쓰고 있습니다"})
 	}
-	p.message("live-status", text{"%s will not fit on this device. Its %s weights take %s as 32-bit numbers, held twice once loaded (as read, and arranged for the kernels), plus the file itself (%s) while it is read: about %s in all. This page can use about %s here: %s. Choose a smaller network (MobileNet needs about 90 MB).",
-		"%s은(는) 이 기기에 들어가지 않습니다. 가중치 %s개는 32비트로 %s이고, 불러오면 두 벌(읽은 그대로, 커널에 맞게 배열한 것)에 읽는 동안의 파일(%s)까지 모두 약 %s가 필요합니다. 이 페이지가 여기서 쓸 수 있는 메모리는 약 %s입니다: %s. 더 작은 신경망을 고르세요(MobileNet은 약 90 MB면 됩니다)."},
+	p.message("live-status", text{"%s will not fit on this device. Its %s weights take %s as 32-bit numbers, held twice once loaded (as read, and arranged for the kernels), plus the file itself (%s) while it is read: about %s in all. This page can use about %s here: %s. Choose a smaller network, such as MobileNetV2.",
+		"%s은(는) 이 기기에 들어가지 않습니다. 가중치 %s개는 32비트로 %s이고, 불러오면 두 벌(읽은 그대로, 커널에 맞게 배열한 것)에 읽는 동안의 파일(%s)까지 모두 약 %s가 필요합니다. 이 페이지가 여기서 쓸 수 있는 메모리는 약 %s입니다: %s. MobileNetV2처럼 더 작은 신경망을 고르세요."},
 		name, digits(n.Params), megabytes(n.Weights), megabytes(n.File), megabytes(n.Total), megabytes(b.Limit), why)
 	p.stats.Set("liveRefused", true)
 	return false

@@ -57,6 +57,7 @@ func (p *Page) start() {
 	p.setupPooling()
 	p.setupArchitectures()
 	p.setupLive()
+	p.setupBackbone()
 	p.doc.AddEventListener("glimpse-language", false, func(dom.Event) { p.guard("language", p.rerender) })
 	// The live lesson comes first: its sample picture and model were
 	// requested by learn.js while this program compiled, and it draws as

@@ -29,6 +29,7 @@ type liveState struct {
 	loading bool
 	gen     int // bumped by each load, so a stale update gives up
 	drawn   bool
+	file    js.Value // the file the model came from, when the student opened one
 }
 
 // liveNet is what the lesson reads from a network's graph: the layers it
@@ -187,6 +188,11 @@ func (p *Page) loadLive(name string, source js.Value) {
 		st.SetTextContent(st.TextContent() + p.f(text{" Weights: %s.", " 가중치 출처: %s."}, info.Source))
 	}
 	p.stats.Set("liveModel", name)
+	file := js.Value{}
+	if blob {
+		file = source
+	}
+	p.offerBackbone(file, info.EmbeddingSize)
 	p.mark("model")
 	p.updateLive()
 	if len(p.live.layers) == 0 {

@@ -172,17 +172,31 @@ func (a *App) start() error {
 	return nil
 }
 
-// loadModel fetches the default backbone with a progress bar.
+// loadModel fetches the backbone with a progress bar: the default, or the
+// one chosen on the course page (host.modelName names its file), falling
+// back to the default should that one fail.
 func (a *App) loadModel() error {
-	url := a.host.Get("modelURL").String()
+	url, name := a.host.Get("modelURL").String(), a.host.Get("modelURL").String()
+	if n := a.host.Get("modelName"); n.Type() == js.TypeString {
+		name = n.String()
+	}
+	err := a.loadBackbone(url, name)
+	if def := a.host.Get("defaultModelURL"); err != nil && def.Type() == js.TypeString && def.String() != url {
+		a.fail(fmt.Errorf("the backbone chosen on the course page could not be used (%v); the default is used instead", err))
+		err = a.loadBackbone(def.String(), def.String())
+	}
+	return err
+}
+
+func (a *App) loadBackbone(url, name string) error {
 	prog := a.el("load-progress").(*dom.HTMLProgressElement)
-	m, err := a.rt.Load(url, js.ValueOf(url), true, func(f float64, _, _ int64) { prog.SetValue(f) })
+	m, err := a.rt.Load(name, js.ValueOf(url), true, func(f float64, _, _ int64) { prog.SetValue(f) })
 	if err != nil {
 		return err
 	}
 	info := m.Info()
 	if info.EmbeddingSize == 0 {
-		return fmt.Errorf("%s: the model names no embedding layer, so it cannot learn new classes", url)
+		return fmt.Errorf("%s: the model names no embedding layer, so it cannot learn new classes", name)
 	}
 	cfg, err := train.Preset(headPreset)
 	if err != nil {
@@ -190,7 +204,7 @@ func (a *App) loadModel() error {
 	}
 	f, err := m.Features(cfg)
 	if err != nil {
-		return fmt.Errorf("%s: %v", url, err)
+		return fmt.Errorf("%s: %v", name, err)
 	}
 	// Samples are the head's features: a saved project records them
 	// under the backbone's hash with what was pooled, so samples embedded
@@ -200,8 +214,9 @@ func (a *App) loadModel() error {
 		info.EmbeddingSize = fi.EmbeddingSize
 		info.Hash += featuresTag
 	}
-	a.model, a.features, a.info, a.modelName = m, f, info, url
+	a.model, a.features, a.info, a.modelName = m, f, info, name
 	a.stats.Set("kernels", info.Kernels)
+	a.stats.Set("backbone", name)
 	return nil
 }
 
