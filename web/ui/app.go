@@ -59,6 +59,9 @@ type App struct {
 	features  *browser.Model
 	info      browser.Info // the model's, read once; EmbeddingSize and Hash are the features'
 	modelName string
+	// singleLevel: the backbone gives no multi-level features (see
+	// loadBackbone), so the head reads its embedding alone.
+	singleLevel bool
 
 	classes  []*class
 	nextID   int
@@ -203,6 +206,15 @@ func (a *App) loadBackbone(url, name string) error {
 		return err
 	}
 	f, err := m.Features(cfg)
+	single := false
+	if err != nil && cfg.MultiLevel {
+		// A backbone that flattens its last map into dense layers (AlexNet,
+		// VGG16) has no global average pool to take the level below from:
+		// its head reads the embedding alone.
+		cfg.MultiLevel = false
+		f, err = m.Features(cfg)
+		single = true
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}
@@ -214,7 +226,7 @@ func (a *App) loadBackbone(url, name string) error {
 		info.EmbeddingSize = fi.EmbeddingSize
 		info.Hash += featuresTag
 	}
-	a.model, a.features, a.info, a.modelName = m, f, info, name
+	a.model, a.features, a.info, a.modelName, a.singleLevel = m, f, info, name, single
 	a.stats.Set("kernels", info.Kernels)
 	a.stats.Set("backbone", name)
 	return nil

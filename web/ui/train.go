@@ -44,6 +44,7 @@ func (a *App) train() {
 		a.fail(err)
 		return
 	}
+	cfg.MultiLevel = cfg.MultiLevel && !a.singleLevel
 	cfg.Epochs = a.settings.Epochs
 	cfg.BatchSize = a.settings.BatchSize
 	cfg.LearningRate = a.settings.LearningRate
