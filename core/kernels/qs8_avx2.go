@@ -83,6 +83,7 @@ func (Int8AVX2) QS8GEMM(m int, a []int8, lda int, w *QS8GEMMWeights, c []int8, l
 	panels := (n + qs8AVX2NR - 1) / qs8AVX2NR
 	lo := archsimd.BroadcastFloat32x8(float32(int32(o.Min) - o.Zero))
 	hi := archsimd.BroadcastFloat32x8(float32(int32(o.Max) - o.Zero))
+	zo := archsimd.BroadcastInt32x8(o.Zero)
 	k16 := k &^ 15
 	for i0 := 0; i0 < m; i0 += 4 {
 		rows := min(4, m-i0)
@@ -115,13 +116,16 @@ func (Int8AVX2) QS8GEMM(m int, a []int8, lda int, w *QS8GEMMWeights, c []int8, l
 			m0 := archsimd.LoadFloat32x8((*[8]float32)(w.Mult16[j0 : j0+8]))
 			m1 := archsimd.LoadFloat32x8((*[8]float32)(w.Mult16[j0+8 : j0+16]))
 			for r := 0; r < rows; r++ {
-				var q [qs8AVX2NR]int32
-				archsimd.LoadInt32x8(&sums[2*r]).Add(b0).ConvertToFloat32().Mul(m0).Max(lo).Min(hi).RoundToEven().ConvertToInt32().Store((*[8]int32)(q[:8]))
-				archsimd.LoadInt32x8(&sums[2*r+1]).Add(b1).ConvertToFloat32().Mul(m1).Max(lo).Min(hi).RoundToEven().ConvertToInt32().Store((*[8]int32)(q[8:]))
+				v0 := qs8Requant8(archsimd.LoadInt32x8(&sums[2*r]).Add(b0), m0, lo, hi, zo)
+				v1 := qs8Requant8(archsimd.LoadInt32x8(&sums[2*r+1]).Add(b1), m1, lo, hi, zo)
 				dst := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+cols]
-				for j := range dst {
-					dst[j] = int8(q[j] + o.Zero)
+				if cols == qs8AVX2NR {
+					qs8Narrow16(v0, v1, (*[16]int8)(dst))
+					continue
 				}
+				var q [qs8AVX2NR]int8
+				qs8Narrow16(v0, v1, &q)
+				copy(dst, q[:cols])
 			}
 		}
 	}
@@ -330,15 +334,22 @@ func (Int8AVX2) DequantizeF32(q []int8, scale float32, zero int32, out []float32
 	}
 }
 
-// qs8Narrow16 stores sixteen int32 lanes already within −128…127 as bytes
-// (AVX2 has no narrowing store).
+// qs8Narrow16 stores sixteen int32 lanes already within −128…127 as bytes.
+// AVX2 has no narrowing store: vpackssdw packs the two vectors to int16
+// within each 128-bit half ([v0 0-3, v1 0-3 | v0 4-7, v1 4-7]), vpshufb
+// gathers each half's low bytes into its share of the sixteen places
+// (qs8NarrowIndex, the rest zero), and the halves OR together in order.
 func qs8Narrow16(v0, v1 archsimd.Int32x8, dst *[16]int8) {
-	var t [16]int32
-	v0.Store((*[8]int32)(t[:8]))
-	v1.Store((*[8]int32)(t[8:]))
-	for i, v := range t {
-		dst[i] = int8(v)
-	}
+	r := v0.SaturateToInt16ConcatGrouped(v1).AsInt8x32().PermuteOrZeroGrouped(archsimd.LoadInt8x32(&qs8NarrowIndex))
+	r.GetLo().Or(r.GetHi()).Store(dst)
+}
+
+// qs8NarrowIndex is qs8Narrow16's byte shuffle: in the low half, v0's
+// lanes 0-3 to places 0-3 and v1's to 8-11; in the high half, v0's lanes
+// 4-7 to places 4-7 and v1's to 12-15; −1 zeroes a place.
+var qs8NarrowIndex = [32]int8{
+	0, 2, 4, 6, -1, -1, -1, -1, 8, 10, 12, 14, -1, -1, -1, -1,
+	-1, -1, -1, -1, 0, 2, 4, 6, -1, -1, -1, -1, 8, 10, 12, 14,
 }
 
 // qs8DWRow3x3AVX2 computes channels j..j+15 of output pixels ox0..ox1-1
