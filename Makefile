@@ -257,6 +257,7 @@ fuzz = $(GO) test -run '^$$' -fuzz '^$(1)$$' -fuzztime $$(( $(2) * $(FUZZSCALE) 
 fuzz:
 	$(call fuzz,FuzzRead,30000,./core/format)
 	$(call fuzz,FuzzGraph,100000,./core/format)
+	$(call fuzz,FuzzGraphJSON,100000,./core/format)
 	$(call fuzz,FuzzDecode,150000,./core/imageprep)
 	$(call fuzz,FuzzDecode,300000,./web/project)
 	$(call fuzz,FuzzFromTFJS,6000,./tools/convert)

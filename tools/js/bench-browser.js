@@ -22,19 +22,29 @@
 //
 // (ratio = glimpse_ms / tfjs_wasm_ms; on the int8 line, Glimpse's int8 time
 // over TF.js's on the folded f32 model, the figure of (b)'s line), then the wasm and model sizes and the
-// time from navigation to the first classification, and writes it all as
-// JSON to build/bench/browser.json.
+// time from navigation to the first classification, then the cold start of
+// the default model (dist/models/mobilenet_v2_1.0_224.glimpse): navigation
+// to its first embed() on a first visit (a fresh browser profile) and on a
+// return visit (Chromium relaunched on the same profile),
+//
+//   startup first_visit_ms=… return_visit_ms=…
+//
+// and writes it all as JSON to build/bench/browser.json.
 //
 //   node tools/js/bench-browser.js [RUNS]      (needs make: dist/, bin/glimpse, build/nsfwjs)
+//   node tools/js/bench-browser.js startup     (the startup line alone)
 "use strict";
 
 const fs = require("fs");
 const path = require("path");
 const zlib = require("zlib");
 const { execFileSync } = require("child_process");
-const { root, launch, serve } = require("./browser");
+const os = require("os");
+const { root, launch, launchPersistent, serve } = require("./browser");
 
+const STARTUP_ONLY = process.argv[2] === "startup";
 const RUNS = Math.max(30, Number(process.argv[2]) || 40);
+const DEFAULT_MODEL = "models/mobilenet_v2_1.0_224.glimpse";
 const WARMUP = 5;
 const bin = path.join(root, "bin", "glimpse");
 const dist = path.join(root, "dist");
@@ -87,7 +97,25 @@ await img.decode();
 await model.classify(img);
 window.firstMs = performance.now();
 </script>`);
-  for (const m of MODELS) {
+  // The cold-start page: the default model's first embedding, timed from
+  // navigation start, as a page of the library's users would get it.
+  fs.mkdirSync(path.join(site, "models"));
+  fs.copyFileSync(path.join(dist, DEFAULT_MODEL), path.join(site, DEFAULT_MODEL));
+  fs.writeFileSync(path.join(site, "startup.html"), `<!doctype html><meta charset="utf-8"><title>startup</title><link rel="icon" href="data:,">
+<img id="photo" src="photo.png" alt="">
+<script type="module">
+import { load } from './glimpse.js';
+try {
+  const model = await load('${DEFAULT_MODEL}');
+  const img = document.getElementById('photo');
+  await img.decode();
+  await model.embed(img);
+  window.startupMs = performance.now();
+} catch (e) {
+  window.startupError = String(e);
+}
+</script>`);
+  for (const m of STARTUP_ONLY ? [] : MODELS) {
     const src = path.join(root, "build", "nsfwjs", m.dir);
     fs.cpSync(src, path.join(site, "tfjs", m.dir), { recursive: true });
     m.tfjsBytes = dirSize(src);
@@ -180,6 +208,36 @@ async function timeAll(engines) {
   for (const e of engines) await e.page.close();
 }
 
+// timeStartup measures navigation to the default model's first embedding
+// twice on one browser profile: a first visit (the profile fresh) and a
+// return visit (Chromium closed, then launched again on the profile). The
+// first visit stays on the page a few seconds, as a visitor would, which
+// gives Chromium time to keep the WebAssembly it compiled optimized.
+async function timeStartup(url) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "glimpse-startup-"));
+  const visit = async (linger) => {
+    const ctx = await launchPersistent(profile);
+    try {
+      const page = ctx.pages()[0] || await ctx.newPage();
+      await page.goto(`${url}startup.html`);
+      await page.waitForFunction(() => window.startupMs !== undefined || window.startupError !== undefined, null, { timeout: 120000 });
+      const { ms, error } = await page.evaluate(() => ({ ms: window.startupMs, error: window.startupError }));
+      if (error) throw new Error(`startup.html: ${error}`);
+      await page.waitForTimeout(linger);
+      return ms;
+    } finally {
+      await ctx.close();
+    }
+  };
+  try {
+    const first = await visit(5000);
+    const ret = await visit(0);
+    return { first, ret };
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 async function timeFirst(browser, url, m) {
   const page = await browser.newPage();
   try {
@@ -234,7 +292,7 @@ const median = (xs) => {
 const r2 = (x) => Math.round(x * 100) / 100;
 
 async function main() {
-  for (const f of [bin, path.join(dist, "glimpse.js"), path.join(root, "build", "nsfwjs", "mobilenet_v2", "model.json"), ...MODELS.filter((m) => m.int8).map((m) => m.int8.file)]) {
+  for (const f of [bin, path.join(dist, "glimpse.js"), path.join(root, "build", "nsfwjs", "mobilenet_v2", "model.json"), ...(STARTUP_ONLY ? [] : MODELS.filter((m) => m.int8).map((m) => m.int8.file))]) {
     if (!fs.existsSync(f)) throw new Error(`${path.relative(root, f)} is missing: run make first`);
   }
   prepare();
@@ -249,7 +307,7 @@ async function main() {
   const browser = await launch();
   const result = { chromium: browser.version(), runs: RUNS, warmup: WARMUP, input: "224x224 ImageData to probabilities", models: {}, sizes };
   try {
-    for (const m of MODELS) {
+    for (const m of STARTUP_ONLY ? [] : MODELS) {
       const g = await setUpGlimpse(browser, server.url, m, true);
       const go = await setUpGlimpse(browser, server.url, m, false);
       const tf = await setUpTFJS(browser, server.url, m, true);
@@ -304,10 +362,15 @@ async function main() {
         console.log(`${m.int8.name} glimpse_ms=${q.glimpse_ms} tfjs_wasm_folded_ms=${q.tfjs_wasm_folded_ms} ratio=${q.ratio}`);
       }
     }
+    await browser.close();
+    const startup = await timeStartup(server.url);
+    result.startup = { first_visit_ms: r2(startup.first), return_visit_ms: r2(startup.ret), model: DEFAULT_MODEL, until: "the first embed()" };
+    console.log(`startup first_visit_ms=${result.startup.first_visit_ms} return_visit_ms=${result.startup.return_visit_ms}`);
   } finally {
     await browser.close();
     server.close();
   }
+  if (STARTUP_ONLY) return;
   for (const [name, row] of Object.entries(result.models)) {
     if (row.glimpse_go_ms === undefined) {
       const bn = row.browser_vs_native;

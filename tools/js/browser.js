@@ -23,6 +23,16 @@ function launch(extraArgs = []) {
 }
 
 /**
+ * Launches Chromium with a profile kept in userDataDir (a fresh directory
+ * is a first visit; launching again on it is a return visit, with the
+ * HTTP cache, the compiled WebAssembly and the Cache API as they were
+ * left). Resolves to a BrowserContext.
+ */
+function launchPersistent(userDataDir, extraArgs = []) {
+  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: [...ARGS, ...extraArgs] });
+}
+
+/**
  * Serves dir with `bin/glimpse serve` on a free loopback port; resolves to
  * {url, close}. The server prints its address once it listens.
  */
@@ -49,4 +59,4 @@ function serve(dir) {
   });
 }
 
-module.exports = { root, launch, serve };
+module.exports = { root, launch, launchPersistent, serve };

@@ -51,28 +51,40 @@ async function fetchOK(url) {
   return res;
 }
 
+// compile fetches a WebAssembly module and compiles it as it streams in;
+// with a server that sends it as application/wasm, the browser also keeps
+// the compiled code, so a return visit skips compiling.
+async function compile(url) {
+  const res = await fetchOK(url);
+  try {
+    return await WebAssembly.compileStreaming(res.clone());
+  } catch {
+    // A server that labels .wasm with another MIME type defeats streaming.
+    return WebAssembly.compile(await res.arrayBuffer());
+  }
+}
+
+// boot starts the Go program. Everything it needs is requested at once:
+// glimpse.wasm, compiling while the Go runtime's glue and the kernel
+// loader arrive, then the SIMD kernels, compiling beside it. load()
+// fetches the model alongside.
 async function boot() {
-  if (typeof globalThis.Go !== 'function') {
+  const module = compile(here('glimpse.wasm'));
+  module.catch(() => {}); // awaited below; an early failure must not go unhandled
+  const [, { detectSIMD, loadSIMD, compileSIMD }] = await Promise.all([
     // wasm_exec.js is a classic script whose only effect is defining
     // globalThis.Go; importing it runs it once.
-    await import(here('wasm_exec.js').href);
-  }
-  const go = new globalThis.Go();
-  let instance;
-  const res = await fetchOK(here('glimpse.wasm'));
-  try {
-    ({ instance } = await WebAssembly.instantiateStreaming(res.clone(), go.importObject));
-  } catch (e) {
-    // A server that labels .wasm with another MIME type defeats streaming.
-    ({ instance } = await WebAssembly.instantiate(await res.arrayBuffer(), go.importObject));
-  }
+    typeof globalThis.Go === 'function' ? null : import(here('wasm_exec.js').href),
+    import(here('loader.mjs').href),
+  ]);
   // The SIMD kernels share Go's memory; they must be in place before Go
   // plans a model. Without WebAssembly SIMD the pure-Go kernels run.
-  const { detectSIMD, loadSIMD } = await import(here('loader.mjs').href);
-  let simd = 'none';
-  if (detectSIMD() !== 'none') {
-    simd = await loadSIMD(instance.exports.mem, async (name) => (await fetchOK(here(name))).arrayBuffer());
-  }
+  const variant = detectSIMD();
+  const kernels = variant === 'none' ? null : compileSIMD(variant, (name) => fetchOK(here(name)));
+  kernels?.catch(() => {});
+  const go = new globalThis.Go();
+  const instance = await WebAssembly.instantiate(await module, go.importObject);
+  const simd = kernels ? await loadSIMD(instance.exports.mem, () => kernels, variant) : 'none';
   const rt = { api: null, memory: instance.exports.mem, simd, exited: false };
   const ready = new Promise((resolve) => { globalThis.__glimpseReady = resolve; });
   go.run(instance).finally(() => { rt.exited = true; });

@@ -34,12 +34,32 @@ export function detectSIMD() {
   return 'none';
 }
 
+// The module file of each variant.
+const FILES = { relaxed: 'kernels_relaxed.wasm', simd: 'kernels.wasm' };
+
+/**
+ * Compiles the kernel module of variant ('relaxed' or 'simd') while the
+ * Go module is still on its way: fetchResponse(fileName) returns (a
+ * promise of) its fetch Response, compiled as it streams in. Resolves to
+ * the WebAssembly.Module, which loadSIMD takes in place of bytes.
+ */
+export async function compileSIMD(variant, fetchResponse) {
+  if (!FILES[variant]) throw new Error(`unknown SIMD variant ${JSON.stringify(variant)}`);
+  const res = await fetchResponse(FILES[variant]);
+  try {
+    return await WebAssembly.compileStreaming(res.clone());
+  } catch {
+    // A server that labels .wasm with another MIME type defeats streaming.
+    return WebAssembly.compile(await res.arrayBuffer());
+  }
+}
+
 /**
  * Instantiates the kernels over memory (the Go instance's exports.mem) and
  * publishes them as globalThis.__glimpseSIMD. fetchBytes(fileName) returns
- * (a promise of) the module's bytes. variant forces 'relaxed', 'simd' or
- * 'none' (throwing if the engine lacks it); by default the best one is
- * taken. tile forces the GEMM tile, '4x8' or '6x8'; by default the 4x8
+ * (a promise of) the module's bytes, or the module compileSIMD compiled.
+ * variant forces 'relaxed', 'simd' or 'none' (throwing if the engine
+ * lacks it); by default the best one is taken. tile forces the GEMM tile, '4x8' or '6x8'; by default the 4x8
  * tile runs until probeGEMMTile, started here and running in the
  * background, has picked one (gemmTile, with gemmProbe.done set; the Go
  * side looks again every few dozen products until then). Returns the
@@ -59,8 +79,8 @@ export async function loadSIMD(memory, fetchBytes, variant, tile) {
   }
   delete globalThis.__glimpseSIMD;
   if (want === 'none') return want;
-  const bytes = await fetchBytes(want === 'relaxed' ? 'kernels_relaxed.wasm' : 'kernels.wasm');
-  const module = await WebAssembly.compile(bytes);
+  const source = await fetchBytes(FILES[want]);
+  const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
   const instance = await WebAssembly.instantiate(module, { env: { mem: memory } });
   const simd = { variant: want, gemmTile: tile || '4x8', gemmProbe: { done: !!tile, forced: !!tile }, ...instance.exports };
   globalThis.__glimpseSIMD = simd;
