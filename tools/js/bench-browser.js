@@ -101,6 +101,11 @@ window.firstMs = performance.now();
   // navigation start, as a page of the library's users would get it.
   fs.mkdirSync(path.join(site, "models"));
   fs.copyFileSync(path.join(dist, DEFAULT_MODEL), path.join(site, DEFAULT_MODEL));
+  // What make compressed once (glimpse serve sends FILE.gz for FILE when
+  // it is not older), copied after the files themselves.
+  for (const f of ["glimpse.wasm", DEFAULT_MODEL]) {
+    if (fs.existsSync(path.join(dist, `${f}.gz`))) fs.copyFileSync(path.join(dist, `${f}.gz`), path.join(site, `${f}.gz`));
+  }
   fs.writeFileSync(path.join(site, "startup.html"), `<!doctype html><meta charset="utf-8"><title>startup</title><link rel="icon" href="data:,">
 <img id="photo" src="photo.png" alt="">
 <script type="module">
@@ -301,7 +306,7 @@ async function main() {
     const b = fs.readFileSync(path.join(dist, f));
     sizes[f] = { raw: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length };
   }
-  for (const f of fs.readdirSync(path.join(dist, "models"))) sizes[`models/${f}`] = { raw: fs.statSync(path.join(dist, "models", f)).size };
+  for (const f of fs.readdirSync(path.join(dist, "models")).filter((f) => !f.endsWith(".gz"))) sizes[`models/${f}`] = { raw: fs.statSync(path.join(dist, "models", f)).size };
 
   const server = await serve(site);
   const browser = await launch();
