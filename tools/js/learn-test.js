@@ -329,6 +329,7 @@ async function main() {
     // its backbone as glimpse convert --drop-head writes it, untrained
     // seeded weights), read with its progress, checked for memory first.
     {
+      check("the built-in models offer no backbone switch", !(await page.locator("#live-backbone").isVisible()) && !(await page.locator("#live-backbone-reset").isVisible()));
       const n = await page.evaluate(() => __learnStats.liveUpdates);
       await page.locator("#live-file").setInputFiles(ALEXNET);
       await page.waitForFunction((n) => __learnStats.liveModel === "alexnet_seeded.glimpse" && __learnStats.liveUpdates > n, n, { timeout: 120000 });
