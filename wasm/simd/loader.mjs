@@ -112,7 +112,7 @@ export async function loadSIMD(memory, fetchBytes, variant, tile) {
  * more) it is 30% slower; in Node 20's older V8 it spills and runs at half
  * the speed of 4x8 either way.
  *
- * So both tiles run the same 48x64x128 product in a memory of their own (a
+ * So both tiles run the same 96x64x128 product in a memory of their own (a
  * second instance of the module: V8 shares compiled code between
  * instances). V8 first runs baseline code, three to five times slower and
  * ranking the tiles differently, and compiles optimized code in the
@@ -121,12 +121,12 @@ export async function loadSIMD(memory, fetchBytes, variant, tile) {
  * cache at once. So the probe does not block: rounds of about a millisecond
  * (both tiles back to back, alternating which goes first) run every 50 ms
  * for 1.5 s, yielding in between, and only the last eight decide: 6x8 when
- * its best round is 5% faster and it wins most of them, 4x8 otherwise.
+ * its best round is 3% faster and it wins most of them, 4x8 otherwise.
  * Both tiles give the same bits, so the choice changes speed only.
  */
 export async function probeGEMMTile(module) {
-  const M = 48, N = 64, K = 128;
-  const A = 0, B = A + M * K * 4, C = B + K * N * 4; // 24 + 32 + 12 KiB
+  const M = 96, N = 64, K = 128;
+  const A = 0, B = A + M * K * 4, C = B + K * N * 4; // 48 + 32 + 24 KiB
   const mem = new WebAssembly.Memory({ initial: 2 });
   const k = (await WebAssembly.instantiate(module, { env: { mem } })).exports;
   new Float32Array(mem.buffer, 0, (C + M * N * 4) / 4).fill(0.5);
@@ -162,6 +162,6 @@ export async function probeGEMMTile(module) {
   }
   const best = (t) => Math.min(...last.map((ms) => ms[t]));
   const wins = last.filter((ms) => ms['6x8'] < ms['4x8']).length;
-  const tile = best('6x8') < 0.95 * best('4x8') && 2 * wins > last.length ? '6x8' : '4x8';
+  const tile = best('6x8') < 0.97 * best('4x8') && 2 * wins > last.length ? '6x8' : '4x8';
   return { done: true, tile, reps, rounds: last.length, wins6x8: wins, ms: { '4x8': best('4x8'), '6x8': best('6x8') } };
 }
