@@ -134,16 +134,22 @@ dist/.static: $(STATIC)
 	touch $@
 
 # The app (web/app, web/ui, wasm/app) at the site's root.
-APP_FILES   := index.html app.css app.js store.js lang.js manifest.webmanifest favicon.svg
+APP_FILES   := index.html app.css app.js app-worker.js store.js lang.js manifest.webmanifest favicon.svg
 # The course page, "Inside the CNN" (web/learn, web/learnui, wasm/learn),
 # beside the app, with its sample picture (CC0, from python3-skimage).
 LEARN_FILES := learn.html learn.css learn.js
-SW_PRECACHE := $(addprefix dist/,$(APP_FILES) app.wasm wasm_exec.js loader.mjs kernels.wasm kernels_relaxed.wasm models/mobilenet_v2_1.0_224.glimpse \
+SW_PRECACHE := $(addprefix dist/,$(APP_FILES) app.wasm app-worker.wasm wasm_exec.js loader.mjs kernels.wasm kernels_relaxed.wasm models/mobilenet_v2_1.0_224.glimpse \
 	$(LEARN_FILES) learn.wasm sample.png)
 
 dist/app.wasm: $(GO_SOURCES)
 	@mkdir -p $(@D)
 	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o $@ ./wasm/app
+
+# The app's dedicated Worker (web/appworker, wasm/appworker): the model and
+# the classifier, off the page's thread.
+dist/app-worker.wasm: $(GO_SOURCES)
+	@mkdir -p $(@D)
+	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o $@ ./wasm/appworker
 
 $(addprefix dist/,$(APP_FILES)): dist/%: web/app/%
 	@mkdir -p $(@D)
@@ -161,7 +167,7 @@ dist/learn.wasm.gz: dist/learn.wasm
 
 # The same for the library's program, the app's and the default model: a
 # page's first visit waits on them (the startup line of make bench-browser).
-dist/glimpse.wasm.gz dist/app.wasm.gz dist/models/mobilenet_v2_1.0_224.glimpse.gz: %.gz: %
+dist/glimpse.wasm.gz dist/app.wasm.gz dist/app-worker.wasm.gz dist/models/mobilenet_v2_1.0_224.glimpse.gz: %.gz: %
 	gzip -9 -n -c $< > $@.tmp && mv $@.tmp $@
 
 $(addprefix dist/,$(LEARN_FILES)): dist/%: web/learn/%
@@ -216,8 +222,8 @@ SW_PRECACHE += $(addprefix dist/,$(LENET_FILES)) dist/lenet.wasm dist/models/len
 dist/sw.js: web/app/sw.js $(SW_PRECACHE)
 	sed "s/__VERSION__/$$(cat $(SW_PRECACHE) | sha256sum | cut -c1-12)/" $< > $@
 
-site: dist/glimpse.wasm dist/glimpse.wasm.gz dist/app.wasm.gz dist/models/mobilenet_v2_1.0_224.glimpse.gz dist/glimpse.js dist/glimpse-worker.js dist/wasm_exec.js dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs dist/.static \
-	$(addprefix dist/,$(APP_FILES)) dist/app.wasm $(addprefix dist/,$(LEARN_FILES)) dist/learn.wasm dist/learn.wasm.gz dist/sample.png dist/sw.js $(MODELS) $(LENET_SITE)
+site: dist/glimpse.wasm dist/glimpse.wasm.gz dist/app.wasm.gz dist/app-worker.wasm.gz dist/models/mobilenet_v2_1.0_224.glimpse.gz dist/glimpse.js dist/glimpse-worker.js dist/wasm_exec.js dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs dist/.static \
+	$(addprefix dist/,$(APP_FILES)) dist/app.wasm dist/app-worker.wasm $(addprefix dist/,$(LEARN_FILES)) dist/learn.wasm dist/learn.wasm.gz dist/sample.png dist/sw.js $(MODELS) $(LENET_SITE)
 
 serve: all
 	bin/glimpse serve dist --addr 127.0.0.1:8080
@@ -225,7 +231,7 @@ serve: all
 vet:
 	$(GO) vet ./...
 	$(SIMD) $(GO) vet ./core/...
-	$(WASM_ENV) $(GO) vet ./core/... ./models/... ./wasm/...
+	$(WASM_ENV) $(GO) vet ./core/... ./models/... ./wasm/... ./web/...
 
 # Unit, reference and golden tests, natively with the pure-Go and the
 # AVX2/FMA kernels; then the fuzzers for a short while each.
@@ -246,7 +252,7 @@ test-go: $(NSFWJS)/.decoded bin/glimpse
 # int8 GEMM falls back to dot_i16x8 (core/kernels probes it); the relaxed-dot
 # kernels are tested in Chromium.
 test-wasm: $(JS)/node_modules/.installed
-	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine ./core/format ./core/imageprep ./core/train ./core/model ./core/classifier ./wasm/browser
+	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine ./core/format ./core/imageprep ./core/train ./core/model ./core/classifier ./wasm/browser ./web/appworker
 	GLIMPSE_SIMD=relaxed $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) -run 'OneStep|NaN' ./core/scratch
 	GLIMPSE_SIMD=simd    $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine
 	GLIMPSE_SIMD=none    $(WASM_ENV) $(GO) test -exec=$(WASM_EXEC) ./core/kernels ./core/engine

@@ -3,8 +3,9 @@
 // Package browser is Glimpse's one browser runtime: everything a GOOS=js
 // program needs between a page and the engine, written once. Both browser
 // programs stand on it, the library behind glimpse.js (wasm/glimpse, whose
-// bridge only converts JavaScript values) and the app (wasm/app with its
-// interface, web/ui); neither talks to the engine except through it.
+// bridge only converts JavaScript values) and the app (its interface,
+// wasm/app and web/ui, and its Worker, wasm/appworker and web/appworker,
+// which holds the model); none talks to the engine except through it.
 //
 // What it owns:
 //

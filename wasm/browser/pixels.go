@@ -104,6 +104,23 @@ func Decode(src js.Value, name string) (js.Value, error) {
 	return bmp, nil
 }
 
+// Frame takes a playing video's current frame as an ImageBitmap, which a
+// page sends to a Worker: it holds the pixels Pixels reads from the video
+// (createImageBitmap without options draws a video as drawImage does;
+// asking for no colour conversion gives the same pixels from a camera but
+// takes longer).
+func Frame(video js.Value) (js.Value, error) {
+	p, err := Call(js.Global(), "createImageBitmap", video)
+	var bmp js.Value
+	if err == nil {
+		bmp, err = Await(p)
+	}
+	if err != nil {
+		return js.Value{}, fmt.Errorf("the video's frame could not be read (%v)", err)
+	}
+	return bmp, nil
+}
+
 // draw copies a drawable's pixels out through the runtime's canvas, at
 // their own size.
 func (rt *Runtime) draw(src js.Value, w, h int, kind string) (*image.NRGBA, error) {

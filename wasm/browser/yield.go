@@ -95,17 +95,25 @@ func NextFrame() {
 // instant under 100), long enough that yielding costs little.
 const PaceInterval = 50 * time.Millisecond
 
-// Pacer yields to the browser whenever PaceInterval has passed since it
-// last did: call Pace between the steps of a long loop. The zero value is
-// ready.
-type Pacer struct{ last time.Time }
+// Pacer yields to the browser whenever Every (PaceInterval when zero) has
+// passed since it last did: call Pace between the steps of a long loop.
+// The zero value is ready. A page's own thread, where a task over 50 ms
+// is a stall, paces more often than a Worker need.
+type Pacer struct {
+	Every time.Duration
+	last  time.Time
+}
 
-// Pace yields if PaceInterval has passed since the last yield.
+// Pace yields if the interval has passed since the last yield.
 func (p *Pacer) Pace() {
 	if p.last.IsZero() {
 		p.last = time.Now()
 	}
-	if time.Since(p.last) >= PaceInterval {
+	every := p.Every
+	if every == 0 {
+		every = PaceInterval
+	}
+	if time.Since(p.last) >= every {
 		Yield()
 		p.last = time.Now()
 	}

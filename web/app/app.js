@@ -1,9 +1,9 @@
-// Starts the app: the Go program (app.wasm) with Glimpse's SIMD kernels
-// over its memory, the IndexedDB store it saves the project to, and the
-// service worker that keeps everything for offline use. All URLs are
-// relative, so the site works from any sub-path, and every request stays
-// on this origin.
-import { detectSIMD, loadSIMD } from './loader.mjs';
+// Starts the app: the Go program that draws it (app.wasm), the dedicated
+// Worker that holds the model and predicts and trains off this thread
+// (app-worker.js, started first so that both download at once), the
+// IndexedDB store the project is saved to, and the service worker that
+// keeps everything for offline use. All URLs are relative, so the site
+// works from any sub-path, and every request stays on this origin.
 import * as store from './store.js';
 
 function fail(message) {
@@ -30,25 +30,28 @@ async function chosenBackbone() {
 
 async function start() {
   if (typeof WebAssembly !== 'object') throw new Error('This browser cannot run WebAssembly.');
-  // The Go program finds its storage and its model here: the default
-  // backbone, or one the student chose on the course page (learn.html keeps
-  // that file in Cache Storage, "backbone-choice").
+  // The Go program finds its storage, its model and its Worker here: the
+  // default backbone, or one the student chose on the course page
+  // (learn.html keeps that file in Cache Storage, "backbone-choice").
+  const worker = new Worker('app-worker.js', { type: 'module' });
+  // The Worker may be ready (or fail) before the Go program listens: what
+  // it says until then is kept here for the Go program, not dropped.
+  const workerSaid = [];
+  worker.onmessage = ({ data }) => workerSaid.push(data);
+  worker.onerror = (e) => {
+    e.preventDefault();
+    workerSaid.push({ failed: e.message || 'it could not be started' });
+  };
   const defaultModelURL = 'models/mobilenet_v2_1.0_224.glimpse';
-  globalThis.glimpseApp = { store, modelURL: defaultModelURL, defaultModelURL };
+  globalThis.glimpseApp = { store, worker, workerSaid, modelURL: defaultModelURL, defaultModelURL };
   const chosen = await chosenBackbone();
   if (chosen) Object.assign(globalThis.glimpseApp, chosen);
+  // The model's download starts now, while both Go programs compile.
+  worker.postMessage({ prefetch: new URL(globalThis.glimpseApp.modelURL, location.href).href });
   const go = new Go();
   const res = await fetch('app.wasm');
   if (!res.ok) throw new Error(`app.wasm: HTTP ${res.status}`);
   const { instance } = await WebAssembly.instantiateStreaming(res, go.importObject);
-  // The kernels must be in place before Go plans its model; without SIMD
-  // the pure-Go kernels run.
-  if (detectSIMD() !== 'none') {
-    await loadSIMD(instance.exports.mem, (name) => fetch(name).then((r) => {
-      if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
-      return r.arrayBuffer();
-    }));
-  }
   // The figure "wasm memory" in the test reads the Go heap's size here.
   globalThis.glimpseApp.wasmMemoryBytes = () => instance.exports.mem.buffer.byteLength;
   go.run(instance).then(() => fail('The Glimpse program stopped. Reload the page.'));

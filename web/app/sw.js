@@ -1,5 +1,5 @@
-// Glimpse's service worker: after one visit the app, the course pages, their
-// WebAssembly, the SIMD kernels and the default model come from this cache, so the app
+// Glimpse's service worker: after one visit the app (its page and its
+// Worker), the course pages, their WebAssembly, the SIMD kernels and the default model come from this cache, so the app
 // works with the network gone. VERSION is replaced at build time by a hash
 // of the precached files: a new build gets a new cache and the old one is
 // deleted once the new worker takes over. URLs are relative to the
@@ -13,6 +13,8 @@ const PRECACHE = [
   'app.js',
   'store.js',
   'app.wasm',
+  'app-worker.js',
+  'app-worker.wasm',
   'wasm_exec.js',
   'loader.mjs',
   'kernels.wasm',

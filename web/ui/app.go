@@ -16,6 +16,7 @@ import (
 
 	"github.com/glimpse-ml/glimpse/core/train"
 	"github.com/glimpse-ml/glimpse/wasm/browser"
+	"github.com/glimpse-ml/glimpse/web/appworker"
 	"github.com/glimpse-ml/glimpse/web/project"
 )
 
@@ -52,12 +53,10 @@ type App struct {
 	store js.Value
 	stats js.Value // globalThis.__glimpseStats, read by the end-to-end test
 
-	rt    *browser.Runtime
-	model *browser.Model
-	// features embeds the samples: the features the default head reads
-	// (train.DefaultHead's; multi-level features of model).
-	features  *browser.Model
-	info      browser.Info // the model's, read once; EmbeddingSize and Hash are the features'
+	// worker holds the model and the head, and embeds, predicts and
+	// trains off the page's thread (web/appworker).
+	worker    *appworker.Worker
+	info      appworker.Info // the model's, read once
 	modelName string
 	// singleLevel: the backbone gives no multi-level features (see
 	// loadBackbone), so the head reads its embedding alone.
@@ -91,7 +90,6 @@ type App struct {
 // Run starts the app on the page and never returns.
 func Run() {
 	a := &App{
-		rt:       browser.New(),
 		doc:      dom.GetWindow().Document(),
 		host:     js.Global().Get("glimpseApp"),
 		settings: project.DefaultSettings(),
@@ -175,10 +173,12 @@ func (a *App) start() error {
 	return nil
 }
 
-// loadModel fetches the backbone with a progress bar: the default, or the
-// one chosen on the course page (host.modelName names its file), falling
-// back to the default should that one fail.
+// loadModel has the Worker (started by app.js) fetch the backbone, with
+// a progress bar: the default, or the one chosen on the course page
+// (host.modelName names its file), falling back to the default should
+// that one fail.
 func (a *App) loadModel() error {
+	a.worker = appworker.Start(a.host.Get("worker"), a.host.Get("workerSaid"))
 	url, name := a.host.Get("modelURL").String(), a.host.Get("modelURL").String()
 	if n := a.host.Get("modelName"); n.Type() == js.TypeString {
 		name = n.String()
@@ -193,40 +193,21 @@ func (a *App) loadModel() error {
 
 func (a *App) loadBackbone(url, name string) error {
 	prog := a.el("load-progress").(*dom.HTMLProgressElement)
-	m, err := a.rt.Load(name, js.ValueOf(url), true, func(f float64, _, _ int64) { prog.SetValue(f) })
+	info, err := a.worker.Load(url, name, headPreset, prog.SetValue)
 	if err != nil {
 		return err
 	}
-	info := m.Info()
 	if info.EmbeddingSize == 0 {
 		return fmt.Errorf("%s: the model names no embedding layer, so it cannot learn new classes", name)
-	}
-	cfg, err := train.Preset(headPreset)
-	if err != nil {
-		return err
-	}
-	f, err := m.Features(cfg)
-	single := false
-	if err != nil && cfg.MultiLevel {
-		// A backbone that flattens its last map into dense layers (AlexNet,
-		// VGG16) has no global average pool to take the level below from:
-		// its head reads the embedding alone.
-		cfg.MultiLevel = false
-		f, err = m.Features(cfg)
-		single = true
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %v", name, err)
 	}
 	// Samples are the head's features: a saved project records them
 	// under the backbone's hash with what was pooled, so samples embedded
 	// for another head (the backbone's embedding alone, before) are told
 	// apart and re-embedded rather than mixed.
-	if fi := f.Info(); fi.EmbeddingSize != info.EmbeddingSize {
-		info.EmbeddingSize = fi.EmbeddingSize
+	if info.EmbeddingSize != info.BackboneEmbeddingSize {
 		info.Hash += featuresTag
 	}
-	a.model, a.features, a.info, a.modelName, a.singleLevel = m, f, info, name, single
+	a.info, a.modelName, a.singleLevel = info, name, info.SingleLevel
 	a.stats.Set("kernels", info.Kernels)
 	a.stats.Set("backbone", name)
 	return nil
@@ -244,7 +225,7 @@ func (a *App) newProject() {
 		c.card.Remove()
 	}
 	a.classes = nil
-	a.head, a.headIDs = nil, nil
+	a.useHead(nil, nil)
 	a.ownEmbeddings()
 	for i := range StartClasses {
 		a.addClass(a.newID(), trf("Class %d", "클래스 %d", i+1))

@@ -10,6 +10,7 @@ import (
 	"honnef.co/go/js/dom/v2"
 
 	"github.com/glimpse-ml/glimpse/wasm/browser"
+	"github.com/glimpse-ml/glimpse/web/appworker"
 )
 
 // A sample is its embedding: numbers the backbone made from the picture,
@@ -23,7 +24,7 @@ import (
 
 // ownEmbeddings marks the samples as made by the model in the page.
 func (a *App) ownEmbeddings() {
-	a.samplesHash, a.samplesRule = a.info.Hash, a.info.Preprocess.String()
+	a.samplesHash, a.samplesRule = a.info.Hash, a.info.Preprocess
 	a.stale = ""
 }
 
@@ -35,7 +36,7 @@ func (a *App) checkBackbone(where string) {
 		a.ownEmbeddings()
 		return
 	}
-	rule := a.info.Preprocess.String()
+	rule := a.info.Preprocess
 	var why string
 	switch {
 	case a.samplesHash == "":
@@ -52,7 +53,7 @@ func (a *App) checkBackbone(where string) {
 		return
 	}
 	a.stale = why + ": re-embed them from their thumbnails or record them again before training"
-	a.head, a.headIDs = nil, nil
+	a.useHead(nil, nil)
 	a.rebuildMeters()
 	a.offerRefresh()
 }
@@ -95,12 +96,12 @@ func (a *App) reEmbed() {
 			pace.Pace()
 			done++
 			a.status(trf("Re-embedding sample %d of %d…", "샘플 %d/%d 다시 임베딩 중…", done, n))
-			emb, views, err := a.embedThumb(s.thumb, a.settings.Augment && len(s.views) > 0, s.id)
+			e, err := a.embedThumb(s.thumb, a.settings.Augment && len(s.views) > 0, s.id)
 			if err != nil {
 				a.fail(fmt.Errorf("re-embedding a sample of %q: %v", c.name, err))
 				return
 			}
-			s.emb, s.views = emb, views
+			s.emb, s.views = e.Embedding, e.Views
 		}
 	}
 	a.ownEmbeddings()
@@ -110,18 +111,17 @@ func (a *App) reEmbed() {
 }
 
 // embedThumb embeds a sample's thumbnail (a JPEG data URL).
-func (a *App) embedThumb(thumb js.Value, withView bool, id int) ([]float32, [][]float32, error) {
+func (a *App) embedThumb(thumb js.Value, withView bool, id int) (appworker.Embedding, error) {
 	b, err := dataURLBytes(thumb.String())
 	if err != nil {
-		return nil, nil, err
+		return appworker.Embedding{}, err
 	}
 	blob := js.Global().Get("Blob").New([]any{browser.BytesToJS(b)}, map[string]any{"type": "image/jpeg"})
 	bm, err := browser.Decode(blob, "thumbnail")
 	if err != nil {
-		return nil, nil, err
+		return appworker.Embedding{}, err
 	}
-	defer bm.Call("close")
-	return a.embedSource(bm, withView, id)
+	return a.embed(bm, withView, id, false)
 }
 
 // recordAgain deletes every sample, keeping the classes, so that they are

@@ -11,6 +11,7 @@ import (
 	"honnef.co/go/js/dom/v2"
 
 	"github.com/glimpse-ml/glimpse/wasm/browser"
+	"github.com/glimpse-ml/glimpse/web/appworker"
 )
 
 // thumbSize is a thumbnail's side in pixels: small enough that thousands
@@ -53,23 +54,24 @@ func (c canvas2D) resize(w, h int) {
 	}
 }
 
-// embedSource embeds a video frame, an image or a bitmap through the
-// browser runtime, which reads its pixels and prepares them as the model
-// file says (the centred square of the default models). With withView,
-// it also embeds one augmented view of it (core/augment's default: flip,
-// crop, rotation, brightness and contrast), drawn from the sample's id so
-// that it is reproducible.
-func (a *App) embedSource(src js.Value, withView bool, id int) ([]float32, [][]float32, error) {
+// embed has the Worker embed a picture, an ImageBitmap, which moves there
+// (the page cannot use it afterwards): the browser runtime reads its
+// pixels and prepares them as the model file says (the centred square of
+// the default models). With withView, it also embeds one augmented view
+// of it (core/augment's default: flip, crop, rotation, brightness and
+// contrast), drawn from the sample's id so that it is reproducible; with
+// predict, the Worker's head judges it too.
+func (a *App) embed(bitmap js.Value, withView bool, id int, predict bool) (appworker.Embedding, error) {
 	views := 0
 	if withView {
 		views = 1
 	}
-	return a.features.EmbedWithViews(src, views, augmentSeed, id)
+	e, err := a.worker.Embed(bitmap, views, id, predict)
+	if err == nil && e.Probabilities != nil {
+		a.stats.Set("predictedIn", e.Where)
+	}
+	return e, err
 }
-
-// augmentSeed seeds the augmented views, so the same sample always gets
-// the same view.
-const augmentSeed = 1
 
 // thumbnail draws the centre square of src small and returns it as a
 // JPEG data URL.
@@ -181,10 +183,11 @@ func (a *App) listCameras(stream js.Value) {
 }
 
 // frameLoop runs for the life of the page: on every animation frame with
-// a live camera it embeds the frame, keeps it as a sample while "Hold to
-// record" is held (at the chosen rate), and shows the head's predictions.
-// Each embedding takes tens of milliseconds; between frames the browser
-// gets the thread back.
+// a live camera it takes the frame as an ImageBitmap, has the Worker embed
+// it (and judge it, when there is a head), keeps it as a sample while
+// "Hold to record" is held (at the chosen rate), and shows the head's
+// predictions. The embedding takes tens of milliseconds, in the Worker:
+// the page's thread waits for it free.
 func (a *App) frameLoop() {
 	video := a.el("preview").Underlying()
 	perf := js.Global().Get("performance")
@@ -222,8 +225,19 @@ func (a *App) frameLoop() {
 			continue
 		}
 		t0 := time.Now()
-		id := a.nextID + 1
-		emb, views, err := a.embedSource(video, due && a.settings.Augment, id)
+		id := 0 // a recorded sample's, which seeds its augmented view
+		if due {
+			id = a.newID()
+		}
+		bm, err := browser.Frame(video)
+		var thumb js.Value
+		var e appworker.Embedding
+		if err == nil {
+			if due {
+				thumb = a.thumbnail(bm, w, h) // before the frame moves to the Worker
+			}
+			e, err = a.embed(bm, due && a.settings.Augment, id, wantPredict)
+		}
 		if err != nil {
 			a.fail(fmt.Errorf("camera frame: %v", err))
 			a.stopRecording()
@@ -231,9 +245,12 @@ func (a *App) frameLoop() {
 			continue
 		}
 		a.stats.Set("embedMs", float64(time.Since(t0).Microseconds())/1000)
+		if due && a.cam.recording != rec {
+			due = false // released while the frame was in the Worker: recording ended then
+		}
 		if due {
 			a.cam.lastCapture = now
-			s := &sample{id: a.newID(), emb: emb, views: views, thumb: a.thumbnail(video, w, h)}
+			s := &sample{id: id, emb: e.Embedding, views: e.Views, thumb: thumb}
 			if pendingFor != rec {
 				flush()
 				pendingFor = rec
@@ -244,8 +261,8 @@ func (a *App) frameLoop() {
 			a.updateCount(rec)
 			a.stats.Set("captured", a.stats.Get("captured").Int()+1)
 		}
-		if wantPredict && a.head != nil {
-			a.showPredictions(emb)
+		if wantPredict && a.head != nil && e.Probabilities != nil {
+			a.showPredictions(e.Probabilities)
 		}
 		frames++
 		if since == 0 {

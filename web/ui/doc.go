@@ -5,11 +5,13 @@
 // uploads, training with a live chart, live predictions, autosave to
 // IndexedDB, and export and import.
 //
-// It only draws. Loading the model, reading pixels from the camera and
-// from uploads, yielding to the page, the memory policy and training are
-// the browser runtime's (wasm/browser), the same code glimpse.js runs;
-// the project file is web/project's. Go under WebAssembly runs on the
-// page's one thread, so every long task (recording, training) runs in a
-// goroutine that regularly waits on the browser through the runtime, and
-// the page stays responsive.
+// It only draws. The model lives in the app's dedicated Worker
+// (web/appworker), which embeds camera frames and uploads, judges them
+// with the trained head and trains it, on the browser runtime
+// (wasm/browser), the same code glimpse.js runs; pictures go there as
+// ImageBitmaps, transferred. The project (its classes, samples and head,
+// IndexedDB, the project file, web/project's) stays here. Go under
+// WebAssembly runs on one thread, so whatever waits (the Worker, the
+// store, the camera) waits on a goroutine, and the page's thread is free
+// meanwhile.
 package ui

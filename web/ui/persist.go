@@ -3,7 +3,6 @@
 package ui
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"syscall/js"
 	"time"
 
-	"github.com/glimpse-ml/glimpse/core/tfjsexport"
 	"github.com/glimpse-ml/glimpse/core/train"
 	"github.com/glimpse-ml/glimpse/wasm/browser"
 	"github.com/glimpse-ml/glimpse/web/project"
@@ -184,7 +182,7 @@ func (a *App) restore() error {
 	a.samplesHash, a.samplesRule = jsString(p.Get("backboneHash")), jsString(p.Get("preprocess"))
 	// Samples embedded by another backbone keep their thumbnails even when
 	// their embeddings no longer fit: they can be re-embedded.
-	other := a.samplesHash != a.info.Hash || a.samplesRule != a.info.Preprocess.String()
+	other := a.samplesHash != a.info.Hash || a.samplesRule != a.info.Preprocess
 	classes := p.Get("classes")
 	if classes.Length() < 1 || classes.Length() > project.MaxClasses {
 		return fmt.Errorf("%d classes saved", classes.Length())
@@ -242,11 +240,11 @@ func (a *App) restore() error {
 		head, err := project.DecodeHead("saved project", jsBytes(h))
 		ids := p.Get("headIds")
 		if err == nil && head.In == dim && ids.Truthy() && ids.Length() == head.Classes() {
-			a.head = head
-			a.headIDs = make([]int, ids.Length())
-			for i := range a.headIDs {
-				a.headIDs[i] = ids.Index(i).Int()
+			headIDs := make([]int, ids.Length())
+			for i := range headIDs {
+				headIDs[i] = ids.Index(i).Int()
 			}
+			a.useHead(head, headIDs)
 		}
 	}
 	a.showSettings()
@@ -344,7 +342,7 @@ func (a *App) importProject(file js.Value) {
 	}
 	// Embeddings of another backbone are kept only for their thumbnails
 	// (checkBackbone below offers to re-embed them); its head is dropped.
-	other := p.BackboneHash != a.info.Hash || p.Preprocess != a.info.Preprocess.String()
+	other := p.BackboneHash != a.info.Hash || p.Preprocess != a.info.Preprocess
 	var head *train.Head
 	if p.Head != nil && !other {
 		h, err := project.DecodeHead(name, p.Head)
@@ -358,8 +356,9 @@ func (a *App) importProject(file js.Value) {
 	for _, c := range a.classes {
 		c.card.Remove()
 	}
-	a.classes, a.head, a.headIDs = nil, nil, nil
+	a.classes = nil
 	a.settings = p.Settings
+	var headIDs []int
 	for _, pc := range p.Classes {
 		c := a.addClass(a.newID(), pc.Name)
 		for _, ps := range pc.Samples {
@@ -372,10 +371,10 @@ func (a *App) importProject(file js.Value) {
 		}
 		a.updateCount(c)
 		if head != nil {
-			a.headIDs = append(a.headIDs, c.id)
+			headIDs = append(headIDs, c.id)
 		}
 	}
-	a.head = head
+	a.useHead(head, headIDs)
 	a.samplesHash, a.samplesRule = p.BackboneHash, p.Preprocess
 	a.showSettings()
 	a.updateAddClass()
@@ -393,7 +392,11 @@ func (a *App) exportModel() {
 		a.fail(errors.New("export model: train the model first"))
 		return
 	}
-	b, err := a.model.Export(a.head)
+	head, err := project.EncodeHead(a.head)
+	var b []byte
+	if err == nil {
+		b, err = a.worker.Export(head)
+	}
 	if err != nil {
 		a.fail(fmt.Errorf("export model: %v", err))
 		return
@@ -411,28 +414,22 @@ func (a *App) exportTeachable() {
 		a.fail(errors.New("export for Teachable Machine: train the model first"))
 		return
 	}
-	// The head goes on the features it was trained on (the multi-level
-	// features for the default head: a functional TF.js model that pools
-	// two levels and joins them, which Teachable Machine's loader runs
-	// like its own).
-	g, err := a.model.Attach(a.head)
+	// The file is the head trained here, whatever it is, and says so
+	// (the Worker puts it on the features it was trained on): never
+	// another head in its place.
+	head, err := project.EncodeHead(a.head)
+	var b []byte
+	if err == nil {
+		b, err = a.worker.ExportTeachable(head, time.Now())
+	}
 	if err != nil {
 		a.fail(fmt.Errorf("export for Teachable Machine: %v", err))
 		return
 	}
-	// The file is the head trained here, whatever it is, and says so:
-	// never another head in its place.
-	cfg := a.head.Config
-	user := map[string]any{"head": cfg.Head, "multiLevel": cfg.MultiLevel, "standardized": cfg.Standardize}
-	var b bytes.Buffer
-	if err := tfjsexport.Teachable(&b, g, tfjsexport.TeachableOptions{ModelName: "glimpse", Time: time.Now(), UserMetadata: user}); err != nil {
-		a.fail(fmt.Errorf("export for Teachable Machine: %v", err))
-		return
-	}
-	a.store.Call("download", browser.BytesToJS(b.Bytes()), "glimpse-teachable-machine.zip", "application/zip")
+	a.store.Call("download", browser.BytesToJS(b), "glimpse-teachable-machine.zip", "application/zip")
 	a.notice(trf("Exported for Teachable Machine (%.1f MB): the head trained here (%s), which Teachable Machine's library (@teachablemachine/image) runs as it is.",
 		"Teachable Machine용으로 내보냈습니다 (%.1f MB): 여기서 학습한 헤드(%s)이며, Teachable Machine 라이브러리(@teachablemachine/image)가 그대로 실행합니다.",
-		float64(b.Len())/1e6, cfg.Head))
+		float64(len(b))/1e6, a.head.Config.Head))
 }
 
 // jsBytes copies an ArrayBuffer or Uint8Array into Go; anything else gives

@@ -11,7 +11,9 @@ import (
 
 	"honnef.co/go/js/dom/v2"
 
+	"github.com/glimpse-ml/glimpse/core/train"
 	"github.com/glimpse-ml/glimpse/wasm/browser"
+	"github.com/glimpse-ml/glimpse/web/project"
 )
 
 // meter is one class's confidence bar.
@@ -83,13 +85,28 @@ func (a *App) renameMeters() {
 	}
 }
 
-// showPredictions runs the head on an embedding and moves the bars.
-func (a *App) showPredictions(emb []float32) {
-	probs, err := a.head.Probabilities(emb)
-	if err != nil {
-		a.fail(err)
-		return
+// useHead makes head (nil for none) the app's, trained on the classes
+// ids, and the Worker's, which judges live pictures with it.
+func (a *App) useHead(head *train.Head, ids []int) {
+	var b []byte
+	if head != nil {
+		var err error
+		if b, err = project.EncodeHead(head); err != nil {
+			a.fail(err)
+			head, ids = nil, nil
+		}
 	}
+	a.head, a.headIDs = head, ids
+	wait := a.worker.SetHead(b)
+	go func() {
+		if err := wait(); err != nil {
+			a.fail(err)
+		}
+	}()
+}
+
+// showPredictions moves the bars to the head's probabilities.
+func (a *App) showPredictions(probs []float64) {
 	for i, m := range a.meters {
 		if i >= len(probs) {
 			break
@@ -143,20 +160,18 @@ func (a *App) addFiles(c *class, files []js.Value) {
 			continue
 		}
 		id := a.newID()
-		emb, views, err := a.embedSource(img.bitmap, a.settings.Augment, id)
+		thumb := a.thumbnail(img.bitmap, img.w, img.h)
+		e, err := a.embed(img.bitmap, a.settings.Augment, id, false)
 		if err != nil {
-			img.bitmap.Call("close")
 			bad = append(bad, name)
 			continue
 		}
-		s := &sample{id: id, emb: emb, views: views, thumb: a.thumbnail(img.bitmap, img.w, img.h)}
-		img.bitmap.Call("close")
+		s := &sample{id: id, emb: e.Embedding, views: e.Views, thumb: thumb}
 		batch = append(batch, s)
 		if len(batch) == 20 {
 			a.addSamples(c, batch)
 			batch = nil
 		}
-		browser.Yield() // let the page breathe between images
 	}
 	a.addSamples(c, batch)
 	a.status(trf("Added %s to %q.", "%s을(를) %q에 추가했습니다.", plural(len(files)-len(bad), "image"), c.name))
@@ -178,19 +193,18 @@ func (a *App) predictFiles(files []js.Value) {
 			bad = append(bad, name)
 			continue
 		}
-		emb, _, err := a.embedSource(img.bitmap, false, 0)
 		thumb := a.thumbnail(img.bitmap, img.w, img.h)
-		img.bitmap.Call("close")
+		e, err := a.embed(img.bitmap, false, 0, true)
 		if err != nil {
 			bad = append(bad, name)
 			continue
 		}
-		probs, err := a.head.Probabilities(emb)
-		if err != nil {
-			a.fail(err)
+		probs := e.Probabilities
+		if probs == nil {
+			a.fail(fmt.Errorf("train the model before predicting images"))
 			return
 		}
-		a.recordPrediction(name, emb, probs)
+		a.recordPrediction(name, e.Embedding, probs)
 		best := 0
 		for i, p := range probs {
 			if p > probs[best] {
@@ -211,7 +225,6 @@ func (a *App) predictFiles(files []js.Value) {
 		} else {
 			list.AppendChild(li)
 		}
-		browser.Yield()
 	}
 	a.skipped(bad)
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/glimpse-ml/glimpse/core/train"
 	"github.com/glimpse-ml/glimpse/wasm/browser"
+	"github.com/glimpse-ml/glimpse/web/appworker"
+	"github.com/glimpse-ml/glimpse/web/project"
 )
 
 // headPreset is the head the app trains, with the options the form sets:
@@ -62,7 +64,7 @@ func (a *App) train() {
 		btn.SetDisabled(false)
 		btn.SetTextContent(tr("Train", "학습"))
 	}()
-	clf, err := a.classifier(cfg)
+	samples, err := a.samples()
 	if err != nil {
 		a.fail(fmt.Errorf("cannot train yet: %v", err))
 		return
@@ -72,11 +74,10 @@ func (a *App) train() {
 	a.clearResults()
 	var hist []train.Epoch
 	start := time.Now()
-	a.el("train-status").SetTextContent(trf("Training on %s…", "%s으로 학습 중…", plural(clf.Samples().Len(), "sample")))
-	browser.Yield()
-	// The runtime hands the page its thread back after every epoch (the
-	// bar and the chart repaint) and every ~50 ms within one.
-	report, err := clf.Train(cfg, func(e train.Epoch) bool {
+	a.el("train-status").SetTextContent(trf("Training on %s…", "%s으로 학습 중…", plural(samples.Len(), "sample")))
+	// Training runs in the Worker; each epoch it reports repaints the bar
+	// and the chart here.
+	trained, err := a.worker.Train(cfg, samples, func(e train.Epoch) {
 		hist = append(hist, e)
 		prog.SetValue(float64(e.Epoch) / float64(e.Epochs))
 		msg := trf("Epoch %d of %d: loss %.3f, accuracy %.0f%%", "에포크 %d/%d: 손실 %.3f, 정확도 %.0f%%", e.Epoch, e.Epochs, e.Loss, e.Accuracy*100)
@@ -85,7 +86,6 @@ func (a *App) train() {
 		}
 		a.el("train-status").SetTextContent(msg)
 		a.drawChart(hist)
-		return true
 	})
 	elapsed := time.Since(start)
 	if err != nil {
@@ -93,9 +93,14 @@ func (a *App) train() {
 		a.el("train-status").SetTextContent(tr("Training failed.", "학습하지 못했습니다."))
 		return
 	}
+	head, err := project.DecodeHead("the trained head", trained.Head)
+	if err != nil {
+		a.fail(fmt.Errorf("training failed: %v", err))
+		return
+	}
 	a.stats.Set("trainMs", float64(elapsed.Microseconds())/1000)
+	a.stats.Set("trainedIn", trained.Where)
 	prog.SetValue(1)
-	head := clf.Head()
 	// The head's classes are in sorted order of their names (as glimpse
 	// train reads a folder): find each one's class by name.
 	ids := make([]int, len(head.Labels))
@@ -106,24 +111,24 @@ func (a *App) train() {
 			}
 		}
 	}
-	a.head, a.headIDs = head, ids
-	msg := trf("Trained in %.1f s on %d samples", "샘플 %[2]d개로 %[1].1f초 만에 학습했습니다", elapsed.Seconds(), report.Train)
-	if report.Validation > 0 {
-		msg += trf(", validated on %d", ", 검증 샘플 %d개", report.Validation)
+	a.useHead(head, ids)
+	msg := trf("Trained in %.1f s on %d samples", "샘플 %[2]d개로 %[1].1f초 만에 학습했습니다", elapsed.Seconds(), trained.Train)
+	if trained.Validation > 0 {
+		msg += trf(", validated on %d", ", 검증 샘플 %d개", trained.Validation)
 	}
-	if report.Stopped != "" {
-		msg += "; " + report.Stopped
+	if trained.Stopped != "" {
+		msg += "; " + trained.Stopped
 	}
 	a.el("train-status").SetTextContent(msg + ".")
-	a.showResults(clf)
+	a.showResults(head.Labels, trained.Confusion)
 	a.rebuildMeters()
 	a.saveHead()
 	a.stats.Set("trained", a.stats.Get("trained").Int()+1)
 }
 
-// classifier gathers every class's samples (and augmented views, when
-// Augment is on) into a classifier on the model's features.
-func (a *App) classifier(cfg train.Config) (*browser.Classifier, error) {
+// samples gathers every class's samples (and augmented views, when
+// Augment is on) for training, in the classes' order.
+func (a *App) samples() (*appworker.Samples, error) {
 	var empty []string
 	names := map[string]bool{}
 	for _, c := range a.classes {
@@ -144,30 +149,39 @@ func (a *App) classifier(cfg train.Config) (*browser.Classifier, error) {
 	if a.stale != "" {
 		return nil, errors.New(a.stale)
 	}
-	clf, err := a.model.NewClassifier(cfg)
-	if err != nil {
-		return nil, err
-	}
-	// Copying thousands of embeddings takes a while under wasm: hand the
-	// page its thread back every ~50 ms.
-	var pace browser.Pacer
+	n, views := 0, 0
 	for _, c := range a.classes {
 		for _, smp := range c.samples {
+			n++
+			if a.settings.Augment {
+				views += len(smp.views)
+			}
+		}
+	}
+	labels := make([]string, len(a.classes))
+	for k, c := range a.classes {
+		labels[k] = c.name
+	}
+	s := appworker.NewSamples(labels, a.info.EmbeddingSize, n, views)
+	// Thousands of samples take a while to copy: hand the page its
+	// thread back often (a click waits at most a frame).
+	pace := browser.Pacer{Every: 10 * time.Millisecond}
+	for k, c := range a.classes {
+		for _, smp := range c.samples {
 			pace.Pace()
-			idx, err := clf.AddExample(smp.emb, c.name)
-			if err != nil {
-				return nil, err
+			if err := s.Add(smp.emb, k); err != nil {
+				return nil, fmt.Errorf("%q: %v", c.name, err)
 			}
 			if a.settings.Augment {
 				for _, v := range smp.views {
-					if err := clf.AddView(v, idx); err != nil {
-						return nil, err
+					if err := s.AddView(v); err != nil {
+						return nil, fmt.Errorf("%q: %v", c.name, err)
 					}
 				}
 			}
 		}
 	}
-	return clf, nil
+	return s, nil
 }
 
 func (a *App) clearResults() {
@@ -231,15 +245,10 @@ func finite(v float64) float64 {
 	return v
 }
 
-// showResults shows each class's accuracy and the confusion matrix of the
-// trained head on every original sample.
-func (a *App) showResults(clf *browser.Classifier) {
-	conf, err := clf.Confusion()
-	if err != nil {
-		a.fail(err)
-		return
-	}
-	labels := clf.Head().Labels
+// showResults shows each class's accuracy and the confusion matrix conf
+// (rows the true class, columns the predicted one, in the order of
+// labels) of the trained head on every original sample.
+func (a *App) showResults(labels []string, conf [][]int) {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<h3>%s</h3><table><thead><tr><th scope="col">%s</th><th scope="col">%s</th><th scope="col">%s</th></tr></thead><tbody>`,
 		tr("Accuracy per class", "클래스별 정확도"), tr("Class", "클래스"), tr("Accuracy", "정확도"), tr("Samples", "샘플"))
