@@ -19,12 +19,10 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"go/format"
-	"log"
-	"os"
-	"path/filepath"
+
+	"github.com/glimpse-ml/glimpse/core/kernels/internal/asmgen"
 )
 
 const maxMR = 14
@@ -37,19 +35,10 @@ const (
 	goFile  = "avx512_gemm.go"
 )
 
-func main() {
-	dir := flag.String("o", ".", "the core/kernels directory to write "+asmFile+" and "+goFile+" into")
-	flag.Parse()
-	asm, src, err := generate()
-	if err != nil {
-		log.Fatal(err)
-	}
-	for name, data := range map[string][]byte{asmFile: asm, goFile: src} {
-		if err := os.WriteFile(filepath.Join(*dir, name), data, 0o644); err != nil {
-			log.Fatal(err)
-		}
-	}
-}
+// generator is this program, for asmgen's main and staleness test.
+var generator = asmgen.Generator{Tool: "avx512gen", AsmFile: asmFile, GoFile: goFile, Generate: generate}
+
+func main() { generator.Main() }
 
 // generate returns the assembly and the Go file.
 func generate() (asm, src []byte, err error) {

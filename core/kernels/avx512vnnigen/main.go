@@ -35,12 +35,10 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"go/format"
-	"log"
-	"os"
-	"path/filepath"
+
+	"github.com/glimpse-ml/glimpse/core/kernels/internal/asmgen"
 )
 
 const maxMR = 12
@@ -53,19 +51,10 @@ const (
 	goFile  = "qs8_avx512vnni_gemm.go"
 )
 
-func main() {
-	dir := flag.String("o", ".", "the core/kernels directory to write "+asmFile+" and "+goFile+" into")
-	flag.Parse()
-	asm, src, err := generate()
-	if err != nil {
-		log.Fatal(err)
-	}
-	for name, data := range map[string][]byte{asmFile: asm, goFile: src} {
-		if err := os.WriteFile(filepath.Join(*dir, name), data, 0o644); err != nil {
-			log.Fatal(err)
-		}
-	}
-}
+// generator is this program, for asmgen's main and staleness test.
+var generator = asmgen.Generator{Tool: "avx512vnnigen", AsmFile: asmFile, GoFile: goFile, Generate: generate}
+
+func main() { generator.Main() }
 
 // signature is the Go declaration's parameter list, shared by every kernel.
 const signature = "(kq int, a *int8, lda int, b *int8, bias *int32, mult *float32, c *int8, ldc int, mask uint32, lo, hi float32, zero int32)"
