@@ -73,6 +73,12 @@ dist/glimpse.wasm: $(GO_SOURCES)
 	@mkdir -p $(@D)
 	$(WASM_ENV) $(GO) build -trimpath -ldflags=-s -o $@ ./wasm/glimpse
 
+# The same program with model.classifier()'s calls (training, export),
+# which glimpse.js starts only when a page first makes a classifier.
+dist/glimpse-classifier.wasm: $(GO_SOURCES)
+	@mkdir -p $(@D)
+	$(WASM_ENV) $(GO) build -tags classifier -trimpath -ldflags=-s -o $@ ./wasm/glimpse
+
 # The JavaScript API: an ES module that finds the files above beside itself.
 dist/glimpse.js: wasm/glimpse/glimpse.js
 	@mkdir -p $(@D)
@@ -97,7 +103,7 @@ dist/LICENSE: LICENSE
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(PACKAGE): dist/package.json dist/LICENSE dist/glimpse.js dist/glimpse-worker.js dist/glimpse.d.ts dist/glimpse.wasm dist/wasm_exec.js dist/loader.mjs dist/kernels.wasm dist/kernels_relaxed.wasm
+$(PACKAGE): dist/package.json dist/LICENSE dist/glimpse.js dist/glimpse-worker.js dist/glimpse.d.ts dist/glimpse.wasm dist/glimpse-classifier.wasm dist/wasm_exec.js dist/loader.mjs dist/kernels.wasm dist/kernels_relaxed.wasm
 	rm -f dist/glimpse-ml-glimpse-*.tgz
 	cd dist && $(NPM) pack --silent > /dev/null
 
@@ -167,7 +173,7 @@ dist/learn.wasm.gz: dist/learn.wasm
 
 # The same for the library's program, the app's and the default model: a
 # page's first visit waits on them (the startup line of make bench-browser).
-dist/glimpse.wasm.gz dist/app.wasm.gz dist/app-worker.wasm.gz dist/models/mobilenet_v2_1.0_224.glimpse.gz: %.gz: %
+dist/glimpse.wasm.gz dist/glimpse-classifier.wasm.gz dist/app.wasm.gz dist/app-worker.wasm.gz dist/models/mobilenet_v2_1.0_224.glimpse.gz: %.gz: %
 	gzip -9 -n -c $< > $@.tmp && mv $@.tmp $@
 
 $(addprefix dist/,$(LEARN_FILES)): dist/%: web/learn/%
@@ -222,7 +228,7 @@ SW_PRECACHE += $(addprefix dist/,$(LENET_FILES)) dist/lenet.wasm dist/models/len
 dist/sw.js: web/app/sw.js $(SW_PRECACHE)
 	sed "s/__VERSION__/$$(cat $(SW_PRECACHE) | sha256sum | cut -c1-12)/" $< > $@
 
-site: dist/glimpse.wasm dist/glimpse.wasm.gz dist/app.wasm.gz dist/app-worker.wasm.gz dist/models/mobilenet_v2_1.0_224.glimpse.gz dist/glimpse.js dist/glimpse-worker.js dist/wasm_exec.js dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs dist/.static \
+site: dist/glimpse.wasm dist/glimpse.wasm.gz dist/glimpse-classifier.wasm dist/glimpse-classifier.wasm.gz dist/app.wasm.gz dist/app-worker.wasm.gz dist/models/mobilenet_v2_1.0_224.glimpse.gz dist/glimpse.js dist/glimpse-worker.js dist/wasm_exec.js dist/kernels.wasm dist/kernels_relaxed.wasm dist/loader.mjs dist/.static \
 	$(addprefix dist/,$(APP_FILES)) dist/app.wasm dist/app-worker.wasm $(addprefix dist/,$(LEARN_FILES)) dist/learn.wasm dist/learn.wasm.gz dist/sample.png dist/sw.js $(MODELS) $(LENET_SITE)
 
 serve: all

@@ -48,7 +48,7 @@ const qs8WasmDWMaxC = 4096
 // globalThis.__glimpseSIMD, and false when there is none (or it predates
 // them).
 func newInt8WasmSIMD() (Int8WasmSIMD, bool) {
-	v := js.Global().Get("__glimpseSIMD")
+	v := simdModule()
 	if v.Type() != js.TypeObject {
 		return Int8WasmSIMD{}, false
 	}

@@ -5,6 +5,7 @@ package kernels
 import (
 	"fmt"
 	"runtime"
+	"syscall"
 	"syscall/js"
 	"unsafe"
 )
@@ -19,9 +20,10 @@ import (
 // both. Kernels the module lacks (Softmax, HardSigmoid, the Sigmoid
 // epilogue) run the embedded Go reference.
 //
-// The module is found on globalThis.__glimpseSIMD, which whoever
-// instantiates this program publishes (wasm/simd/loader.mjs: the browser
-// loader, and tools/js/go-wasm-exec under Node). Go's garbage collector
+// The module is found on globalThis.__glimpseSIMD (or the global
+// GLIMPSE_SIMD_GLOBAL names, see simdModule), which whoever instantiates
+// this program publishes (wasm/simd/loader.mjs: the browser loader, and
+// tools/js/go-wasm-exec under Node). Go's garbage collector
 // does not move objects, so an address stays valid while its slice is
 // alive; every call keeps its slices alive until it returns. The memory
 // may grow between calls: the module imports the memory object itself, so
@@ -70,6 +72,20 @@ const (
 	_ uintptr = 16*8 - unsafe.Sizeof(ConvShape{})
 )
 
+// simdModule is the kernel module the loader published for this program:
+// globalThis.__glimpseSIMD, or the global the environment variable
+// GLIMPSE_SIMD_GLOBAL names. Each instance of the module imports one Go
+// program's memory, so a page that runs two Go programs (glimpse.js's
+// library and, once a classifier is made, its classifier program) gives
+// each program its own instance under its own name.
+func simdModule() js.Value {
+	name := "__glimpseSIMD"
+	if v, ok := syscall.Getenv("GLIMPSE_SIMD_GLOBAL"); ok && v != "" {
+		name = v
+	}
+	return js.Global().Get(name)
+}
+
 // NewWasmSIMD returns the SIMD kernels published on
 // globalThis.__glimpseSIMD, with the GEMM tile the loader's probe picked,
 // and false when there are none (no loader ran, or the engine lacks
@@ -80,7 +96,7 @@ func NewWasmSIMD() (WasmSIMD, bool) { return NewWasmSIMDTile("") }
 // default) or "6x8" (which ARM's 32 vector registers favour); "" takes the
 // loader's pick. Tests and benchmarks run both tiles through it.
 func NewWasmSIMDTile(tile string) (WasmSIMD, bool) {
-	v := js.Global().Get("__glimpseSIMD")
+	v := simdModule()
 	if v.Type() != js.TypeObject {
 		return WasmSIMD{}, false
 	}
@@ -115,7 +131,7 @@ func NewWasmSIMDTile(tile string) (WasmSIMD, bool) {
 
 // look reads the loader's pick once its probe is done.
 func (m *wasmSIMDModule) look() {
-	v := js.Global().Get("__glimpseSIMD")
+	v := simdModule()
 	if v.Type() != js.TypeObject || !v.Get("gemmProbe").Get("done").Truthy() {
 		return
 	}
@@ -367,7 +383,7 @@ type wasmExact struct {
 // globalThis.__glimpseSIMD, and false when there is none or it lacks the
 // exact GEMM.
 func newWasmExact() (wasmExact, bool) {
-	v := js.Global().Get("__glimpseSIMD")
+	v := simdModule()
 	if v.Type() != js.TypeObject {
 		return wasmExact{}, false
 	}

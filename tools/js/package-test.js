@@ -32,7 +32,7 @@ const { root, launch, serve } = require("./browser");
 const { readmeExamples, similarityExample, classifierExample } = require("./readme-examples");
 
 const NAME = "@glimpse-ml/glimpse";
-const FILES = ["LICENSE", "glimpse-worker.js", "glimpse.d.ts", "glimpse.js", "glimpse.wasm", "kernels.wasm", "kernels_relaxed.wasm", "loader.mjs", "package.json", "wasm_exec.js"];
+const FILES = ["LICENSE", "glimpse-classifier.wasm", "glimpse-worker.js", "glimpse.d.ts", "glimpse.js", "glimpse.wasm", "kernels.wasm", "kernels_relaxed.wasm", "loader.mjs", "package.json", "wasm_exec.js"];
 const TSC_FLAGS = ["--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022,dom", "--noEmit"];
 const dist = path.join(root, "dist");
 const defaultModel = path.join(dist, "models", "mobilenet_v2_1.0_224.glimpse");

@@ -10,12 +10,14 @@
 
 import { runtimeInfo } from './glimpse.js';
 
-// runtimeInfo() starts the runtime, which publishes its API on the
-// global; a runtime that failed to start is tried again on the next call.
+// runtimeInfo() starts the runtime, which publishes its calls on the
+// global (the library program's, and the classifier program's, which
+// starts on the first classifierNew); a runtime that failed to start is
+// tried again on the next call.
 let api = null;
 function runtime() {
   if (!api) {
-    api = runtimeInfo().then(() => globalThis.__glimpse, (e) => {
+    api = runtimeInfo().then(() => globalThis.__glimpseRuntime, (e) => {
       api = null;
       throw e;
     });
@@ -45,7 +47,7 @@ onmessage = async ({ data }) => {
     } else if (r.error !== undefined) {
       throw new Error(r.error);
     } else {
-      r = r.value;
+      r = await r.value; // classifierNew's handle is a Promise
     }
     const whole = r instanceof Uint8Array && r.byteOffset === 0 && r.byteLength === r.buffer.byteLength;
     postMessage({ id, value: r }, whole ? [r.buffer] : []);

@@ -14,7 +14,13 @@
 // An ES module with no build step: it finds glimpse.wasm, wasm_exec.js (the
 // Go runtime's glue), loader.mjs and the SIMD kernels (kernels*.wasm)
 // beside itself. The Go program starts once per page, on the first load(),
-// and serves every model. This module only checks arguments and hands
+// and serves every model. Training a classifier and exporting it take
+// another Go program, glimpse-classifier.wasm (the same runtime with
+// core/train, core/classifier and the file writer): most pages only
+// classify or embed, and glimpse.wasm stays a tenth smaller without them.
+// It starts on the first model.classifier() and reads that model's file
+// again (a URL from the HTTP cache, a Blob from memory), checked to be the
+// same file by its hash. This module only checks arguments and hands
 // them over: downloading with progress, reading pixels (the browser
 // decodes, without colour-space conversion or premultiplication), resizing
 // and normalizing as the model file prescribes, training and exporting
@@ -32,17 +38,35 @@
 
 const here = (name) => new URL(name, import.meta.url);
 
-// The one Go runtime of this page, started by the first load().
+// The Go runtime of this page, started by the first load().
 let runtimePromise = null;
 
 function startRuntime() {
   if (!runtimePromise) {
-    runtimePromise = boot().catch((e) => {
+    runtimePromise = boot('glimpse.wasm', '__glimpse', '__glimpseSIMD').then((rt) => {
+      rt.api = withClassifier(rt.api);
+      // glimpse-worker.js answers the page's calls with these.
+      globalThis.__glimpseRuntime = rt.api;
+      return rt;
+    }).catch((e) => {
       runtimePromise = null; // let a later load() try again
       throw e;
     });
   }
   return runtimePromise;
+}
+
+// The classifier program, started by the first model.classifier().
+let classifierPromise = null;
+
+function startClassifierProgram() {
+  if (!classifierPromise) {
+    classifierPromise = boot('glimpse-classifier.wasm', '__glimpseClassifier', '__glimpseSIMDClassifier').catch((e) => {
+      classifierPromise = null; // let a later classifier try again
+      throw e;
+    });
+  }
+  return classifierPromise;
 }
 
 async function fetchOK(url) {
@@ -64,12 +88,13 @@ async function compile(url) {
   }
 }
 
-// boot starts the Go program. Everything it needs is requested at once:
-// glimpse.wasm, compiling while the Go runtime's glue and the kernel
-// loader arrive, then the SIMD kernels, compiling beside it. load()
-// fetches the model alongside.
-async function boot() {
-  const module = compile(here('glimpse.wasm'));
+// boot starts a Go program, file, which publishes its functions as
+// globalThis[name] and finds its SIMD kernels on globalThis[simdName].
+// Everything it needs is requested at once: the program, compiling while
+// the Go runtime's glue and the kernel loader arrive, then the SIMD
+// kernels, compiling beside it. load() fetches the model alongside.
+async function boot(file, name, simdName) {
+  const module = compile(here(file));
   module.catch(() => {}); // awaited below; an early failure must not go unhandled
   const [, { detectSIMD, loadSIMD, compileSIMD }] = await Promise.all([
     // wasm_exec.js is a classic script whose only effect is defining
@@ -83,15 +108,97 @@ async function boot() {
   const kernels = variant === 'none' ? null : compileSIMD(variant, (name) => fetchOK(here(name)));
   kernels?.catch(() => {});
   const go = new globalThis.Go();
+  go.env = { ...go.env, GLIMPSE_SIMD_GLOBAL: simdName };
   const instance = await WebAssembly.instantiate(await module, go.importObject);
-  const simd = kernels ? await loadSIMD(instance.exports.mem, () => kernels, variant) : 'none';
+  const simd = kernels ? await loadSIMD(instance.exports.mem, () => kernels, variant, undefined, simdName) : 'none';
   const rt = { api: null, memory: instance.exports.mem, simd, exited: false };
-  const ready = new Promise((resolve) => { globalThis.__glimpseReady = resolve; });
+  const ready = new Promise((resolve) => { globalThis[`${name}Ready`] = resolve; });
   go.run(instance).finally(() => { rt.exited = true; });
   await ready;
-  delete globalThis.__glimpseReady;
-  rt.api = globalThis.__glimpse;
+  delete globalThis[`${name}Ready`];
+  rt.api = globalThis[name];
+  if (rt.exited) throw new Error(`${file} stopped as it started`);
   return rt;
+}
+
+// withClassifier gives the library program's functions (api) the
+// classifier's too, as one set: classifierNew on a model loads the same
+// file into the classifier program (once per model) and makes the
+// classifier there; its handle is a Promise, which the classifier's other
+// calls wait for. A failure rejects those calls with the reason.
+function withClassifier(api) {
+  const models = new Map(); // handle -> {again, name, simd, hash, embeddingSize, twin}
+  const settled = new Map(); // a classifier's handle Promise -> its number
+  let started = null; // the classifier program, once it runs
+  const program = async () => {
+    started = await startClassifierProgram();
+    if (started.exited) throw new Error('the Glimpse runtime has stopped; reload the page');
+    return started.api;
+  };
+  const value = (r) => {
+    if (r.error !== undefined) throw new Error(r.error);
+    return r.value;
+  };
+  // twin resolves to the model's handle in the classifier program.
+  const twin = (m) => {
+    m.twin ??= (async () => {
+      const c = await program();
+      const info = await c.load(m.again, m.name, m.simd, null);
+      if (info.hash !== m.hash) {
+        c.dispose(info.handle);
+        throw new Error(`${m.name}: the file changed after load(): load it again`);
+      }
+      return info.handle;
+    })();
+    m.twin.catch(() => { m.twin = null; }); // a later classifier tries again
+    return m.twin;
+  };
+  const classifierCall = (name) => async (h, ...args) => (await program())[name](await h, ...args);
+  return {
+    ...api,
+    // load(source, name, simd, onProgress, again): again is what reads the
+    // file once more (the URL, or the Blob; source when it is one of them).
+    async load(source, name, simd, onProgress, again = source) {
+      const info = await api.load(source, name, simd, onProgress);
+      models.set(info.handle, { again, name, simd, hash: info.hash, embeddingSize: info.embeddingSize, twin: null });
+      return info;
+    },
+    dispose(h) {
+      const r = api.dispose(h);
+      const m = models.get(h);
+      models.delete(h);
+      m?.twin?.then((t) => program().then((c) => c.dispose(t)), () => {});
+      return r;
+    },
+    // classifierNew answers at once when the model cannot have one, as
+    // the classifier program would (wasm/browser's NewClassifier).
+    classifierNew(h, head) {
+      if (typeof h !== 'number') return { error: 'want a model handle' };
+      const m = models.get(h);
+      if (!m) return { error: 'this model was disposed' };
+      if (!m.embeddingSize) return { error: "this model has no embedding: a classifier trains on a backbone's features" };
+      const p = (async () => value((await program()).classifierNew(await twin(m), head)))();
+      p.then((n) => settled.set(p, n), () => {});
+      return { value: p };
+    },
+    classifierAdd: classifierCall('classifierAdd'),
+    classifierTrain: classifierCall('classifierTrain'),
+    classifierPredict: classifierCall('classifierPredict'),
+    classifierExport: classifierCall('classifierExport'),
+    // classifierDispose refuses, as the program does, a classifier that is
+    // training; one whose handle is still on its way is disposed on arrival.
+    classifierDispose(h) {
+      const n = typeof h === 'number' ? h : settled.get(h);
+      if (n === undefined) {
+        Promise.resolve(h).then((x) => program().then((c) => c.classifierDispose(x)), () => {});
+        return { value: undefined };
+      }
+      if (!started || started.exited) return { error: 'the Glimpse runtime has stopped; reload the page' };
+      const r = started.api.classifierDispose(n);
+      if (r.error === undefined) settled.delete(h);
+      return r;
+    },
+  };
 }
 
 // call invokes a synchronous Go function and unwraps its {value} or {error}.
@@ -99,7 +206,7 @@ async function boot() {
 // use it wait for it), and a dispose is posted without waiting.
 function call(rt, name, ...args) {
   if (rt.remote) {
-    const p = rt.request(name, args);
+    const p = Promise.all(args).then((a) => rt.request(name, a)); // a classifier's handle may be on its way
     p.catch(() => {}); // a classifier's later calls reject with the reason
     return name === 'classifierNew' ? p : undefined;
   }
@@ -131,18 +238,20 @@ export async function load(urlOrBlob, { onProgress, simd = true, worker = false 
   const rtPromise = startRuntime(); // start Go while the model downloads
   let source;
   let name;
+  let again; // what a classifier reads the file from once more
   if (typeof Blob !== 'undefined' && urlOrBlob instanceof Blob) {
     name = urlOrBlob.name || 'the model Blob';
-    source = urlOrBlob;
+    source = again = urlOrBlob;
   } else if (typeof urlOrBlob === 'string' || urlOrBlob instanceof URL) {
     name = String(urlOrBlob);
+    again = new URL(urlOrBlob, globalThis.location?.href).href;
     source = fetch(urlOrBlob);
     source.catch(() => {}); // Go reads the failure; the page must not see it unhandled
   } else {
     throw new TypeError('load() takes a URL or a Blob');
   }
   const rt = await rtPromise;
-  const info = await callAsync(rt, 'load', source, name, simd !== false, typeof onProgress === 'function' ? onProgress : null);
+  const info = await callAsync(rt, 'load', source, name, simd !== false, typeof onProgress === 'function' ? onProgress : null, again);
   return new Model(rt, info);
 }
 
@@ -319,7 +428,7 @@ class Model {
    * embeddingSize, kernels, source, license}.
    */
   info() {
-    const { handle, ...rest } = this.#info;
+    const { handle, hash, ...rest } = this.#info;
     return { ...rest, inputSize: [...rest.inputSize], labels: [...rest.labels] };
   }
 

@@ -56,7 +56,10 @@ export async function compileSIMD(variant, fetchResponse) {
 
 /**
  * Instantiates the kernels over memory (the Go instance's exports.mem) and
- * publishes them as globalThis.__glimpseSIMD. fetchBytes(fileName) returns
+ * publishes them as globalThis.__glimpseSIMD, or as globalThis[global] for
+ * a second Go program on the page, started with the environment variable
+ * GLIMPSE_SIMD_GLOBAL naming that global (each instance imports one
+ * program's memory). fetchBytes(fileName) returns
  * (a promise of) the module's bytes, or the module compileSIMD compiled.
  * variant forces 'relaxed', 'simd' or 'none' (throwing if the engine
  * lacks it); by default the best one is taken. tile forces the GEMM tile, '4x8' or '6x8'; by default the 4x8
@@ -65,7 +68,7 @@ export async function compileSIMD(variant, fetchResponse) {
  * side looks again every few dozen products until then). Returns the
  * variant loaded.
  */
-export async function loadSIMD(memory, fetchBytes, variant, tile) {
+export async function loadSIMD(memory, fetchBytes, variant, tile, global = '__glimpseSIMD') {
   const best = detectSIMD();
   const want = variant || best;
   if (want !== 'relaxed' && want !== 'simd' && want !== 'none') {
@@ -77,13 +80,13 @@ export async function loadSIMD(memory, fetchBytes, variant, tile) {
   if (tile !== undefined && tile !== '' && tile !== '4x8' && tile !== '6x8') {
     throw new Error(`unknown GEMM tile ${JSON.stringify(tile)} (4x8 or 6x8)`);
   }
-  delete globalThis.__glimpseSIMD;
+  delete globalThis[global];
   if (want === 'none') return want;
   const source = await fetchBytes(FILES[want]);
   const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
   const instance = await WebAssembly.instantiate(module, { env: { mem: memory } });
   const simd = { variant: want, gemmTile: tile || '4x8', gemmProbe: { done: !!tile, forced: !!tile }, ...instance.exports };
-  globalThis.__glimpseSIMD = simd;
+  globalThis[global] = simd;
   if (!tile) {
     probeGEMMTile(module).then((probe) => {
       simd.gemmTile = probe.tile;
