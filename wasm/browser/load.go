@@ -4,6 +4,7 @@ package browser
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall/js"
@@ -109,7 +110,7 @@ func readStream(name string, stream js.Value, total int64, progress Progress) ([
 			return nil, tooLarge(name)
 		}
 		off := len(data)
-		data = append(data, make([]byte, n)...)
+		data = slices.Grow(data, n)[:off+n]
 		js.CopyBytesToGo(data[off:], v)
 		got := float64(len(data))
 		f := got / (got + progressEstimate)
