@@ -91,7 +91,7 @@ func Open(path string, opt Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromFile(path, g, info, opt)
+	return FromGraph(path, g, info, opt)
 }
 
 // FromBytes reads a Glimpse file held in memory (the browser's fetch).
@@ -100,11 +100,13 @@ func FromBytes(name string, data []byte, opt Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromFile(name, g, info, opt)
+	return FromGraph(name, g, info, opt)
 }
 
-// fromFile plans a graph just read (so its own to change).
-func fromFile(name string, g *ir.Graph, info *format.Info, opt Options) (*Model, error) {
+// FromGraph plans a graph just read from a Glimpse file described by info
+// (format.ReadInfo), so its own to change: FromBytes in two steps, for a
+// caller that looks at the graph before it pays for planning.
+func FromGraph(name string, g *ir.Graph, info *format.Info, opt Options) (*Model, error) {
 	if opt.Preprocess != nil {
 		g.Meta.Preprocess = *opt.Preprocess
 	}

@@ -174,9 +174,10 @@ async function main() {
     const { context, page, errors, foreign, ms } = await open(browser, server.url);
     console.log(`learn.html to the sample picture drawn: ${ms} ms`);
     await page.waitForFunction(() => __learnStats.t_firstDraw > 0, null, { timeout: 60000 });
-    const t = await page.evaluate(() => [__learnStats.t_program, __learnStats.t_model, __learnStats.t_firstDraw].map(Math.round));
-    console.log(`navigation to the live lesson's first draw (filters, feature maps, CAM, logits of the sample): ${t[2]} ms ` +
-      `(the Go program started at ${t[0]} ms, the model was planned at ${t[1]} ms; load ${require("os").loadavg()[0].toFixed(1)})`);
+    const t = await page.evaluate(() => [__learnStats.t_program, __learnStats.t_sample, __learnStats.t_modelRead, __learnStats.t_firstDraw].map(Math.round));
+    console.log(`navigation to the live lesson's first draw (filters, feature maps, CAM, logits of the sample): ${t[3]} ms ` +
+      `(the Go program started at ${t[0]} ms, the other lessons drew the sample by ${t[1]} ms, the model was read and checked at ${t[2]} ms; ` +
+      `load ${require("os").loadavg()[0].toFixed(1)})`);
     check("English is chosen from an English browser", await page.evaluate(() => document.documentElement.lang) === "en");
     for (const l of ["Input size (W)", "Kernel size (F)", "Padding (P)", "Stride (S)", "Output size", "Architecture", "Language"]) {
       check(`one control labelled "${l}"`, await page.getByLabel(l, { exact: true }).count() === 1);

@@ -82,17 +82,19 @@ func picture(seed uint64, w, h int) (*image.NRGBA, js.Value) {
 	return img, js.Global().Get("ImageData").New(data, w, h)
 }
 
-// TestReadModel: a Blob and a Response (and a Promise of one) are read
-// whole, with progress from 0 to 1, never backwards, 1 exactly once; a
+// TestReadModel: a Blob, a Response and an ArrayBuffer (and a Promise of
+// either) are read whole, with progress from 0 to 1, never backwards, 1 exactly once; a
 // failing status and an empty file are errors naming the file.
 func TestReadModel(t *testing.T) {
 	data := tinyFile(t)
 	blob := js.Global().Get("Blob").New([]any{BytesToJS(data)})
 	res := func() js.Value { return js.Global().Get("Response").New(BytesToJS(data)) }
+	buf := func() js.Value { return BytesToJS(data).Get("buffer") }
+	resolved := func(v js.Value) js.Value { return js.Global().Get("Promise").Call("resolve", v) }
 	for _, c := range []struct {
 		name string
 		src  js.Value
-	}{{"blob", blob}, {"response", res()}, {"promise", js.Global().Get("Promise").Call("resolve", res())}} {
+	}{{"blob", blob}, {"response", res()}, {"promise", resolved(res())}, {"arraybuffer", buf()}, {"promised arraybuffer", resolved(buf())}} {
 		var fs []float64
 		got, err := ReadModel(c.name, c.src, func(f float64, loaded, total int64) { fs = append(fs, f) })
 		if err != nil {
@@ -120,6 +122,9 @@ func TestReadModel(t *testing.T) {
 	}
 	if _, err := ReadModel("e.glimpse", js.Global().Get("Blob").New([]any{}), nil); err == nil || !strings.Contains(err.Error(), "e.glimpse: the file is empty") {
 		t.Errorf("empty: %v", err)
+	}
+	if _, err := ReadModel("e.glimpse", js.Global().Get("ArrayBuffer").New(0), nil); err == nil || !strings.Contains(err.Error(), "e.glimpse: the file is empty") {
+		t.Errorf("empty buffer: %v", err)
 	}
 	if _, err := ReadModel("x", js.ValueOf(3), nil); err == nil {
 		t.Error("a number read as a model")

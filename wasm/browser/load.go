@@ -27,8 +27,11 @@ type Progress func(fraction float64, loaded, total int64)
 
 // ReadModel reads the bytes of a model file named name from source: a URL
 // (a string, fetched), a fetch Response, a Promise of one (glimpse.js
-// starts the download before the Go program is up), or a Blob. It blocks
-// the calling goroutine.
+// starts the download before the Go program is up), a Blob, or an
+// ArrayBuffer or a Promise of one (a page that read the whole file while
+// its program compiled: one copy, where a stream would be read chunk by
+// chunk, each a round trip through the page's event loop). It blocks the
+// calling goroutine.
 func ReadModel(name string, source js.Value, progress Progress) ([]byte, error) {
 	switch {
 	case source.Type() == js.TypeString:
@@ -54,8 +57,11 @@ func ReadModel(name string, source js.Value, progress Progress) ([]byte, error) 
 		}
 		source = res
 	}
+	if isInstance(source, "ArrayBuffer") {
+		return readBuffer(name, source, progress)
+	}
 	if !isInstance(source, "Response") {
-		return nil, fmt.Errorf("%s: not a URL, a Response or a Blob", name)
+		return nil, fmt.Errorf("%s: not a URL, a Response, a Blob or an ArrayBuffer", name)
 	}
 	if !source.Get("ok").Bool() {
 		return nil, fmt.Errorf("%s", strings.TrimSpace(fmt.Sprintf("%s: the server answered HTTP %d %s", name, source.Get("status").Int(), source.Get("statusText").String())))
@@ -73,6 +79,26 @@ func ReadModel(name string, source js.Value, progress Progress) ([]byte, error) 
 		return nil, fmt.Errorf("%s: the file is empty", name)
 	}
 	return readStream(name, source.Get("body"), max(total, 0), progress)
+}
+
+// readBuffer copies a whole file held in an ArrayBuffer.
+func readBuffer(name string, buf js.Value, progress Progress) ([]byte, error) {
+	size := int64(buf.Get("byteLength").Float())
+	if size == 0 {
+		return nil, fmt.Errorf("%s: the file is empty", name)
+	}
+	if size > MaxModelBytes {
+		return nil, tooLarge(name)
+	}
+	if progress != nil {
+		progress(0, 0, size)
+	}
+	data := make([]byte, size)
+	js.CopyBytesToGo(data, js.Global().Get("Uint8Array").New(buf))
+	if progress != nil {
+		progress(1, size, size)
+	}
+	return data, nil
 }
 
 func tooLarge(name string) error {

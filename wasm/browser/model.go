@@ -10,6 +10,7 @@ import (
 
 	"github.com/glimpse-ml/glimpse/core/augment"
 	"github.com/glimpse-ml/glimpse/core/classifier"
+	"github.com/glimpse-ml/glimpse/core/format"
 	"github.com/glimpse-ml/glimpse/core/ir"
 	"github.com/glimpse-ml/glimpse/core/kernels"
 	"github.com/glimpse-ml/glimpse/core/model"
@@ -20,11 +21,13 @@ import (
 // browser holds.
 type Model struct {
 	rt *Runtime
-	m  *model.Model
-	in *inside // the plan Inside keeps values with, once asked
-	// kept are the values the model itself was planned to keep (see
-	// LoadInside), which Inside reads without planning again.
-	kept []string
+	g  *ir.Graph       // the network as read
+	k  kernels.Kernels // the kernels it is planned on
+	m  *model.Model    // the whole network, planned: at once by Open, at first use after LoadInside
+	// plan plans m, for a model LoadInside read; nil once done.
+	plan   func() (*model.Model, error)
+	in     *inside // the plan Inside keeps values with, once asked
+	closed bool
 }
 
 // Load reads a model file from source (see ReadModel) with progress and
@@ -38,42 +41,47 @@ func (rt *Runtime) Load(name string, source js.Value, simd bool, progress Progre
 }
 
 // LoadInside is Load for a page that shows what happens inside the
-// network: the values keep names, given the network just read, are planned
-// with it, so that an Inside call asking for those values runs at once
-// instead of planning the network a second time.
-func (rt *Runtime) LoadInside(name string, source js.Value, simd bool, progress Progress, keep func(*ir.Graph) []string) (*Model, error) {
+// network: the file is read and checked, but the whole network is planned
+// only when something other than Inside first needs it (Embed, Classify,
+// Info...). Inside plans just the layers that lead to the values it is
+// asked for, so a page's first look at the early layers costs the
+// packing of those layers' weights only, not the whole network's.
+func (rt *Runtime) LoadInside(name string, source js.Value, simd bool, progress Progress) (*Model, error) {
 	data, err := ReadModel(name, source, progress)
 	if err != nil {
 		return nil, err
 	}
-	return rt.open(name, data, simd, keep)
+	g, info, err := format.ReadInfo(bytes.NewReader(data), int64(len(data)), name)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := g.Report(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	k := kernelsFor(simd)
+	m := &Model{rt: rt, g: g, k: k}
+	m.plan = func() (*model.Model, error) { return model.FromGraph(name, g, info, model.Options{Kernels: k}) }
+	return m, nil
 }
 
 // Kernels names the kernels models are planned on here: the WebAssembly
 // SIMD ones when the page loaded their module, the pure-Go ones otherwise.
 func Kernels() string { return kernels.Best().Name() }
 
+// kernelsFor is the kernels a model is planned on (see Open).
+func kernelsFor(simd bool) kernels.Kernels {
+	if !simd {
+		return kernels.Go{}
+	}
+	return kernels.Best()
+}
+
 // Open plans a model file held in memory on the WebAssembly SIMD kernels
 // when the page loaded them, or on the pure-Go kernels when simd is false
 // (benchmarks, and a way out should a browser's SIMD misbehave).
 func (rt *Runtime) Open(name string, data []byte, simd bool) (*Model, error) {
-	return rt.open(name, data, simd, nil)
-}
-
-func (rt *Runtime) open(name string, data []byte, simd bool, keep func(*ir.Graph) []string) (*Model, error) {
-	k := kernels.Best()
-	if !simd {
-		k = kernels.Go{}
-	}
-	var kept []string
-	opt := model.Options{Kernels: k}
-	if keep != nil {
-		opt.Keep = func(g *ir.Graph) []string {
-			kept = keep(g)
-			return kept
-		}
-	}
-	m, err := model.FromBytes(name, data, opt)
+	k := kernelsFor(simd)
+	m, err := model.FromBytes(name, data, model.Options{Kernels: k})
 	if err != nil {
 		return nil, err
 	}
@@ -82,19 +90,28 @@ func (rt *Runtime) open(name string, data []byte, simd bool, keep func(*ir.Graph
 	}
 	data = nil
 	rt.mem.tune()
-	return &Model{rt: rt, m: m, kept: kept}, nil
+	return &Model{rt: rt, g: m.Graph, k: k, m: m}, nil
 }
 
 // Close tells the runtime the model is no longer used, so that the memory
 // policy follows the smaller live heap once the model is garbage.
 func (m *Model) Close() {
-	m.m, m.in = nil, nil
+	m.m, m.in, m.plan, m.closed = nil, nil, nil, true
 	m.rt.mem.tune()
 }
 
+// model is the whole network, planned.
 func (m *Model) model() (*model.Model, error) {
-	if m == nil || m.m == nil {
+	if m == nil || m.closed {
 		return nil, errors.New("this model was disposed")
+	}
+	if m.m == nil {
+		mm, err := m.plan()
+		if err != nil {
+			return nil, err
+		}
+		m.m, m.plan = mm, nil
+		m.rt.mem.tune()
 	}
 	return m.m, nil
 }
@@ -117,8 +134,11 @@ type Info struct {
 	Preprocess ir.Preprocess
 }
 
-// Info describes the model.
+// Info describes the model (planning it if LoadInside has not yet).
 func (m *Model) Info() Info {
+	if _, err := m.model(); err != nil {
+		return Info{}
+	}
 	g := m.m.Graph
 	_, totals, _ := g.Report()
 	info := Info{
@@ -199,7 +219,7 @@ func (m *Model) Classify(src js.Value, k int) ([]model.Prediction, error) {
 }
 
 // Graph is the model's network (for exporters).
-func (m *Model) Graph() *ir.Graph { return m.m.Graph }
+func (m *Model) Graph() *ir.Graph { return m.g }
 
 // Features returns the model whose embedding a head of config cfg reads
 // (classifier.Features: this model, or its multi-level features on the
@@ -214,7 +234,7 @@ func (m *Model) Features(cfg train.Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Model{rt: m.rt, m: f}, nil
+	return &Model{rt: m.rt, g: f.Graph, k: m.k, m: f}, nil
 }
 
 // Attach returns this backbone's network with head h on the features h

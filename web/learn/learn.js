@@ -4,19 +4,21 @@
 // sub-path, and every request stays on this origin.
 //
 // The first picture of the live lesson waits on three downloads: the
-// program, the sample picture and the default model. All three start here
-// at once, while the program compiles as it streams in; the Go program
-// takes the two others as promises. The service worker, whose install
-// downloads the whole site again, is registered only once that first
-// picture is drawn (or has failed), so it never competes with it.
+// program, the sample picture and the default model. This script runs
+// from the page's head as soon as it arrives (async), before the page is
+// read: it asks for all three at once and compiles the program as it
+// streams in, on the browser's compiler threads, while the page is parsed
+// and laid out. Only running the program waits for the document. The Go
+// program takes the picture and the model as promises. The service
+// worker, whose install downloads the whole site again, is registered
+// only once that first picture is drawn (or has failed), so it never
+// competes with it.
 import { detectSIMD, loadSIMD } from './loader.mjs';
 
-function fail(message) {
-  const el = document.getElementById('alert');
-  el.textContent = message;
-  el.hidden = false;
-  settled();
-}
+// The model the live lesson starts with: the Model select's first option
+// (the Go program checks that they agree, and fetches the select's own
+// otherwise).
+const DEFAULT_MODEL = 'models/mobilenet_v2_1.0_224.glimpse';
 
 let registered = false;
 // settled registers the service worker, once: the Go program calls it when
@@ -27,32 +29,60 @@ function settled() {
   navigator.serviceWorker.register('sw.js').catch((e) => console.warn('offline cache unavailable:', e.message));
 }
 
-async function start() {
-  if (typeof WebAssembly !== 'object') throw new Error('This browser cannot run WebAssembly.');
-  const modelURL = document.getElementById('live-model').value;
-  globalThis.glimpseLearn = {
-    sampleURL: 'sample.png',
-    sample: fetch('sample.png'),
-    modelURL,
-    model: fetch(modelURL),
-    settled,
-  };
-  // Nobody may wait on these yet: keep an early failure from being reported
-  // as unhandled (the Go program reports it when it awaits).
-  globalThis.glimpseLearn.sample.catch(() => {});
-  globalThis.glimpseLearn.model.catch(() => {});
-  const go = new Go();
-  const simd = detectSIMD();
-  const fetchBytes = (name) => fetch(name).then((r) => {
+const documentRead = new Promise((resolve) => {
+  if (document.readyState !== 'loading') resolve();
+  else document.addEventListener('DOMContentLoaded', () => resolve(), { once: true });
+});
+
+async function fail(message) {
+  await documentRead;
+  const el = document.getElementById('alert');
+  el.textContent = message;
+  el.hidden = false;
+  settled();
+}
+
+// Nobody may wait on these yet: keep an early failure from being reported
+// as unhandled (the Go program reports it when it awaits).
+function quiet(p) {
+  p.catch(() => {});
+  return p;
+}
+
+function fetchBytes(name) {
+  return fetch(name).then((r) => {
     if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
     return r.arrayBuffer();
   });
+}
+
+async function start() {
+  if (typeof WebAssembly !== 'object') throw new Error('This browser cannot run WebAssembly.');
+  // The program first: its compilation is the longest of the three.
+  const program = WebAssembly.compileStreaming(fetch('learn.wasm'));
+  quiet(program);
+  const simd = detectSIMD();
   // The kernels download beside the program, not after it.
-  const kernels = simd === 'none' ? null : fetchBytes(simd === 'relaxed' ? 'kernels_relaxed.wasm' : 'kernels.wasm');
-  if (kernels) kernels.catch(() => {});
-  const res = await fetch('learn.wasm');
-  if (!res.ok) throw new Error(`learn.wasm: HTTP ${res.status}`);
-  const { instance } = await WebAssembly.instantiateStreaming(res, go.importObject);
+  const kernels = simd === 'none' ? null : quiet(fetchBytes(simd === 'relaxed' ? 'kernels_relaxed.wasm' : 'kernels.wasm'));
+  globalThis.glimpseLearn = {
+    sampleURL: 'sample.png',
+    // the picture's bytes, read while the program compiles
+    sample: quiet(fetch('sample.png').then((r) => {
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      return r.blob();
+    })),
+    modelURL: DEFAULT_MODEL,
+    // the model file whole: read here while the program compiles, it is
+    // one copy for the Go program, not a stream read chunk by chunk
+    model: quiet(fetchBytes(DEFAULT_MODEL)),
+    settled,
+  };
+  const module = await program;
+  // wasm_exec.js (a classic script at the end of the body) and the
+  // elements the program draws in are there once the document is read.
+  await documentRead;
+  const go = new Go();
+  const instance = await WebAssembly.instantiate(module, go.importObject);
   if (kernels) await loadSIMD(instance.exports.mem, () => kernels, simd);
   go.run(instance).then(() => fail('The Glimpse program stopped. Reload the page.'));
 }

@@ -26,6 +26,10 @@ type Page struct {
 	// afterFirst runs once the live lesson has drawn (see settled).
 	afterFirst []func()
 	ready      bool
+	// sampled is closed once the sample picture is in (or failed): the
+	// live lesson, whose first picture is of it, waits for it before it
+	// reads the model (see startLive).
+	sampled chan struct{}
 
 	pic  picture
 	toy  toyState
@@ -59,13 +63,18 @@ func (p *Page) start() {
 	p.setupLive()
 	p.setupBackbone()
 	p.doc.AddEventListener("glimpse-language", false, func(dom.Event) { p.guard("language", p.rerender) })
-	// The live lesson comes first: its sample picture and model were
-	// requested by learn.js while this program compiled, and it draws as
-	// soon as both are in. The cheap lessons draw meanwhile (Go shares the
-	// page's one thread: the yield lets the live lesson reach its first
-	// wait), and the costly architecture explorer once the live lesson has
-	// drawn (see settled).
-	p.spawn("sample", p.loadSample)
+	// learn.js asked for the sample picture and the default model while
+	// this program compiled. The sample is drawn first, with the cheap
+	// lessons (Go shares the page's one thread: the yield lets both
+	// goroutines reach their first wait), then the live lesson reads the
+	// model and looks inside it (see startLive); the costly architecture
+	// explorer draws once the live lesson has (see settled).
+	p.sampled = make(chan struct{})
+	p.spawn("sample", func() {
+		defer close(p.sampled)
+		p.loadSample()
+		p.mark("sample")
+	})
 	p.spawn("live", p.startLive)
 	browser.Yield()
 	p.rerender()

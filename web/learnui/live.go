@@ -112,6 +112,10 @@ func (p *Page) startLive() {
 		src = req
 	}
 	p.host.Set("model", js.Undefined())
+	// Reading, checking and planning the model hold the page's one thread
+	// for a while, and the sample picture, which the browser decodes
+	// meanwhile, would only arrive after them: so the picture first.
+	<-p.sampled
 	p.loadLive(url, src)
 }
 
@@ -148,22 +152,16 @@ func (p *Page) loadLive(name string, source js.Value) {
 	}
 	p.stats.Set("liveProgress", 0)
 	p.stats.Set("liveProgressSteps", 0)
-	var next *liveNet
-	var nextErr error
 	m, err := p.live.rt.LoadInside(name, source, true, func(f float64, _, _ int64) {
 		prog.SetValue(f)
 		p.stats.Set("liveProgress", f)
 		p.stats.Set("liveProgressSteps", p.stats.Get("liveProgressSteps").Int()+1)
-	}, func(g *ir.Graph) []string {
-		next, nextErr = p.readNet(g)
-		if nextErr != nil || len(next.layers) == 0 {
-			return nil
-		}
-		return next.values()
 	})
 	prog.SetAttribute("hidden", "")
-	if err == nil && nextErr != nil {
-		err = nextErr
+	p.mark("modelRead")
+	var next *liveNet
+	if err == nil {
+		next, err = p.readNet(m.Graph())
 	}
 	if err != nil {
 		p.message("live-status", text{"The model could not be loaded: %v", "모델을 불러오지 못했습니다: %v"}, p.errText(err))
@@ -179,25 +177,31 @@ func (p *Page) loadLive(name string, source js.Value) {
 	p.poolReal = nil
 	p.fillLayers()
 	p.drawFilters()
-	info := m.Info()
+	// What the status says comes from the graph: the model's Info would
+	// plan the whole network before the first picture (see LoadInside).
+	g := m.Graph()
+	_, totals, _ := g.Report()
 	p.message("live-status", text{"%s: %s, %s parameters, %d layers to look into.", "%s: %s, 매개변수 %s개, 들여다볼 계층 %d개."},
-		name, info.Architecture, digits(info.Params), len(p.live.layers))
-	if blob && info.Source != "" {
+		name, g.Meta.Architecture, digits(totals.Params), len(p.live.layers))
+	if blob && g.Meta.Source != "" {
 		// where the weights came from, as the file says (a fixture says it is untrained)
 		st := p.el("live-status")
-		st.SetTextContent(st.TextContent() + p.f(text{" Weights: %s.", " 가중치 출처: %s."}, info.Source))
+		st.SetTextContent(st.TextContent() + p.f(text{" Weights: %s.", " 가중치 출처: %s."}, g.Meta.Source))
 	}
 	p.stats.Set("liveModel", name)
-	file := js.Value{}
-	if blob {
-		file = source
-	}
-	p.offerBackbone(file, info.EmbeddingSize)
 	p.mark("model")
 	p.updateLive()
 	if len(p.live.layers) == 0 {
 		p.settled()
 	}
+	// A file the student opened can become the app's backbone if it has
+	// features to train on; their size is the planned network's, so this
+	// waits until the first picture is drawn.
+	file, embedding := js.Value{}, 0
+	if blob {
+		file, embedding = source, m.Info().EmbeddingSize
+	}
+	p.offerBackbone(file, embedding)
 }
 
 // readNet reads what the lesson shows from a network's graph, and the

@@ -63,23 +63,22 @@ func (p *Page) setupPixels() {
 // before the reader does anything.
 func (p *Page) loadSample() {
 	url := p.host.Get("sampleURL").String()
-	// The first time, the response learn.js asked for while the program
-	// compiled; a body reads once, so later clicks fetch again.
-	req := p.host.Get("sample")
-	p.host.Set("sample", js.Undefined())
-	if !req.Truthy() {
-		req = js.Global().Call("fetch", url)
+	// The first time, the picture's bytes that learn.js read while the
+	// program compiled (a promise of a Blob); later clicks fetch again.
+	blob, err := js.Value{}, error(nil)
+	if req := p.host.Get("sample"); req.Truthy() {
+		p.host.Set("sample", js.Undefined())
+		blob, err = browser.Await(req)
+	} else {
+		var res js.Value
+		res, err = browser.Await(js.Global().Call("fetch", url))
+		if err == nil && !res.Get("ok").Bool() {
+			err = fmt.Errorf("HTTP %d", res.Get("status").Int())
+		}
+		if err == nil {
+			blob, err = browser.Await(res.Call("blob"))
+		}
 	}
-	res, err := browser.Await(req)
-	if err == nil && !res.Get("ok").Bool() {
-		err = fmt.Errorf("HTTP %d", res.Get("status").Int())
-	}
-	if err != nil {
-		p.fail(fmt.Errorf("%s: %v", url, err))
-		p.settled()
-		return
-	}
-	blob, err := browser.Await(res.Call("blob"))
 	if err != nil {
 		p.fail(fmt.Errorf("%s: %v", url, err))
 		p.settled()
