@@ -132,8 +132,15 @@ func foldBatchNorm(nodes []*node, outputs map[string]bool) []*node {
 			if p.bias == nil {
 				p.bias = make([]float32, cout)
 			}
-			for i := range p.kernel {
-				p.kernel[i] *= n.bnScale[i%cout]
+			// The kernel is [..., cout] with the output channel innermost:
+			// row by row, without a division a weight (a page's first load
+			// runs this before the browser has optimized it).
+			scale := n.bnScale[:cout]
+			for row := 0; row+cout <= len(p.kernel); row += cout {
+				k := p.kernel[row : row+cout]
+				for o := range k {
+					k[o] *= scale[o]
+				}
 			}
 			for o := 0; o < cout; o++ {
 				p.bias[o] = p.bias[o]*n.bnScale[o] + n.bnShift[o]

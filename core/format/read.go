@@ -651,8 +651,8 @@ func ReadInfo(r io.ReaderAt, size int64, name string) (*ir.Graph, *Info, error) 
 // loop a page's first load waits on, run before the browser's optimizing
 // compiler has seen it: a lookup a value is three times faster there than
 // a conversion call (measured under GOOS=js).
-var halfTable = sync.OnceValue(func() []float32 {
-	t := make([]float32, 1<<16)
+var halfTable = sync.OnceValue(func() *[1 << 16]float32 {
+	t := new([1 << 16]float32)
 	for h := range t {
 		t[h] = halfToFloat(uint16(h))
 	}
