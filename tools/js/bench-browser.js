@@ -28,7 +28,11 @@
 // return visit (Chromium relaunched on the same profile),
 //
 //   startup first_visit_ms=… return_visit_ms=…
+//   startup_phases visit=first compiled_ms=… kernels_ms=… started_ms=… read_ms=… planned_ms=… embedded_ms=…
+//   startup_phases visit=return …
 //
+// (the phases: when glimpse.js's and the Go runtime's User Timing marks
+// say each step ended, in ms from navigation start: see phases())
 // and writes it all as JSON to build/bench/browser.json.
 //
 //   node tools/js/bench-browser.js [RUNS]      (needs make: dist/, bin/glimpse, build/nsfwjs)
@@ -116,6 +120,7 @@ try {
   await img.decode();
   await model.embed(img);
   window.startupMs = performance.now();
+  window.startupMarks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('glimpse:')).map((m) => [m.name, m.startTime]);
 } catch (e) {
   window.startupError = String(e);
 }
@@ -213,6 +218,22 @@ async function timeAll(engines) {
   for (const e of engines) await e.page.close();
 }
 
+// phases names when each step of a visit ended, in ms from navigation
+// start, from glimpse.js's and the Go runtime's User Timing marks: the
+// library's program compiled, the kernels compiled, Go started, the model
+// file read, the model planned (decoded, batch norm folded, weights
+// packed), and the first embedding.
+function phases({ ms, marks }) {
+  const at = (prefix) => {
+    const m = marks.find(([name]) => name.startsWith(prefix));
+    return m ? r2(m[1]) : null;
+  };
+  return {
+    compiled_ms: at("glimpse:compiled glimpse.wasm"), kernels_ms: at("glimpse:kernels"), started_ms: at("glimpse:started glimpse.wasm"),
+    read_ms: at("glimpse:read"), planned_ms: at("glimpse:planned"), embedded_ms: r2(ms),
+  };
+}
+
 // timeStartup measures navigation to the default model's first embedding
 // twice on one browser profile: a first visit (the profile fresh) and a
 // return visit (Chromium closed, then launched again on the profile). The
@@ -226,10 +247,10 @@ async function timeStartup(url) {
       const page = ctx.pages()[0] || await ctx.newPage();
       await page.goto(`${url}startup.html`);
       await page.waitForFunction(() => window.startupMs !== undefined || window.startupError !== undefined, null, { timeout: 120000 });
-      const { ms, error } = await page.evaluate(() => ({ ms: window.startupMs, error: window.startupError }));
+      const { ms, marks, error } = await page.evaluate(() => ({ ms: window.startupMs, marks: window.startupMarks, error: window.startupError }));
       if (error) throw new Error(`startup.html: ${error}`);
       await page.waitForTimeout(linger);
-      return ms;
+      return { ms, marks };
     } finally {
       await ctx.close();
     }
@@ -237,7 +258,7 @@ async function timeStartup(url) {
   try {
     const first = await visit(5000);
     const ret = await visit(0);
-    return { first, ret };
+    return { first: first.ms, ret: ret.ms, phases: { first: phases(first), return: phases(ret) } };
   } finally {
     fs.rmSync(profile, { recursive: true, force: true });
   }
@@ -369,8 +390,11 @@ async function main() {
     }
     await browser.close();
     const startup = await timeStartup(server.url);
-    result.startup = { first_visit_ms: r2(startup.first), return_visit_ms: r2(startup.ret), model: DEFAULT_MODEL, until: "the first embed()" };
+    result.startup = { first_visit_ms: r2(startup.first), return_visit_ms: r2(startup.ret), model: DEFAULT_MODEL, until: "the first embed()", phases: startup.phases };
     console.log(`startup first_visit_ms=${result.startup.first_visit_ms} return_visit_ms=${result.startup.return_visit_ms}`);
+    for (const [visit, p] of Object.entries(startup.phases)) {
+      console.log(`startup_phases visit=${visit} ${Object.entries(p).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    }
   } finally {
     await browser.close();
     server.close();

@@ -37,7 +37,21 @@ func (rt *Runtime) Load(name string, source js.Value, simd bool, progress Progre
 	if err != nil {
 		return nil, err
 	}
-	return rt.Open(name, data, simd)
+	mark("glimpse:read " + name)
+	m, err := rt.Open(name, data, simd)
+	if err == nil {
+		mark("glimpse:planned " + name)
+	}
+	return m, err
+}
+
+// mark records a User Timing mark (performance.mark), so that a page's
+// performance panel, and the startup benchmark, show where a load's time
+// went: the file read, then decoded, folded and packed.
+func mark(name string) {
+	if p := js.Global().Get("performance"); p.Type() == js.TypeObject && p.Get("mark").Type() == js.TypeFunction {
+		p.Call("mark", name)
+	}
 }
 
 // LoadInside is Load for a page that shows what happens inside the

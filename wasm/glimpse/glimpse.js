@@ -88,33 +88,52 @@ async function compile(url) {
   }
 }
 
+// mark records a User Timing mark: a page's performance panel, and the
+// startup benchmark, show when each step of a cold start ended (the Go
+// side marks "glimpse:read" and "glimpse:planned" for each model).
+function mark(name) {
+  globalThis.performance?.mark?.(name);
+}
+
 // boot starts a Go program, file, which publishes its functions as
 // globalThis[name] and finds its SIMD kernels on globalThis[simdName].
 // Everything it needs is requested at once: the program, compiling while
-// the Go runtime's glue and the kernel loader arrive, then the SIMD
-// kernels, compiling beside it. load() fetches the model alongside.
+// the Go runtime's glue and the kernel loader arrive, and the SIMD
+// kernels, fetched and compiled as soon as the loader is in (not after
+// the glue too: Go starts only once both modules are compiled). load()
+// fetches the model alongside.
 async function boot(file, name, simdName) {
   const module = compile(here(file));
+  module.then(() => mark(`glimpse:compiled ${file}`), () => {});
   module.catch(() => {}); // awaited below; an early failure must not go unhandled
-  const [, { detectSIMD, loadSIMD, compileSIMD }] = await Promise.all([
+  const loader = import(here('loader.mjs').href);
+  // The SIMD kernels share Go's memory; they must be in place before Go
+  // plans a model. Without WebAssembly SIMD the pure-Go kernels run.
+  const kernels = loader.then(({ detectSIMD, compileSIMD }) => {
+    const variant = detectSIMD();
+    if (variant === 'none') return { variant, module: null };
+    return compileSIMD(variant, (f) => fetchOK(here(f))).then((m) => {
+      mark('glimpse:kernels compiled');
+      return { variant, module: m };
+    });
+  });
+  kernels.catch(() => {}); // awaited below
+  const [, { loadSIMD }] = await Promise.all([
     // wasm_exec.js is a classic script whose only effect is defining
     // globalThis.Go; importing it runs it once.
     typeof globalThis.Go === 'function' ? null : import(here('wasm_exec.js').href),
-    import(here('loader.mjs').href),
+    loader,
   ]);
-  // The SIMD kernels share Go's memory; they must be in place before Go
-  // plans a model. Without WebAssembly SIMD the pure-Go kernels run.
-  const variant = detectSIMD();
-  const kernels = variant === 'none' ? null : compileSIMD(variant, (name) => fetchOK(here(name)));
-  kernels?.catch(() => {});
   const go = new globalThis.Go();
   go.env = { ...go.env, GLIMPSE_SIMD_GLOBAL: simdName };
   const instance = await WebAssembly.instantiate(await module, go.importObject);
-  const simd = kernels ? await loadSIMD(instance.exports.mem, () => kernels, variant, undefined, simdName) : 'none';
+  const { variant, module: kernelModule } = await kernels;
+  const simd = kernelModule ? await loadSIMD(instance.exports.mem, () => kernelModule, variant, undefined, simdName) : 'none';
   const rt = { api: null, memory: instance.exports.mem, simd, exited: false };
   const ready = new Promise((resolve) => { globalThis[`${name}Ready`] = resolve; });
   go.run(instance).finally(() => { rt.exited = true; });
   await ready;
+  mark(`glimpse:started ${file}`);
   delete globalThis[`${name}Ready`];
   rt.api = globalThis[name];
   if (rt.exited) throw new Error(`${file} stopped as it started`);
@@ -246,6 +265,11 @@ export async function load(urlOrBlob, { onProgress, simd = true, worker = false 
     name = String(urlOrBlob);
     again = new URL(urlOrBlob, globalThis.location?.href).href;
     source = fetch(urlOrBlob);
+    // With no onProgress to tell, the page reads the file whole while Go
+    // starts, and Go takes it in one copy: a stream is read chunk by chunk,
+    // each chunk a round trip between Go and the event loop. A failed
+    // answer goes to Go as it is, for its message.
+    if (typeof onProgress !== 'function') source = source.then((res) => (res.ok ? res.arrayBuffer() : res));
     source.catch(() => {}); // Go reads the failure; the page must not see it unhandled
   } else {
     throw new TypeError('load() takes a URL or a Blob');
