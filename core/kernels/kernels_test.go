@@ -241,6 +241,48 @@ func TestDWConvLarge(t *testing.T) {
 	})
 }
 
+// TestDWConvRowWidths sweeps the output row widths of the 3x3 fast
+// paths (1 to 19 pixels at strides 1 and 2, every padding style), so that
+// a row splits into every mix of tile widths the row-tile kernels have,
+// with a padded first and last column in a tile of each width, on channel
+// counts with and without a partial vector.
+func TestDWConvRowWidths(t *testing.T) {
+	forEach(t, func(t *testing.T, ker Kernels) {
+		r := rand.New(rand.NewPCG(9, 10))
+		for _, st := range []int{1, 2} {
+			for style := 0; style < 4; style++ {
+				for ow := 1; ow < 20; ow++ {
+					iw := ow * st
+					c := []int{4, 5, 12}[(ow+style)%3]
+					pt, pb := pads(style, 4, 3, st, 1)
+					pl, pr := pads(style, iw, 3, st, 1)
+					s := &ConvShape{InH: 4, InW: iw, InC: c, OutC: c, KH: 3, KW: 3, SH: st, SW: st, DH: 1, DW: 1,
+						PadTop: pt, PadLeft: pl, PadBottom: pb, PadRight: pr}
+					s.OutH = outSize(4, 3, st, 1, pt, pb, false)
+					s.OutW = outSize(iw, 3, st, 1, pl, pr, false)
+					if s.OutH == 0 || s.OutW == 0 {
+						continue
+					}
+					act := acts[(ow+st)%len(acts)]
+					in := randSlice(r, s.InH*s.InW*c)
+					w := randSlice(r, 9*c)
+					var bias []float32
+					if ow%3 != 0 {
+						bias = randSlice(r, c)
+					}
+					out := guarded(s.OutH*s.OutW*c, 7)
+					ker.DWConv(s, in, ker.PackDWConvWeights(w, 3, 3, c), bias, out, act)
+					ch := newChecker(t, fmt.Sprintf("%+v act=%d bias=%v", *s, act, bias != nil), out)
+					for i, v := range naiveDWConv(s, in, w, bias, act) {
+						ch.expect(i, v, 10)
+					}
+					ch.done()
+				}
+			}
+		}
+	})
+}
+
 func TestIm2Col(t *testing.T) {
 	forEach(t, func(t *testing.T, ker Kernels) {
 		r := rand.New(rand.NewPCG(7, 8))

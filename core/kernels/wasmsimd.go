@@ -54,15 +54,7 @@ type wasmSIMDModule struct {
 	// and GEMMAtB does not yield while it uses the buffer, so one per
 	// module serves every caller.
 	atbPanel []float32
-	// zeros stands in for the input at a 3x3 depthwise window's padded
-	// taps (f32_dwconv reads C floats of it); a layer of more channels
-	// than it holds takes the module's tap-by-tap border path instead.
-	zeros []float32
 }
-
-// wasmDWZeros is the length of wasmSIMDModule.zeros: more channels than
-// any MobileNet's depthwise layer has.
-const wasmDWZeros = 4096
 
 // The module reads a ConvShape in place as sixteen 8-byte ints in
 // declaration order; these constants fail to compile if its size changes
@@ -119,7 +111,6 @@ func NewWasmSIMDTile(tile string) (WasmSIMD, bool) {
 		}
 	}
 	m.atbPanel = make([]float32, wasmATBChunk*goGEMMNR)
-	m.zeros = make([]float32, wasmDWZeros)
 	switch tile {
 	case "", "4x8", "6x8":
 	default:
@@ -243,9 +234,9 @@ func checkWindow(kernel string, s *ConvShape, in, out []float32) {
 	need(kernel, "output", len(out), s.OutH*s.OutW*s.InC)
 }
 
-// DWConv implements Kernels with f32_dwconv__wasmsimd, whose fast path is
-// the 3x3 window of any stride (f32_dwconv_3x3s1 and 3x3s2 among them);
-// its border pixels read the module's zeros at padded taps.
+// DWConv implements Kernels with f32_dwconv__wasmsimd, whose fast path
+// runs the 3x3 window at column stride 1 or 2 (f32_dwconv_3x3s1 and
+// 3x3s2) in row tiles of up to eight pixels, borders included.
 func (k WasmSIMD) DWConv(s *ConvShape, in, w, bias, out []float32, act Act) {
 	if s.OutH <= 0 || s.OutW <= 0 || s.InC <= 0 {
 		return
@@ -255,12 +246,7 @@ func (k WasmSIMD) DWConv(s *ConvShape, in, w, bias, out []float32, act Act) {
 	if bias != nil {
 		need("DWConv", "bias", len(bias), s.InC)
 	}
-	zero := 0
-	if s.InC <= len(k.m.zeros) {
-		zero = addr(k.m.zeros)
-	}
-	k.m.dwconv.Invoke(shapeAddr(s), addr(in), addr(w), addr(bias), addr(out), int(simdAct(act)), zero)
-	runtime.KeepAlive(k.m.zeros)
+	k.m.dwconv.Invoke(shapeAddr(s), addr(in), addr(w), addr(bias), addr(out), int(simdAct(act)))
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(in)
 	runtime.KeepAlive(w)

@@ -111,6 +111,34 @@ func (f *function) brIf(cond expr, depth uint32) {
 	uleb(&f.code, uint64(depth))
 }
 
+// cases runs case(i) for the value i of idx in [0, n) (br_table; any
+// other value runs case n-1).
+func (f *function) cases(idx expr, n int, body func(i int)) {
+	f.block(func() {
+		var nest func(k int)
+		nest = func(k int) { // k blocks still to open
+			if k == 0 {
+				idx()
+				f.op(0x0e)
+				uleb(&f.code, uint64(n-1))
+				for i := range n - 1 {
+					uleb(&f.code, uint64(i))
+				}
+				uleb(&f.code, uint64(n-1))
+				return
+			}
+			// br_table's depth k-1 leaves this block: case k-1 runs,
+			// then leaves the n-k blocks around it and the outer one.
+			f.block(func() { nest(k - 1) })
+			body(k - 1)
+			if k < n {
+				f.br(uint32(n - k))
+			}
+		}
+		nest(n)
+	})
+}
+
 func (f *function) when(cond expr, then func()) {
 	cond()
 	f.op(0x04, 0x40)

@@ -457,227 +457,246 @@ func (f *function) readShape(shape loc) convLocals {
 	return s
 }
 
-// interior sets [lo, hi) to the output positions along one axis whose
-// 3-tap window lies inside an input of size n (core/kernels interior).
-func (f *function) interior(n, st, pad, out, lo, hi loc) {
-	g := f.get
-	last := f.i32()
-	f.set(lo, f.div(f.sub(f.add(g(pad), g(st)), f.c(1)), g(st)))
-	f.set(last, f.add(f.sub(g(n), f.c(3)), g(pad)))
-	f.ifElse(f.lt(g(last), f.c(0)), func() { f.set(hi, g(lo)) }, func() {
-		f.set(hi, f.min(g(out), f.add(f.div(g(last), g(st)), f.c(1))))
-		f.set(hi, f.sel(g(lo), g(hi), f.gt(g(lo), g(hi))))
-	})
-}
-
-// dwconv is f32_dwconv__wasmsimd(shape, in, w, bias, out, act, zero) with
-// the f32_dwconv_3x3 fast path: a depthwise convolution with weights
-// [KH*KW][C]. Interior pixels of a 3x3 window with dilation 1 (any stride)
-// go a row run at a time, in segments whose three input rows fit in L1 (so
-// that every channel block after the first finds them there: measured 12
-// to 25% faster on MobileNetV2's 112x112 layers), each channel block with
-// its nine weights and bias in locals and each pixel's taps summed in two
-// chains. Border pixels of a 3x3 window read the zero buffer (C floats of
-// zeros from the caller; 0 when it has none) at padded taps and sum in a
-// register; every pixel of other windows, and the borders without a zero
-// buffer, accumulate tap by tap into the output, skipping padded taps.
+// dwconv is f32_dwconv__wasmsimd(shape, in, w, bias, out, act): a
+// depthwise convolution with weights [KH*KW][C].
+//
+// A 3x3 window with dilation 1, a column stride of 1 or 2 and at most one
+// padded column on each side (every MobileNet's) takes the row-tile path:
+// each output row goes in segments of pixels, each segment a channel block
+// (four channels) at a time, in tiles of up to eight pixels along the row.
+// A tile keeps one accumulator per pixel and walks the window's rows one
+// at a time: the row's three weights are loaded, then its input columns
+// once each (ten for eight pixels at stride 1), each column adding into
+// every pixel whose window it falls in. So no more than twelve vectors are
+// live (eight sums, three weights, one input) and x86's sixteen registers
+// hold them: the earlier kernel kept a block's nine weights in locals
+// across a whole run and V8 spilled them, reloading weights and inputs
+// from the stack (44 to 68% of the GEMM's rate). Padded rows are skipped
+// and a padded first or last column is never loaded, so borders run the
+// same vector code as the interior. Every output sums its taps in window
+// order after the bias, as the pure-Go reference does.
+//
+// Every other window runs tap by tap into the output, skipping padded taps.
 func dwconv(relaxed bool) *function {
 	f := &function{name: "f32_dwconv", relaxed: relaxed}
 	shape, in, w, bias, out, act := f.param(tI32), f.param(tI32), f.param(tI32), f.param(tI32), f.param(tI32), f.param(tI32)
-	zero := f.param(tI32)
 	s := f.readShape(shape)
 	g := f.get
-	yLo, yHi, xLo, xHi, oy, ox, o, cc, end, vecEnd := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
-	ky, kx, iy, ix, ip, wp, rowb := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
-	var r [3]loc
-	for j := range r {
-		r[j] = f.i32()
-	}
-	var tap [9]loc // byte offset of tap t's weights: t*cb
-	for j := range tap {
-		tap[j] = f.i32()
-	}
+	oy, ox, o, cc, end, vecEnd := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
+	ky, kx, iy, ix, ip, wp := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
 	accV, accS := f.v128(), f.local(tF32)
-	acc2V, acc2S := f.v128(), f.local(tF32)
-	run, sb, op, j := f.i32(), f.i32(), f.i32(), f.i32()
-	seg, s0, n := f.i32(), f.i32(), f.i32()
 	clamp, vlo, vhi := f.i32(), f.v128(), f.v128()
-	var p [3]loc // row pointers of the pixel in the interior run
-	for j := range p {
-		p[j] = f.i32()
-	}
-	var wV, wS [9]loc // one channel block's weights, per tap
-	for t := range wV {
-		wV[t], wS[t] = f.v128(), f.local(tF32)
-	}
-	bV, bS := f.v128(), f.local(tF32)
 
 	f.chanBytes(g(s.inC), end, vecEnd)
 	f.clampBounds(act, clamp, vlo, vhi)
-	f.set(rowb, f.mul(g(s.inW), g(s.cb)))
-	f.set(sb, f.mul(g(s.sw), g(s.cb)))
-	// 16 KiB of input rows per segment: three rows of seg windows.
-	f.set(seg, f.div(f.c(16<<10), f.mul(f.c(3), g(sb))))
-	f.set(seg, f.sel(g(seg), f.c(16), f.gt(g(seg), f.c(16))))
-	for j := range tap {
-		f.set(tap[j], f.mul(g(s.cb), f.c(int32(j))))
-	}
-	f.set(yLo, f.c(0))
-	f.set(yHi, f.c(0))
-	f.set(xLo, f.c(0))
-	f.set(xHi, f.c(0))
-	fast := f.andB(f.andB(f.eq(g(s.kh), f.c(3)), f.eq(g(s.kw), f.c(3))),
-		f.andB(f.eq(g(s.dh), f.c(1)), f.eq(g(s.dw), f.c(1))))
-	f.when(fast, func() {
-		f.interior(s.inH, s.sh, s.pt, s.outH, yLo, yHi)
-		f.interior(s.inW, s.sw, s.pl, s.outW, xLo, xHi)
-	})
-	startAcc := func(l lane) {
-		f.ifElse(f.ne(g(bias), f.c(0)), func() {
-			f.set(l.acc, l.ld(f.add(g(bias), g(cc))))
-		}, func() { f.set(l.acc, l.k(0)) })
-	}
-	var q [9]loc // a 3x3 border pixel's tap pointers
-	for t := range q {
-		q[t] = f.i32()
-	}
-	f.set(o, g(out))
-	f.forUp(oy, f.c(0), g(s.outH), f.c(1), func() {
-		f.forUp(ox, f.c(0), g(s.outW), f.c(1), func() {
-			inside := f.andB(f.andB(f.ge(g(oy), g(yLo)), f.lt(g(oy), g(yHi))),
-				f.andB(f.ge(g(ox), g(xLo)), f.lt(g(ox), g(xHi))))
-			f.ifElse(inside, func() {
-				// The first interior pixel of an interior row: walk the
-				// row's interior run [ox, xHi) a channel block at a time,
-				// with the block's nine weights and bias held in locals,
-				// so that each pixel loads only its nine inputs.
-				// r[j] is the window's row j at its left column.
-				f.set(r[0], f.add(g(in), f.mul(f.add(f.mul(f.sub(f.mul(g(oy), g(s.sh)), g(s.pt)), g(s.inW)),
-					f.sub(f.mul(g(ox), g(s.sw)), g(s.pl))), g(s.cb))))
-				f.set(r[1], f.add(g(r[0]), g(rowb)))
-				f.set(r[2], f.add(g(r[1]), g(rowb)))
-				f.set(run, f.sub(g(xHi), g(ox)))
-				// The run goes in segments of seg pixels whose three
-				// input rows fit in L1, so that the channel blocks after
-				// the first find them there.
-				f.forUp(s0, f.c(0), g(run), g(seg), func() {
-					f.set(n, f.min(g(seg), f.sub(g(run), g(s0))))
-					f.chanLoop(cc, vecEnd, end, accV, accS, func(l lane) {
-						wl, bl, acc2 := wS, bS, acc2S
-						if l.vec {
-							wl, bl, acc2 = wV, bV, acc2V
-						}
-						f.set(wp, f.add(g(w), g(cc)))
-						for t := range 9 {
-							f.set(wl[t], l.ld(f.add(g(wp), g(tap[t]))))
-						}
-						f.ifElse(f.ne(g(bias), f.c(0)), func() {
-							f.set(bl, l.ld(f.add(g(bias), g(cc))))
-						}, func() { f.set(bl, l.k(0)) })
-						for j := range p {
-							f.set(p[j], f.add(f.add(g(r[j]), f.mul(g(s0), g(sb))), g(cc)))
-						}
-						f.set(op, f.add(f.add(g(o), f.mul(g(s0), g(s.cb))), g(cc)))
-						pixels := func(epilogue func()) {
-							f.forUp(j, f.c(0), g(n), f.c(1), func() {
-								x := func(t int) expr { return l.ld(f.add(g(p[t/3]), g(tap[t%3]))) }
-								f.set(l.acc, l.madd(x(0), g(wl[0]), g(bl)))
-								f.set(acc2, l.mul(x(1), g(wl[1])))
-								for t := 2; t < 9; t++ {
-									a := l.acc
-									if t%2 == 1 {
-										a = acc2
-									}
-									f.set(a, l.madd(x(t), g(wl[t]), g(a)))
-								}
-								f.set(l.acc, l.add(g(l.acc), g(acc2)))
-								epilogue()
-								l.st(g(op), g(l.acc))
-								f.set(op, f.add(g(op), g(s.cb)))
-								for j := range p {
-									f.set(p[j], f.add(g(p[j]), g(sb)))
-								}
-							})
-						}
-						if !l.vec {
-							pixels(func() { l.act(act) })
-							return
-						}
-						// The vector loop comes twice: None, ReLU and
-						// ReLU6 as one clamp (the same pmax and pmin the
-						// activations use), with no branch a pixel.
-						f.ifElse(g(clamp), func() {
-							pixels(func() { f.set(l.acc, f.vpmin(f.vpmax(g(l.acc), g(vlo)), g(vhi))) })
-						}, func() {
-							pixels(func() { l.act(act) })
-						})
-					})
+	// last is the input column the last output's window ends on.
+	last := f.i32()
+	f.set(last, f.add(f.sub(f.mul(f.sub(g(s.outW), f.c(1)), g(s.sw)), g(s.pl)), f.c(2)))
+	fast := f.andB(f.andB(f.andB(f.eq(g(s.kh), f.c(3)), f.eq(g(s.kw), f.c(3))),
+		f.andB(f.eq(g(s.dh), f.c(1)), f.eq(g(s.dw), f.c(1)))),
+		f.andB(f.andB(f.ge(g(s.sw), f.c(1)), f.le(g(s.sw), f.c(2))),
+			f.andB(f.andB(f.ge(g(s.pl), f.c(0)), f.le(g(s.pl), f.c(1))), f.le(g(last), g(s.inW)))))
+	f.ifElse(fast, func() {
+		dwRowTiles(f, s, in, w, bias, out, act, clamp, vlo, vhi, end, vecEnd, last)
+	}, func() {
+		f.set(o, g(out))
+		f.forUp(oy, f.c(0), g(s.outH), f.c(1), func() {
+			f.forUp(ox, f.c(0), g(s.outW), f.c(1), func() {
+				f.chanLoop(cc, vecEnd, end, accV, accS, func(l lane) {
+					f.ifElse(f.ne(g(bias), f.c(0)), func() {
+						f.set(l.acc, l.ld(f.add(g(bias), g(cc))))
+					}, func() { f.set(l.acc, l.k(0)) })
+					l.st(f.add(g(o), g(cc)), g(l.acc))
 				})
-				// Skip to the run's last pixel; the loop steps past it.
-				f.set(o, f.add(g(o), f.mul(f.sub(g(run), f.c(1)), g(s.cb))))
-				f.set(ox, f.sub(g(xHi), f.c(1)))
-			}, func() {
-				f.ifElse(f.andB(f.andB(f.eq(g(s.kh), f.c(3)), f.eq(g(s.kw), f.c(3))), f.ne(g(zero), f.c(0))), func() {
-					border3x3(f, s, in, w, bias, zero, act, oy, ox, o, cc, vecEnd, end, accV, accS, tap, q)
-				}, func() {
-					f.chanLoop(cc, vecEnd, end, accV, accS, func(l lane) {
-						startAcc(l)
-						l.st(f.add(g(o), g(cc)), g(l.acc))
-					})
-					f.forUp(ky, f.c(0), g(s.kh), f.c(1), func() {
-						f.set(iy, f.add(f.sub(f.mul(g(oy), g(s.sh)), g(s.pt)), f.mul(g(ky), g(s.dh))))
-						f.when(f.andB(f.ge(g(iy), f.c(0)), f.lt(g(iy), g(s.inH))), func() {
-							f.forUp(kx, f.c(0), g(s.kw), f.c(1), func() {
-								f.set(ix, f.add(f.sub(f.mul(g(ox), g(s.sw)), g(s.pl)), f.mul(g(kx), g(s.dw))))
-								f.when(f.andB(f.ge(g(ix), f.c(0)), f.lt(g(ix), g(s.inW))), func() {
-									f.set(ip, f.add(g(in), f.mul(f.add(f.mul(g(iy), g(s.inW)), g(ix)), g(s.cb))))
-									f.set(wp, f.add(g(w), f.mul(f.add(f.mul(g(ky), g(s.kw)), g(kx)), g(s.cb))))
-									f.chanLoop(cc, vecEnd, end, accV, accS, func(l lane) {
-										oc := f.add(g(o), g(cc))
-										l.st(oc, l.madd(l.ld(f.add(g(ip), g(cc))), l.ld(f.add(g(wp), g(cc))), l.ld(oc)))
-									})
+				f.forUp(ky, f.c(0), g(s.kh), f.c(1), func() {
+					f.set(iy, f.add(f.sub(f.mul(g(oy), g(s.sh)), g(s.pt)), f.mul(g(ky), g(s.dh))))
+					f.when(f.andB(f.ge(g(iy), f.c(0)), f.lt(g(iy), g(s.inH))), func() {
+						f.forUp(kx, f.c(0), g(s.kw), f.c(1), func() {
+							f.set(ix, f.add(f.sub(f.mul(g(ox), g(s.sw)), g(s.pl)), f.mul(g(kx), g(s.dw))))
+							f.when(f.andB(f.ge(g(ix), f.c(0)), f.lt(g(ix), g(s.inW))), func() {
+								f.set(ip, f.add(g(in), f.mul(f.add(f.mul(g(iy), g(s.inW)), g(ix)), g(s.cb))))
+								f.set(wp, f.add(g(w), f.mul(f.add(f.mul(g(ky), g(s.kw)), g(kx)), g(s.cb))))
+								f.chanLoop(cc, vecEnd, end, accV, accS, func(l lane) {
+									oc := f.add(g(o), g(cc))
+									l.st(oc, l.madd(l.ld(f.add(g(ip), g(cc))), l.ld(f.add(g(wp), g(cc))), l.ld(oc)))
 								})
 							})
 						})
 					})
-					f.chanLoop(cc, vecEnd, end, accV, accS, func(l lane) {
-						oc := f.add(g(o), g(cc))
-						f.set(l.acc, l.ld(oc))
-						l.act(act)
-						l.st(oc, g(l.acc))
-					})
 				})
+				f.chanLoop(cc, vecEnd, end, accV, accS, func(l lane) {
+					oc := f.add(g(o), g(cc))
+					f.set(l.acc, l.ld(oc))
+					l.act(act)
+					l.st(oc, g(l.acc))
+				})
+				f.set(o, f.add(g(o), g(s.cb)))
 			})
-			f.set(o, f.add(g(o), g(s.cb)))
 		})
 	})
 	return f
 }
 
-// border3x3 computes one border pixel of a 3x3 window (any stride and
-// dilation): each tap's input pointer is its pixel, or the zero buffer
-// (at least C floats of zeros, passed by the caller) where the tap lies in
-// the padding, so every channel block sums its nine taps in a register
-// and stores once, with no branch per tap.
-func border3x3(f *function, s convLocals, in, w, bias, zero, act, oy, ox, o, cc, vecEnd, end, accV, accS loc, tap, q [9]loc) {
+// dwTile is the widest row tile of the 3x3 depthwise kernel, in pixels.
+const dwTile = 8
+
+// dwRowTiles is dwconv's row-tile path (see dwconv). last is the input
+// column the row's last window ends on: when it is inW, that column is
+// the right padding.
+func dwRowTiles(f *function, s convLocals, in, w, bias, out, act, clamp, vlo, vhi, end, vecEnd, last loc) {
+	const maxT = dwTile
 	g := f.get
-	for t := range q {
-		iy := f.add(f.sub(f.mul(g(oy), g(s.sh)), g(s.pt)), f.mul(f.c(int32(t/3)), g(s.dh)))
-		ix := f.add(f.sub(f.mul(g(ox), g(s.sw)), g(s.pl)), f.mul(f.c(int32(t%3)), g(s.dw)))
-		f.set(q[t], g(zero))
-		f.when(f.andB(f.andB(f.ge(iy, f.c(0)), f.lt(iy, g(s.inH))), f.andB(f.ge(ix, f.c(0)), f.lt(ix, g(s.inW)))), func() {
-			f.set(q[t], f.add(g(in), f.mul(f.add(f.mul(iy, g(s.inW)), ix), g(s.cb))))
-		})
+	oy, iy0, ky0, ky1, rowb, sb, cb2 := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
+	seg, x0, n, x, cc, p, o, orow, q, wq, lpad, rpad := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
+	tl, tr := f.i32(), f.i32()
+	nt, tw, wide, i, j := f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
+	acc := make([]loc, maxT)
+	for j := range acc {
+		acc[j] = f.v128()
 	}
-	f.chanLoop(cc, vecEnd, end, accV, accS, func(l lane) {
-		f.ifElse(f.ne(g(bias), f.c(0)), func() {
-			f.set(l.acc, l.ld(f.add(g(bias), g(cc))))
-		}, func() { f.set(l.acc, l.k(0)) })
-		for t := range q {
-			f.set(l.acc, l.madd(l.ld(f.add(g(q[t]), g(cc))), l.ld(f.add(f.add(g(w), g(tap[t])), g(cc))), g(l.acc)))
-		}
-		l.act(act)
-		l.st(f.add(g(o), g(cc)), g(l.acc))
+	accS := f.local(tF32)
+	var wv [3]loc
+	var ws [3]loc
+	for j := range wv {
+		wv[j], ws[j] = f.v128(), f.local(tF32)
+	}
+	xv, xs := f.v128(), f.local(tF32)
+
+	f.set(rowb, f.mul(g(s.inW), g(s.cb)))
+	f.set(sb, f.mul(g(s.sw), g(s.cb)))
+	f.set(cb2, f.add(g(s.cb), g(s.cb)))
+	f.set(lpad, f.eq(g(s.pl), f.c(1)))
+	f.set(rpad, f.eq(g(last), g(s.inW)))
+	// Segments of whole tiles whose three input rows take about 16 KiB,
+	// so that a segment's later channel blocks find its rows in L1.
+	f.set(seg, f.andB(f.div(f.c(16<<10), f.mul(f.c(3), g(sb))), f.c(-dwTile)))
+	f.set(seg, f.sel(f.c(dwTile), g(seg), f.lt(g(seg), f.c(dwTile))))
+	f.set(seg, f.min(g(seg), f.c(4*dwTile)))
+
+	f.forUp(oy, f.c(0), g(s.outH), f.c(1), func() {
+		// The window's rows ky in [ky0, ky1) lie inside the input.
+		f.set(iy0, f.sub(f.mul(g(oy), g(s.sh)), g(s.pt)))
+		f.set(ky0, f.sel(f.sub(f.c(0), g(iy0)), f.c(0), f.lt(g(iy0), f.c(0))))
+		f.set(ky1, f.min(f.c(3), f.sub(g(s.inH), g(iy0))))
+		f.set(orow, f.add(g(out), f.mul(f.mul(g(oy), g(s.outW)), g(s.cb))))
+		f.forUp(x0, f.c(0), g(s.outW), g(seg), func() {
+			f.set(n, f.min(g(seg), f.sub(g(s.outW), g(x0))))
+			// tile runs one tile of t pixels at x for the channel block at
+			// cc (l's lanes); stride is the column stride.
+			tile := func(l lane, t int, stride int) {
+				span := (t-1)*stride + 3 // input columns the tile reads
+				accs := acc[:t]
+				wl, xl := wv, xv
+				if !l.vec {
+					accs, wl, xl = []loc{accS}, ws, xs
+				}
+				f.set(tl, f.andB(g(lpad), f.eq(g(x), f.c(0))))
+				f.set(tr, f.andB(g(rpad), f.eq(f.add(g(x), f.c(int32(t))), g(s.outW))))
+				f.ifElse(f.ne(g(bias), f.c(0)), func() {
+					f.set(accs[0], l.ld(f.add(g(bias), g(cc))))
+				}, func() { f.set(accs[0], l.k(0)) })
+				for j := 1; j < t; j++ {
+					f.set(accs[j], g(accs[0]))
+				}
+				// p is the tile's first input column in row iy0.
+				f.set(p, f.add(f.add(f.add(g(in), f.mul(g(iy0), g(rowb))),
+					f.mul(f.sub(f.mul(g(x), g(s.sw)), g(s.pl)), g(s.cb))), g(cc)))
+				for r := range 3 {
+					f.when(f.andB(f.ge(f.c(int32(r)), g(ky0)), f.lt(f.c(int32(r)), g(ky1))), func() {
+						f.set(wq, f.add(f.add(g(w), g(cc)), f.mul(f.c(int32(3*r)), g(s.cb))))
+						f.set(wl[0], l.ld(g(wq)))
+						f.set(wl[1], l.ld(f.add(g(wq), g(s.cb))))
+						f.set(wl[2], l.ld(f.add(g(wq), g(cb2))))
+						f.set(q, f.add(g(p), f.mul(f.c(int32(r)), g(rowb))))
+						for k := range span {
+							column := func() {
+								f.set(xl, l.ld(g(q)))
+								for j := range t {
+									if d := k - j*stride; d >= 0 && d < 3 {
+										a := accs[j]
+										f.set(a, l.madd(g(xl), g(wl[d]), g(a)))
+									}
+								}
+							}
+							switch k {
+							case 0:
+								f.when(f.eq(g(tl), f.c(0)), column)
+							case span - 1:
+								f.when(f.eq(g(tr), f.c(0)), column)
+							default:
+								column()
+							}
+							if k < span-1 {
+								f.set(q, f.add(g(q), g(s.cb)))
+							}
+						}
+					})
+				}
+				f.set(o, f.add(f.add(g(orow), f.mul(g(x), g(s.cb))), g(cc)))
+				// None, ReLU and ReLU6 are one clamp of each sum in
+				// registers; the other activations go over the stored
+				// tile afterwards, one pixel at a time (they are rare, and
+				// inlining them for each sum of each tile width would
+				// double the module).
+				if l.vec {
+					f.when(g(clamp), func() {
+						for _, a := range accs {
+							f.set(a, f.vpmin(f.vpmax(g(a), g(vlo)), g(vhi)))
+						}
+					})
+				} else {
+					lane{f, false, accs[0]}.act(act)
+				}
+				for j := range t {
+					dst := g(o)
+					if j > 0 {
+						dst = f.add(g(o), f.mul(f.c(int32(j)), g(s.cb)))
+					}
+					l.st(dst, g(accs[j]))
+				}
+				if l.vec {
+					f.when(f.eq(g(clamp), f.c(0)), func() {
+						f.forUp(j, f.c(0), f.c(int32(t)), f.c(1), func() {
+							f.set(q, f.add(g(o), f.mul(g(j), g(s.cb))))
+							f.set(accs[0], l.ld(g(q)))
+							lane{f, true, accs[0]}.act(act)
+							l.st(g(q), g(accs[0]))
+						})
+					})
+				}
+				f.set(x, f.add(g(x), f.c(int32(t))))
+			}
+			// tiles runs the segment's tiles for one channel block: as few
+			// as hold at most maxT pixels, as even as they can be (a row
+			// of 7 or 14 goes in tiles of 7, one of 28 in four), so that no
+			// tile is left with only a few independent sums.
+			tiles := func(l lane, stride int) {
+				f.set(x, g(x0))
+				if !l.vec {
+					f.forUp(i, f.c(0), g(n), f.c(1), func() { tile(l, 1, stride) })
+					return
+				}
+				f.set(nt, f.div(f.add(g(n), f.c(int32(maxT-1))), f.c(int32(maxT))))
+				f.set(tw, f.div(g(n), g(nt)))
+				f.set(wide, f.sub(g(n), f.mul(g(tw), g(nt))))
+				f.forUp(i, f.c(0), g(nt), f.c(1), func() {
+					// Tiles [0, wide) take one pixel more.
+					f.cases(f.sub(f.add(g(tw), f.lt(g(i), g(wide))), f.c(1)), maxT, func(k int) {
+						tile(l, k+1, stride)
+					})
+				})
+			}
+			f.forUp(cc, f.c(0), g(vecEnd), f.c(16), func() {
+				f.ifElse(f.eq(g(s.sw), f.c(1)), func() {
+					tiles(lane{f, true, acc[0]}, 1)
+				}, func() {
+					tiles(lane{f, true, acc[0]}, 2)
+				})
+			})
+			f.forUp(cc, g(vecEnd), g(end), f.c(4), func() {
+				tiles(lane{f, false, accS}, 1) // one pixel a tile: the stride is in p
+			})
+		})
 	})
 }
 

@@ -42,7 +42,7 @@ func TestVariantsDifferOnlyInMultiplyAdd(t *testing.T) {
 	if bytes.Contains(plain, madd) {
 		t.Error("kernels.wasm contains f32x4.relaxed_madd")
 	}
-	if n := bytes.Count(relaxed, madd); n < 8+9+1 { // 8 in the GEMM tile, 9 in the 3x3 pixel, 1 general tap
+	if n := bytes.Count(relaxed, madd); n < 8+9+1 { // 8 in the GEMM tile, 9 or more in the 3x3 row tiles, 1 general tap
 		t.Errorf("kernels_relaxed.wasm has %d relaxed multiply-adds, want at least 18", n)
 	}
 }
