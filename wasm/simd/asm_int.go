@@ -16,7 +16,6 @@ const (
 	opV128Store8Lane      = 0x58
 	opV128Store64Lane     = 0x5b
 	opI8x16NarrowI16x8S   = 0x65
-	opF32x4Nearest        = 0x6a
 	opI16x8NarrowI32x4S   = 0x85
 	opI16x8ExtendLowI8S   = 0x87
 	opI16x8ExtendHighI8S  = 0x88
@@ -29,7 +28,6 @@ const (
 	opI32x4Sub            = 0xb1
 	opI32x4Mul            = 0xb5
 	opI32x4DotI16x8S      = 0xba
-	opI32x4TruncSatF32x4S = 0xf8
 	opF32x4ConvertI32x4S  = 0xfa
 	// i32x4.relaxed_dot_i8x16_i7x16_add_s: relaxed SIMD.
 	opI32x4RelaxedDotI8I7AddS = 0x113
@@ -108,9 +106,7 @@ func (f *function) rdot(a, b, acc expr) expr {
 	return func() { a(); b(); acc(); f.simd(opI32x4RelaxedDotI8I7AddS) }
 }
 
-func (f *function) fconv4(a expr) expr    { return f.vun(a, opF32x4ConvertI32x4S) }
-func (f *function) vnearest(a expr) expr  { return f.vun(a, opF32x4Nearest) }
-func (f *function) truncSat4(a expr) expr { return f.vun(a, opI32x4TruncSatF32x4S) }
+func (f *function) fconv4(a expr) expr { return f.vun(a, opF32x4ConvertI32x4S) }
 
 // Scalar integer and float instructions.
 

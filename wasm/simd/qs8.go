@@ -4,9 +4,9 @@ package main
 // scheme, bit for bit the same results as the pure-Go reference. Sums are
 // exact in int32; the epilogue converts to float32, multiplies by the
 // per-channel multiplier, clamps to the output's bounds (in float32, less
-// the zero point), rounds half to even (f32x4.nearest), converts back and
-// adds the output's zero point, then narrows to int8 (exact: the values
-// are already within −128…127).
+// the zero point), rounds half to even and adds the output's zero point
+// (round4: one addition of 1.5·2^23, one of integers), then narrows to
+// int8 (exact: the values are already within −128…127).
 //
 // The GEMM is where the two modules differ:
 //
@@ -52,10 +52,32 @@ func qs8Funcs(relaxed bool) []*function {
 }
 
 // requant4 is the epilogue of four int32 sums: float32(acc)·mult, clamped
-// to [vlo, vhi] (pmax and pmin: the sums are never NaN), rounded half to
-// even, converted back and offset by the zero point vz.
+// to [vlo, vhi] (pmax and pmin: the sums are never NaN), then round4.
 func (f *function) requant4(acc, mult, vlo, vhi, vz expr) expr {
-	return f.i32add(f.truncSat4(f.vnearest(f.vpmin(f.vpmax(f.vmul(f.fconv4(acc), mult), vlo), vhi))), vz)
+	return f.round4(f.vpmin(f.vpmax(f.vmul(f.fconv4(acc), mult), vlo), vhi), vz)
+}
+
+// magicBits is the float32 1.5·2^23 (magic) as an integer.
+const (
+	magic     = 12582912.0
+	magicBits = 0x4B400000
+)
+
+// round4 rounds four float32 values v, already clamped to within ±2^22,
+// half to even to int32 and adds the zero point: vz holds the zero point
+// less magicBits (magicZero). Adding 1.5·2^23 leaves v + 1.5·2^23 in the
+// binade [2^23, 2^24), whose spacing is 1, so the addition itself rounds
+// v half to even (the default rounding) and the sum's bits are
+// magicBits + round(v). Two instructions where f32x4.nearest and
+// i32x4.trunc_sat_f32x4_s take eight on x86 (V8 fixes up NaN and overflow
+// lanes that clamped values never have).
+func (f *function) round4(v, vz expr) expr {
+	return f.i32add(f.vadd(v, f.splat(f.fc(magic))), vz)
+}
+
+// magicZero is the i32x4 splat of zero − magicBits, round4's vz.
+func (f *function) magicZero(zero expr) expr {
+	return f.i32splat(f.sub(zero, f.c(magicBits)))
 }
 
 // requant1 is requant4 for one sum, with f32 locals lo and hi and the i32
@@ -66,14 +88,14 @@ func (f *function) requant1(acc, mult expr, lo, hi, zero loc) expr {
 }
 
 // outBounds sets the float32 clamp bounds (lo and hi, the int8 bounds less
-// the zero point) as scalars and vectors, and the zero point as a vector.
+// the zero point) as scalars and vectors, and round4's vz.
 func (f *function) outBounds(zero, lo, hi, flo, fhi, vlo, vhi, vz loc) {
 	g := f.get
 	f.set(flo, f.fconv(f.sub(g(lo), g(zero))))
 	f.set(fhi, f.fconv(f.sub(g(hi), g(zero))))
 	f.set(vlo, f.splat(g(flo)))
 	f.set(vhi, f.splat(g(fhi)))
-	f.set(vz, f.i32splat(g(zero)))
+	f.set(vz, f.magicZero(g(zero)))
 }
 
 // qs8GEMM is qs8_gemm_rdot (the relaxed dot product) or qs8_gemm_dot16
@@ -458,7 +480,7 @@ func qs8Add() *function {
 				ext = f.ext32hi
 			}
 			sum := f.vadd(f.vmul(f.fconv4(ext(g(src[0]))), g(vxm)), f.vmul(f.fconv4(ext(g(src[1]))), g(vym)))
-			f.set(r[q], f.i32add(f.truncSat4(f.vnearest(f.vpmin(f.vpmax(sum, g(vlo)), g(vhi)))), g(vz)))
+			f.set(r[q], f.round4(f.vpmin(f.vpmax(sum, g(vlo)), g(vhi)), g(vz)))
 		}
 		f.vstore(f.add(g(out), g(i)), 0, f.narrow8(f.narrow16(g(r[0]), g(r[1])), f.narrow16(g(r[2]), g(r[3]))))
 	})
@@ -540,13 +562,13 @@ func qs8Quantize() *function {
 	f.set(fhi, f.fconv(f.sub(f.c(127), g(zero))))
 	f.set(vlo, f.splat(g(flo)))
 	f.set(vhi, f.splat(g(fhi)))
-	f.set(vz, f.i32splat(g(zero)))
+	f.set(vz, f.magicZero(g(zero)))
 	f.set(vinv, f.splat(g(inv)))
 	f.set(n16, f.andB(g(n), f.c(-16)))
 	f.forUp(i, f.c(0), g(n16), f.c(16), func() {
 		for q := range r {
 			val := f.vmul(f.vload(f.add(g(x), f.x4(g(i))), uint32(16*q)), g(vinv))
-			f.set(r[q], f.i32add(f.truncSat4(f.vnearest(f.vpmin(f.vpmax(g(vlo), val), g(vhi)))), g(vz)))
+			f.set(r[q], f.round4(f.vpmin(f.vpmax(g(vlo), val), g(vhi)), g(vz)))
 		}
 		f.vstore(f.add(g(out), g(i)), 0, f.narrow8(f.narrow16(g(r[0]), g(r[1])), f.narrow16(g(r[2]), g(r[3]))))
 	})
