@@ -113,11 +113,12 @@ func (pr *Preparer) Prepare(img image.Image, p ir.Preprocess, shape ir.Shape, ds
 		return nil
 	}
 	d := dst[:oh*ow*3]
+	o0, o1, o2 := order[0], order[1], order[2]
 	for i := 0; i < len(d); i += 3 {
-		px := out[i : i+3]
-		d[i+0] = float32(float32(px[order[0]])*sc[0]) + of[0]
-		d[i+1] = float32(float32(px[order[1]])*sc[1]) + of[1]
-		d[i+2] = float32(float32(px[order[2]])*sc[2]) + of[2]
+		px := out[i : i+3 : i+3]
+		d[i+0] = float32(float32(px[o0])*sc[0]) + of[0]
+		d[i+1] = float32(float32(px[o1])*sc[1]) + of[1]
+		d[i+2] = float32(float32(px[o2])*sc[2]) + of[2]
 	}
 	return nil
 }
@@ -368,6 +369,16 @@ func (pr *Preparer) resample(src pixels, g geometry, ow, oh int) []byte {
 	}
 	for r := range y1 - y0 {
 		row, d := mid.pix[r*mid.stride:], dst[r*stride:]
+		if n == 3 && mid.step == 4 {
+			// RGBA to RGB byte by byte: a copy call per pixel costs a
+			// runtime call each under WebAssembly (0.3 ms of a 224x224
+			// picture in Chromium).
+			row, d := row[:4*mid.w], d[:3*mid.w]
+			for x := range mid.w {
+				d[3*x], d[3*x+1], d[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
+			}
+			continue
+		}
 		for x := range mid.w {
 			copy(d[x*n:x*n+n], row[x*mid.step:x*mid.step+n])
 		}

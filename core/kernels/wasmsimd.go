@@ -132,10 +132,10 @@ func (m *wasmSIMDModule) look() {
 	}
 }
 
-// gemmFunc is the GEMM tile to call: the one asked for, or the probe's
-// pick, looked for again every 64 products until the probe is done (a
-// look costs a few microseconds; a product, tens to hundreds).
-func (k WasmSIMD) gemmFunc() js.Value {
+// gemmFunc is the GEMM tile to call and its rows: the one asked for, or
+// the probe's pick, looked for again every 64 products until the probe is
+// done (a look costs a few microseconds; a product, tens to hundreds).
+func (k WasmSIMD) gemmFunc() (js.Value, int) {
 	tile := k.tile
 	if tile == "" {
 		m := k.m
@@ -147,9 +147,9 @@ func (k WasmSIMD) gemmFunc() js.Value {
 		tile = m.tile
 	}
 	if tile == "6x8" {
-		return k.m.gemm6x8
+		return k.m.gemm6x8, 6
 	}
-	return k.m.gemm4x8
+	return k.m.gemm4x8, 4
 }
 
 // GEMMTile is the GEMM's register tile: "4x8" or "6x8".
@@ -216,7 +216,17 @@ func (k WasmSIMD) GEMM(m, n, kk int, a []float32, lda int, b []float32, bias []f
 	if bias != nil {
 		need("GEMM", "bias", len(bias), n)
 	}
-	k.gemmFunc().Invoke(m, n, kk, addr(a), lda, addr(b), addr(bias), addr(c), ldc, int(simdAct(act)))
+	gemm, mr := k.gemmFunc()
+	rows := m
+	if kk > 0 && m > mr && m%mr == 1 {
+		// A last tile of one row would cost a whole tile (it computes
+		// mr rows and stores one: 9% of a 7x7 layer's 49 rows on the
+		// 6x8 tile); the module's one-row path, four panels at a time
+		// with the same sums in the same order, takes that row instead.
+		rows = m - 1
+		gemm.Invoke(1, n, kk, addr(a[rows*lda:]), lda, addr(b), addr(bias), addr(c[rows*ldc:]), ldc, int(simdAct(act)))
+	}
+	gemm.Invoke(rows, n, kk, addr(a), lda, addr(b), addr(bias), addr(c), ldc, int(simdAct(act)))
 	runtime.KeepAlive(a)
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(bias)

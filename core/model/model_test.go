@@ -2,10 +2,12 @@ package model_test
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -212,5 +214,35 @@ func TestKeep(t *testing.T) {
 	_, err = model.FromBytes("pooled.glimpse", buf.Bytes(), model.Options{Keep: func(*ir.Graph) []string { return []string{"nope"} }})
 	if err == nil || !strings.Contains(err.Error(), "pooled.glimpse") || !strings.Contains(err.Error(), `"nope"`) {
 		t.Fatalf("a missing value: %v", err)
+	}
+}
+
+// TestTop checks the top k against a stable sort of every class by
+// probability, descending (ties in class order), on probabilities with
+// many ties, for k from one to past the number of classes.
+func TestTop(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 5, 40, 1000} {
+		labels := make([]string, n)
+		probs := make([]float64, n)
+		for i := range probs {
+			labels[i] = fmt.Sprintf("class %d", i)
+			probs[i] = float64(r.IntN(n/2+1)) / float64(n) // ties
+		}
+		want := make([]model.Prediction, n)
+		for i, p := range probs {
+			want[i] = model.Prediction{ClassName: labels[i], Probability: p}
+		}
+		sort.SliceStable(want, func(a, b int) bool { return want[a].Probability > want[b].Probability })
+		for _, k := range []int{0, 1, 3, 5, 32, 33, 999, 1000, 1001} {
+			got := model.Top(labels, probs, k)
+			w := want
+			if k > 0 && k < n {
+				w = want[:k]
+			}
+			if !slices.Equal(got, w) {
+				t.Fatalf("n=%d k=%d: got %v, want %v", n, k, got, w)
+			}
+		}
 	}
 }
