@@ -191,6 +191,48 @@ func TestQS8DWConv(t *testing.T) {
 	}
 }
 
+// TestQS8DWConvRowWidths sweeps the output row widths of the 3x3
+// depthwise fast paths (1 to 19 pixels at strides 1 and 2, every padding
+// style), so that rows split into every mix of tile widths, with a padded
+// first and last column in tiles of each width, on channel counts with
+// and without a partial group of eight.
+func TestQS8DWConvRowWidths(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, impl := range AvailableInt8() {
+		for _, st := range []int{1, 2} {
+			for style := 0; style < 4; style++ {
+				for ow := 1; ow < 20; ow++ {
+					iw := ow * st
+					c := []int{8, 11, 24}[(ow+style)%3]
+					pt, pb := pads(style, 4, 3, st, 1)
+					pl, pr := pads(style, iw, 3, st, 1)
+					s := ConvShape{InH: 4, InW: iw, InC: c, OutC: c, KH: 3, KW: 3, SH: st, SW: st, DH: 1, DW: 1,
+						PadTop: pt, PadLeft: pl, PadBottom: pb, PadRight: pr}
+					s.OutH = outSize(4, 3, st, 1, pt, pb, false)
+					s.OutW = outSize(iw, 3, st, 1, pl, pr, false)
+					if s.OutH == 0 || s.OutW == 0 {
+						continue
+					}
+					inZero := qs8Zeros[r.IntN(len(qs8Zeros))]
+					in := randInt8(r, s.InH*s.InW*c, -128, 127)
+					w := randInt8(r, 9*c, -127, 127)
+					bias := make([]int32, c)
+					for j := range bias {
+						bias[j] = int32(r.IntN(20001) - 10000)
+					}
+					mult := qs8Mults(r, c, 9)
+					outs := qs8Outs(r)
+					o := outs[ow%len(outs)]
+					out := guardedInt8(s.OutH*s.OutW*c + 5)
+					impl.QS8DWConv(&s, in, inZero, impl.PackQS8DWConv(w, 3, 3, c, bias, mult), out, o)
+					checkInt8(t, fmt.Sprintf("%s %+v zin=%d out=%+v", impl.Name(), s, inZero, o), out, func(i int) int { return i },
+						naiveQS8DWConv(&s, in, inZero, w, bias, mult, o))
+				}
+			}
+		}
+	}
+}
+
 func TestQS8Im2Col(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, impl := range AvailableInt8() {
