@@ -238,7 +238,10 @@ function phases({ ms, marks }) {
 // twice on one browser profile: a first visit (the profile fresh) and a
 // return visit (Chromium closed, then launched again on the profile). The
 // first visit stays on the page a few seconds, as a visitor would, which
-// gives Chromium time to keep the WebAssembly it compiled optimized.
+// gives Chromium time to keep the WebAssembly it compiled optimized (V8
+// writes its code cache 2 s after its last optimized function; Chromium
+// 156 headless wrote none for glimpse.wasm within 15 s in our runs, so a
+// return visit compiles and optimizes again: only the HTTP cache helps).
 async function timeStartup(url) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "glimpse-startup-"));
   const visit = async (linger) => {
