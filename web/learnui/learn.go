@@ -38,6 +38,11 @@ type Page struct {
 	live liveState
 	// poolReal is the live network's feature map the pooling lesson pools.
 	poolReal *realMap
+	// korean is whether the page shows Korean: <html lang>, read at start
+	// and on each language switch. Reading it from the document for every
+	// piece of text cost the first picture hundreds of milliseconds (a
+	// string from JavaScript per call).
+	korean bool
 }
 
 // Run starts the page and never returns.
@@ -56,13 +61,17 @@ func Run() {
 }
 
 func (p *Page) start() {
+	p.readLanguage()
 	p.setupPixels()
 	p.setupConvolution()
 	p.setupPooling()
 	p.setupArchitectures()
 	p.setupLive()
 	p.setupBackbone()
-	p.doc.AddEventListener("glimpse-language", false, func(dom.Event) { p.guard("language", p.rerender) })
+	p.doc.AddEventListener("glimpse-language", false, func(dom.Event) {
+		p.readLanguage()
+		p.guard("language", p.rerender)
+	})
 	// learn.js asked for the sample picture and the default model while
 	// this program compiled. The sample is drawn first, with the cheap
 	// lessons (Go shares the page's one thread: the yield lets both
@@ -128,8 +137,12 @@ func (p *Page) on(id, event string, f func()) {
 type text struct{ en, ko string }
 
 // ko reports whether the page shows Korean.
-func (p *Page) ko() bool {
-	return js.Global().Get("document").Get("documentElement").Get("lang").String() == "ko"
+func (p *Page) ko() bool { return p.korean }
+
+// readLanguage reads the page's language, which lang.js sets on <html>
+// before the program starts and before it announces a switch.
+func (p *Page) readLanguage() {
+	p.korean = js.Global().Get("document").Get("documentElement").Get("lang").String() == "ko"
 }
 
 // t picks the reader's language.
