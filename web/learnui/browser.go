@@ -17,7 +17,7 @@ type canvas struct {
 }
 
 func (p *Page) canvas(id string) canvas {
-	el := p.el(id).Underlying()
+	el := p.node(id)
 	return canvas{el: el, ctx: el.Call("getContext", "2d")}
 }
 

@@ -158,6 +158,13 @@ func (p *Page) f(x text, args ...any) string { return fmt.Sprintf(p.t(x), args..
 
 func (p *Page) el(id string) dom.Element { return p.doc.GetElementByID(id) }
 
+// node is the element with the given id as a plain JavaScript value: for
+// what needs no typed wrapper (text, canvases), it spares dom's wrapping,
+// which reads the element's tag name back as a string on every call.
+func (p *Page) node(id string) js.Value {
+	return js.Global().Get("document").Call("getElementById", id)
+}
+
 func (p *Page) input(id string) *dom.HTMLInputElement { return p.el(id).(*dom.HTMLInputElement) }
 
 // status shows a passing message.
@@ -184,7 +191,9 @@ func (p *Page) errText(err error) string {
 
 // message shows a lesson's own message (bad input and the like) in the
 // element with the given id, in the reader's language.
-func (p *Page) message(id string, x text, args ...any) { p.el(id).SetTextContent(p.f(x, args...)) }
+func (p *Page) message(id string, x text, args ...any) {
+	p.node(id).Set("textContent", p.f(x, args...))
+}
 
 // esc escapes text for innerHTML.
 func esc(s string) string { return html.EscapeString(s) }

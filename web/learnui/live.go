@@ -43,6 +43,7 @@ type liveNet struct {
 	filters string // the first convolution's kernel tensor
 	pool    int    // the layer whose busiest channel the pooling lesson pools, or -1
 	note    string // a message about the layer asked for, shown above the maps' caption
+	params  int64  // the network's parameters, as glimpse inspect counts them
 }
 
 // values are the network's values one update reads: the chosen layer's,
@@ -180,9 +181,8 @@ func (p *Page) loadLive(name string, source js.Value) {
 	// What the status says comes from the graph: the model's Info would
 	// plan the whole network before the first picture (see LoadInside).
 	g := m.Graph()
-	_, totals, _ := g.Report()
 	p.message("live-status", text{"%s: %s, %s parameters, %d layers to look into.", "%s: %s, 매개변수 %s개, 들여다볼 계층 %d개."},
-		name, g.Meta.Architecture, digits(totals.Params), len(p.live.layers))
+		name, g.Meta.Architecture, digits(p.live.params), len(p.live.layers))
 	if blob && g.Meta.Source != "" {
 		// where the weights came from, as the file says (a fixture says it is untrained)
 		st := p.el("live-status")
@@ -212,7 +212,7 @@ func (p *Page) readNet(g *ir.Graph) (*liveNet, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &liveNet{pool: -1}
+	n := &liveNet{pool: -1, params: t.Params}
 	for i, r := range t.Rows {
 		node := g.Nodes[i]
 		if n.filters == "" && node.Op == ir.Conv2D && node.Attrs.GroupCount() == 1 {
