@@ -45,11 +45,6 @@ type Options struct {
 	// it was run with. The model file is where a rule belongs: no
 	// program overrides it for its users.
 	Preprocess *ir.Preprocess
-	// Keep, when not nil, names values of the graph just read that the
-	// engine keeps after a run besides the outputs (Output reads them): a
-	// page that shows what happens inside a network plans it once, with
-	// those values, instead of once to load and again to look inside.
-	Keep func(*ir.Graph) []string
 }
 
 func (o Options) kernels() kernels.Kernels {
@@ -109,11 +104,7 @@ func FromGraph(name string, g *ir.Graph, info *format.Info, opt Options) (*Model
 	if opt.Preprocess != nil {
 		g.Meta.Preprocess = *opt.Preprocess
 	}
-	var keep []string
-	if opt.Keep != nil {
-		keep = opt.Keep(g)
-	}
-	m, err := newKeeping(name, g, opt.kernels(), keep)
+	m, err := New(name, g, opt.kernels())
 	if err != nil {
 		return nil, err
 	}
@@ -126,12 +117,6 @@ func FromGraph(name string, g *ir.Graph, info *format.Info, opt Options) (*Model
 // (g.Meta.Embedding) too, so Embed needs no second pass. g is not
 // changed: the engine runs a copy of its node list and outputs.
 func New(name string, g *ir.Graph, k kernels.Kernels) (*Model, error) {
-	return newKeeping(name, g, k, nil)
-}
-
-// newKeeping is New with values the engine keeps besides the outputs and
-// the embedding (see Options.Keep).
-func newKeeping(name string, g *ir.Graph, k kernels.Kernels, keep []string) (*Model, error) {
 	m := &Model{Name: name, Graph: g, embed: g.Meta.Embedding, kern: k, pre: g.Meta.Preprocess}
 	if len(g.Outputs) > 0 && g.Outputs[0] != m.embed {
 		m.output = g.Outputs[0]
@@ -140,19 +125,10 @@ func newKeeping(name string, g *ir.Graph, k kernels.Kernels, keep []string) (*Mo
 		return nil, fmt.Errorf("%s: embedding %q is not a value of the network", name, m.embed)
 	}
 	run := g
-	for _, v := range append([]string{m.embed}, keep...) {
-		if v == "" || slices.Contains(run.Outputs, v) {
-			continue
-		}
-		if v != g.Input && g.Producer(v) == nil {
-			return nil, fmt.Errorf("%s: the network has no value %q", name, v)
-		}
-		if run == g {
-			c := *g
-			c.Outputs = slices.Clone(g.Outputs)
-			run = &c
-		}
-		run.Outputs = append(run.Outputs, v)
+	if m.embed != "" && !slices.Contains(g.Outputs, m.embed) {
+		c := *g
+		c.Outputs = append(slices.Clone(g.Outputs), m.embed)
+		run = &c
 	}
 	eng, err := engine.New(run, k)
 	if err != nil {

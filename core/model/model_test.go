@@ -173,50 +173,6 @@ func TestFromBytesOptions(t *testing.T) {
 	}
 }
 
-// TestKeep: a value asked for at load is there after a run, equal to a
-// naive float64 loop (the logits before the softmax), while the model's
-// graph and answers are as without it; a value the network lacks is an
-// error naming the file.
-func TestKeep(t *testing.T) {
-	g, w, b := pooled(true)
-	g.Meta.Labels = []string{"red", "green", "blue"}
-	var buf bytes.Buffer
-	if err := format.Write(&buf, g, format.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	keep := func(g *ir.Graph) []string { return []string{"logits"} }
-	m, err := model.FromBytes("pooled.glimpse", buf.Bytes(), model.Options{Kernels: kernels.Go{}, Keep: keep})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m.Graph.Outputs) != 1 || !m.HasClassifier() {
-		t.Fatalf("outputs %v, classifier %v", m.Graph.Outputs, m.HasClassifier())
-	}
-	c := [3]uint8{200, 10, 30}
-	preds, err := m.Classify(flat(9, 5, c), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := naive(c, w, b)
-	if math.Abs(preds[0].Probability-slices.Max(want)) > 1e-6 {
-		t.Fatalf("probabilities %v, want %v", preds, want)
-	}
-	z := m.Output("logits")
-	for j := range 3 {
-		ref := float64(b[j])
-		for i := range 3 {
-			ref += float64(float32(c[i])*float32(1.0/255)) * float64(w[i*3+j])
-		}
-		if len(z) != 3 || math.Abs(float64(z[j])-ref) > 1e-5 {
-			t.Fatalf("kept logits %v, want %v at %d", z, ref, j)
-		}
-	}
-	_, err = model.FromBytes("pooled.glimpse", buf.Bytes(), model.Options{Keep: func(*ir.Graph) []string { return []string{"nope"} }})
-	if err == nil || !strings.Contains(err.Error(), "pooled.glimpse") || !strings.Contains(err.Error(), `"nope"`) {
-		t.Fatalf("a missing value: %v", err)
-	}
-}
-
 // TestTop checks the top k against a stable sort of every class by
 // probability, descending (ties in class order), on probabilities with
 // many ties, for k from one to past the number of classes.
