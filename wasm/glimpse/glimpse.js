@@ -99,20 +99,25 @@ function mark(name) {
 // globalThis[name] and finds its SIMD kernels on globalThis[simdName].
 // Everything it needs is requested at once: the program, compiling while
 // the Go runtime's glue and the kernel loader arrive, and the SIMD
-// kernels, fetched and compiled as soon as the loader is in (not after
-// the glue too: Go starts only once both modules are compiled). load()
-// fetches the model alongside.
+// kernels, compiled as soon as the loader is in (not after the glue too:
+// Go starts only once both modules are compiled). load() fetches the
+// model alongside.
 async function boot(file, name, simdName) {
   const module = compile(here(file));
   module.then(() => mark(`glimpse:compiled ${file}`), () => {});
   module.catch(() => {}); // awaited below; an early failure must not go unhandled
   const loader = import(here('loader.mjs').href);
+  // The kernels with relaxed SIMD, which most engines run, are asked for
+  // at once too, rather than a round trip after the loader (which tells
+  // whether this engine runs them) arrives.
+  const relaxed = fetchOK(here('kernels_relaxed.wasm'));
+  relaxed.catch(() => {}); // unused where the engine lacks relaxed SIMD
   // The SIMD kernels share Go's memory; they must be in place before Go
   // plans a model. Without WebAssembly SIMD the pure-Go kernels run.
   const kernels = loader.then(({ detectSIMD, compileSIMD }) => {
     const variant = detectSIMD();
     if (variant === 'none') return { variant, module: null };
-    return compileSIMD(variant, (f) => fetchOK(here(f))).then((m) => {
+    return compileSIMD(variant, (f) => (f === 'kernels_relaxed.wasm' ? relaxed : fetchOK(here(f)))).then((m) => {
       mark('glimpse:kernels compiled');
       return { variant, module: m };
     });
