@@ -6,7 +6,8 @@
 //     photographs through every input type the API takes; PNGs of several
 //     sizes must match `glimpse predict --json --top 0` within 1e-4, JPEGs
 //     must agree on the top class and within 1e-2 (Chromium's and Go's JPEG
-//     decoders differ slightly);
+//     decoders differ slightly), and only glimpse.wasm is fetched for it
+//     (glimpse-classifier.wasm waits for the first model.classifier());
 //   - the default backbone's embed() matches the CLI's embedding, and its
 //     classify() is refused;
 //   - bad input (a 404, a truncated model, a zero-size image, a video not
@@ -192,6 +193,11 @@ async function main() {
     });
     check("topk defaults to 5 and is honoured", top3[0].length === 5 && top3[1].length === 3 &&
       top3[1].every((p, i) => p.className === top3[0][i].className && (i === 0 || p.probability <= top3[1][i - 1].probability)));
+    // Loading and classifying take glimpse.wasm alone: the classifier's
+    // program (training, export) comes with the first model.classifier().
+    const lean = await page.evaluate(() => performance.getEntriesByType("resource").map((r) => new URL(r.name).pathname));
+    check("load() and classify() fetch glimpse.wasm, not glimpse-classifier.wasm",
+      lean.includes("/glimpse.wasm") && !lean.includes("/glimpse-classifier.wasm"), lean.filter((p) => p.endsWith(".wasm")).join(" "));
 
     // The pure-Go kernels agree with the SIMD ones.
     {
