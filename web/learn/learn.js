@@ -4,11 +4,11 @@
 // sub-path, and every request stays on this origin.
 //
 // The first picture of the live lesson waits on three downloads: the
-// program, the sample picture and the default model. This script runs
-// from the page's head as soon as it arrives (async), before the page is
-// read: it asks for all three at once and compiles the program as it
-// streams in, on the browser's compiler threads, while the page is parsed
-// and laid out. Only running the program waits for the document. The Go
+// program, the sample picture and the default model. The page's head
+// starts compiling the program as it streams in; this script, loaded from
+// the head too (async), asks for the other two as soon as the browser
+// runs it, and reads them whole while the program compiles. Only running
+// the program waits for the document. The Go
 // program takes the picture and the model as promises. The service
 // worker, whose install downloads the whole site again, is registered
 // only once that first picture is drawn (or has failed), so it never
@@ -58,8 +58,11 @@ function fetchBytes(name) {
 
 async function start() {
   if (typeof WebAssembly !== 'object') throw new Error('This browser cannot run WebAssembly.');
-  // The program first: its compilation is the longest of the three.
-  const program = WebAssembly.compileStreaming(fetch('learn.wasm'));
+  // The program first: its compilation is the longest of the three. The
+  // page's head started it (see learn.html), unless this browser cannot
+  // compile a stream.
+  const program = globalThis.glimpseLearnProgram ||
+    fetch('learn.wasm').then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b));
   quiet(program);
   const simd = detectSIMD();
   // The kernels download beside the program, not after it.
