@@ -32,6 +32,11 @@ func Fields(g *ir.Graph) (map[string]Field, error) {
 	if err != nil {
 		return nil, err
 	}
+	return fieldsOf(g, shapes)
+}
+
+// fieldsOf is Fields on the graph's inferred shapes.
+func fieldsOf(g *ir.Graph, shapes map[string]ir.Shape) (map[string]Field, error) {
 	f := map[string]Field{g.Input: {Size: [2]int{1, 1}, Jump: [2]int{1, 1}}}
 	for _, n := range g.Nodes {
 		in := make([]Field, len(n.Inputs))

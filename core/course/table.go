@@ -78,7 +78,7 @@ func Explore(g *ir.Graph) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	fields, err := Fields(g)
+	fields, err := fieldsOf(g, shapes)
 	if err != nil {
 		return nil, err
 	}

@@ -65,12 +65,11 @@ func (rt *Runtime) LoadInside(name string, source js.Value, simd bool, progress 
 	if err != nil {
 		return nil, err
 	}
+	// ReadInfo has checked the graph (its shapes infer, as Open's
+	// Report needs).
 	g, info, err := format.ReadInfo(bytes.NewReader(data), int64(len(data)), name)
 	if err != nil {
 		return nil, err
-	}
-	if _, _, err := g.Report(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	k := kernelsFor(simd)
 	m := &Model{rt: rt, g: g, k: k}
