@@ -76,12 +76,16 @@ func (l *layer) weights() []float32 {
 // bits are those of the GEMM of x by packed W; the bias and the activation
 // follow, as in the GEMM's own epilogue.
 func (l *layer) forward(kern kernels.Kernels, x []float32, rows int, act kernels.Act) []float32 {
-	l.xt = grow(l.xt, l.in*rows)
-	Transpose(x, rows, l.in, l.xt)
-	l.yt = grow(l.yt, l.out*rows)
-	MatMul(kern, l.out, rows, l.in, l.w, l.xt, l.yt)
 	l.y = grow(l.y, rows*l.out)
-	Transpose(l.yt, l.out, rows, l.y)
+	if l.narrow() {
+		dotRows(x, l.w, rows, l.in, l.out, l.y)
+	} else {
+		l.xt = grow(l.xt, l.in*rows)
+		Transpose(x, rows, l.in, l.xt)
+		l.yt = grow(l.yt, l.out*rows)
+		MatMul(kern, l.out, rows, l.in, l.w, l.xt, l.yt)
+		Transpose(l.yt, l.out, rows, l.y)
+	}
 	if l.b != nil {
 		for i := 0; i < rows; i++ {
 			row := l.y[i*l.out : (i+1)*l.out]
@@ -106,9 +110,13 @@ func (l *layer) backward(kern kernels.Kernels, x, gy []float32, rows int, act ke
 	}
 	// dWᵀ = gᵀ x: (out x rows) * (rows x in), in the stored layout; the
 	// same products summed in the same order as xᵀ g.
-	l.gt = grow(l.gt, l.out*rows)
-	Transpose(g, rows, l.out, l.gt)
-	MatMul(kern, l.out, l.in, rows, l.gt, x, l.gw)
+	if l.narrow() {
+		outerSum(g, x, rows, l.out, l.in, l.gw)
+	} else {
+		l.gt = grow(l.gt, l.out*rows)
+		Transpose(g, rows, l.out, l.gt)
+		MatMul(kern, l.out, l.in, rows, l.gt, x, l.gw)
+	}
 	if l.b != nil {
 		clear(l.gb)
 		for i := 0; i < rows; i++ {
@@ -123,8 +131,104 @@ func (l *layer) backward(kern kernels.Kernels, x, gy []float32, rows int, act ke
 	}
 	// dx = g Wᵀ: (rows x out) * (out x in).
 	l.dx = grow(l.dx, rows*l.in)
-	MatMul(kern, rows, l.in, l.out, g, l.w, l.dx)
+	if l.narrow() {
+		weightedRows(g, l.w, rows, l.out, l.in, l.dx)
+	} else {
+		MatMul(kern, rows, l.in, l.out, g, l.w, l.dx)
+	}
 	return l.dx, nil
+}
+
+// narrowOut is the widest layer whose products run as the plain loops
+// below rather than on the GEMM. A GEMM packs its right operand into
+// panels of eight columns and computes tiles of four rows: for a layer of
+// a few outputs (a head's logits: two classes, or ten), packing a batch of
+// 1,856 features was most of a training step (natively 0.54 s of a 2 x 100
+// run, the loops 0.29 s; under wasm the loops also skip a call into the
+// SIMD module per product), and the tile's rows were mostly empty.
+const narrowOut = 16
+
+// narrow tells whether the layer's products run as plain loops.
+func (l *layer) narrow() bool { return l.out <= narrowOut }
+
+// The three plain loops compute exactly what MatMul computes on
+// kernels.Exact() for the same operands: every output a float32 sum that
+// starts from zero and adds its products one by one, in order of the
+// summed index, each product rounded before it is added. That is the
+// sum f32GEMM4x8Go and the SIMD module's exact GEMM form, so a head
+// trains to the same bits either way (the golden tests hold both).
+
+// dotRows writes y (rows x out) = x (rows x in) times wt (out x in)
+// transposed: each output the dot product of a row of x with a row of wt,
+// summed over the in index in order. Four rows go at once: four
+// independent sums hide the latency of the adds without reordering any
+// of them.
+func dotRows(x, wt []float32, rows, in, out int, y []float32) {
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		x0 := x[r*in : (r+1)*in : (r+1)*in]
+		x1 := x[(r+1)*in : (r+2)*in : (r+2)*in]
+		x2 := x[(r+2)*in : (r+3)*in : (r+3)*in]
+		x3 := x[(r+3)*in : (r+4)*in : (r+4)*in]
+		for j := 0; j < out; j++ {
+			w := wt[j*in : (j+1)*in : (j+1)*in]
+			var c0, c1, c2, c3 float32
+			for p, v := range w {
+				c0 += x0[p] * v
+				c1 += x1[p] * v
+				c2 += x2[p] * v
+				c3 += x3[p] * v
+			}
+			y[r*out+j], y[(r+1)*out+j], y[(r+2)*out+j], y[(r+3)*out+j] = c0, c1, c2, c3
+		}
+	}
+	for ; r < rows; r++ {
+		xr := x[r*in : (r+1)*in : (r+1)*in]
+		for j := 0; j < out; j++ {
+			w := wt[j*in : (j+1)*in : (j+1)*in]
+			var c float32
+			for p, v := range w {
+				c += xr[p] * v
+			}
+			y[r*out+j] = c
+		}
+	}
+}
+
+// outerSum writes dst (out x in) = g (rows x out) transposed times x
+// (rows x in): for each output j, the rows' x weighted by their g[.][j],
+// summed over the rows in order.
+func outerSum(g, x []float32, rows, out, in int, dst []float32) {
+	dst = dst[:out*in]
+	clear(dst)
+	for r := 0; r < rows; r++ {
+		xr := x[r*in : (r+1)*in : (r+1)*in]
+		for j := 0; j < out; j++ {
+			axpy(g[r*out+j], xr, dst[j*in:(j+1)*in:(j+1)*in])
+		}
+	}
+}
+
+// weightedRows writes dst (rows x in) = g (rows x out) times wt (out x
+// in): each row of dst the rows of wt weighted by that row of g, summed
+// over the outputs in order.
+func weightedRows(g, wt []float32, rows, out, in int, dst []float32) {
+	dst = dst[:rows*in]
+	clear(dst)
+	for r := 0; r < rows; r++ {
+		d := dst[r*in : (r+1)*in : (r+1)*in]
+		for j := 0; j < out; j++ {
+			axpy(g[r*out+j], wt[j*in:(j+1)*in:(j+1)*in], d)
+		}
+	}
+}
+
+// axpy adds a*x to y, value by value.
+func axpy(a float32, x, y []float32) {
+	y = y[:len(x)]
+	for p, v := range x {
+		y[p] += v * a
+	}
 }
 
 // Transpose writes the cols x rows transpose of the row-major a into dst.

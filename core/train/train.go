@@ -120,6 +120,8 @@ type trainer struct {
 	// gradient by the logits, reused from step to step.
 	prob, rowLoss []float64
 	dz            []float32
+	// One batch's rows, targets and weights.
+	bx, bt, bw []float32
 }
 
 // Train trains a head on s. onEpoch, if not nil, hears each epoch and
@@ -245,11 +247,14 @@ func Train(s *Samples, cfg Config, onEpoch func(Epoch) bool) (*Head, error) {
 func (t *trainer) epoch(s *Samples, x []float32, rows []int, target, weight []float32) (loss, acc float64, stopped bool, err error) {
 	bs := t.cfg.BatchSize
 	dim, k := s.Dim, t.classes
-	bx := make([]float32, bs*dim)
-	bt := make([]float32, bs*k)
+	// The batch buffers live as long as the trainer: made anew each
+	// epoch, a run of 200 epochs on 1,856 features allocated 47 MB.
+	t.bx, t.bt = grow(t.bx, bs*dim), grow(t.bt, bs*k)
+	bx, bt := t.bx, t.bt
 	var bw []float32
 	if weight != nil {
-		bw = make([]float32, bs)
+		t.bw = grow(t.bw, bs)
+		bw = t.bw
 	}
 	lossSum, correct := 0.0, 0
 	for b0 := 0; b0 < len(rows); b0 += bs {
