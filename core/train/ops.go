@@ -160,9 +160,9 @@ func (l *layer) narrow() bool { return l.out <= narrowOut }
 
 // dotRows writes y (rows x out) = x (rows x in) times wt (out x in)
 // transposed: each output the dot product of a row of x with a row of wt,
-// summed over the in index in order. Four rows go at once: four
-// independent sums hide the latency of the adds without reordering any
-// of them.
+// summed over the in index in order. Four rows and two outputs go at
+// once: eight independent sums hide the latency of the adds without
+// reordering any of them, and each value loaded serves two or four.
 func dotRows(x, wt []float32, rows, in, out int, y []float32) {
 	r := 0
 	for ; r+4 <= rows; r += 4 {
@@ -170,7 +170,26 @@ func dotRows(x, wt []float32, rows, in, out int, y []float32) {
 		x1 := x[(r+1)*in : (r+2)*in : (r+2)*in]
 		x2 := x[(r+2)*in : (r+3)*in : (r+3)*in]
 		x3 := x[(r+3)*in : (r+4)*in : (r+4)*in]
-		for j := 0; j < out; j++ {
+		j := 0
+		for ; j+2 <= out; j += 2 {
+			w := wt[j*in : (j+1)*in : (j+1)*in]
+			u := wt[(j+1)*in : (j+2)*in : (j+2)*in]
+			var c0, c1, c2, c3, d0, d1, d2, d3 float32
+			for p, v := range w {
+				a0, a1, a2, a3, b := x0[p], x1[p], x2[p], x3[p], u[p]
+				c0 += a0 * v
+				c1 += a1 * v
+				c2 += a2 * v
+				c3 += a3 * v
+				d0 += a0 * b
+				d1 += a1 * b
+				d2 += a2 * b
+				d3 += a3 * b
+			}
+			y[r*out+j], y[(r+1)*out+j], y[(r+2)*out+j], y[(r+3)*out+j] = c0, c1, c2, c3
+			y[r*out+j+1], y[(r+1)*out+j+1], y[(r+2)*out+j+1], y[(r+3)*out+j+1] = d0, d1, d2, d3
+		}
+		for ; j < out; j++ {
 			w := wt[j*in : (j+1)*in : (j+1)*in]
 			var c0, c1, c2, c3 float32
 			for p, v := range w {
@@ -197,11 +216,23 @@ func dotRows(x, wt []float32, rows, in, out int, y []float32) {
 
 // outerSum writes dst (out x in) = g (rows x out) transposed times x
 // (rows x in): for each output j, the rows' x weighted by their g[.][j],
-// summed over the rows in order.
+// summed over the rows in order. Four rows go at once, each value of dst
+// read and written once for them (under wasm the loads and stores were
+// most of the time).
 func outerSum(g, x []float32, rows, out, in int, dst []float32) {
 	dst = dst[:out*in]
 	clear(dst)
-	for r := 0; r < rows; r++ {
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		x0 := x[r*in : (r+1)*in : (r+1)*in]
+		x1 := x[(r+1)*in : (r+2)*in : (r+2)*in]
+		x2 := x[(r+2)*in : (r+3)*in : (r+3)*in]
+		x3 := x[(r+3)*in : (r+4)*in : (r+4)*in]
+		for j := 0; j < out; j++ {
+			axpy4(g[r*out+j], g[(r+1)*out+j], g[(r+2)*out+j], g[(r+3)*out+j], x0, x1, x2, x3, dst[j*in:(j+1)*in:(j+1)*in])
+		}
+	}
+	for ; r < rows; r++ {
 		xr := x[r*in : (r+1)*in : (r+1)*in]
 		for j := 0; j < out; j++ {
 			axpy(g[r*out+j], xr, dst[j*in:(j+1)*in:(j+1)*in])
@@ -228,6 +259,20 @@ func axpy(a float32, x, y []float32) {
 	y = y[:len(x)]
 	for p, v := range x {
 		y[p] += v * a
+	}
+}
+
+// axpy4 adds a0*x0, a1*x1, a2*x2 and a3*x3 to y, in that order, value by
+// value: four axpy calls' arithmetic, with y loaded and stored once.
+func axpy4(a0, a1, a2, a3 float32, x0, x1, x2, x3, y []float32) {
+	y = y[:len(x0)]
+	x1, x2, x3 = x1[:len(x0)], x2[:len(x0)], x3[:len(x0)]
+	for p, v := range x0 {
+		s := y[p] + v*a0
+		s += x1[p] * a1
+		s += x2[p] * a2
+		s += x3[p] * a3
+		y[p] = s
 	}
 }
 
