@@ -221,7 +221,7 @@ func TestWorkerAsTheEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	var epochs []train.Epoch
-	got, err := w.Train(cfg, s, func(e train.Epoch) { epochs = append(epochs, e) })
+	got, err := w.Train(cfg, s, func(es []train.Epoch) { epochs = append(epochs, es...) })
 	if err != nil {
 		t.Fatal(err)
 	}

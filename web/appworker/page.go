@@ -300,9 +300,11 @@ type Trained struct {
 }
 
 // Train trains a head of config cfg on the samples in the Worker, which
-// predicts with it from then on; onEpoch hears every epoch.
+// predicts with it from then on; onEpochs hears every epoch, in order, in
+// batches of those that finished since the last (a fraction of a second
+// of training each), so that the page repaints its progress once a batch.
 // The samples' arrays move to the Worker: s cannot be used again.
-func (c *Worker) Train(cfg train.Config, s *Samples, onEpoch func(train.Epoch)) (Trained, error) {
+func (c *Worker) Train(cfg train.Config, s *Samples, onEpochs func([]train.Epoch)) (Trained, error) {
 	conf, err := json.Marshal(cfg)
 	if err != nil {
 		return Trained{}, err
@@ -313,14 +315,20 @@ func (c *Worker) Train(cfg train.Config, s *Samples, onEpoch func(train.Epoch)) 
 	cls, of := s.exampleClass.Call("subarray", 0, s.n), s.viewOf.Call("subarray", 0, s.nViews)
 	v, err := c.call("train", map[string]any{
 		"config": string(conf), "classes": s.classes, "examples": x, "exampleClass": cls, "views": vx, "viewOf": of,
-	}, func(e js.Value) {
-		if onEpoch != nil {
-			onEpoch(train.Epoch{
+	}, func(batch js.Value) {
+		if onEpochs == nil {
+			return
+		}
+		es := make([]train.Epoch, batch.Length())
+		for i := range es {
+			e := batch.Index(i)
+			es[i] = train.Epoch{
 				Epoch: e.Get("epoch").Int(), Epochs: e.Get("epochs").Int(), Loss: e.Get("loss").Float(),
 				Accuracy: e.Get("accuracy").Float(), HasValidation: e.Get("hasValidation").Bool(),
 				ValLoss: e.Get("valLoss").Float(), ValAccuracy: e.Get("valAccuracy").Float(),
-			})
+			}
 		}
+		onEpochs(es)
 	}, x.Get("buffer"), cls.Get("buffer"), vx.Get("buffer"), of.Get("buffer"))
 	if err != nil {
 		return Trained{}, err

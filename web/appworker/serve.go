@@ -20,6 +20,11 @@ import (
 // same sample always gets the same view.
 const AugmentSeed = 1
 
+// reportEvery is the shortest time between two of training's progress
+// messages: a few a frame at most, so the page's bar and chart still move
+// smoothly.
+const reportEvery = 50 * time.Millisecond
+
 // server is the Worker's state: the backbone, the model that embeds
 // samples for the app's head (the backbone itself, or its multi-level
 // features), and the head live pictures are judged by.
@@ -191,8 +196,8 @@ func (s *server) decodeHead(b js.Value) (*train.Head, error) {
 	return h, nil
 }
 
-// train trains a head on the page's samples, posting each epoch as an
-// event, and makes it the head live pictures are judged by. The samples
+// train trains a head on the page's samples, posting the epochs as
+// events (each an array of the epochs since the last), and makes it the head live pictures are judged by. The samples
 // come as one array of every example's embedding (exampleClass[i] is
 // example i's class, an index into classes) and one of the augmented
 // views' (viewOf[j] is the example view j belongs to, in order); they are
@@ -237,13 +242,29 @@ func (s *server) train(m js.Value, epoch func(any)) (any, []any, error) {
 		return nil, nil, fmt.Errorf("view %d belongs to no example", v+1)
 	}
 	x, vx, examples, views = nil, nil, nil, nil
+	// Epochs go to the page in batches, one message every reportEvery at
+	// most: 200 epochs of 200 samples take about a second, and a message
+	// (and a repaint of the page's chart) per epoch cost the page's
+	// thread and the Worker more than the epochs' arithmetic.
+	var pending []any
+	last := time.Now()
+	flush := func() {
+		if len(pending) > 0 {
+			epoch(pending)
+			pending, last = nil, time.Now()
+		}
+	}
 	report, err := clf.Train(cfg, func(e train.Epoch) bool {
-		epoch(map[string]any{
+		pending = append(pending, map[string]any{
 			"epoch": e.Epoch, "epochs": e.Epochs, "loss": e.Loss, "accuracy": e.Accuracy,
 			"hasValidation": e.HasValidation, "valLoss": e.ValLoss, "valAccuracy": e.ValAccuracy,
 		})
+		if e.Epoch == e.Epochs || time.Since(last) >= reportEvery {
+			flush()
+		}
 		return true
 	})
+	flush()
 	if err != nil {
 		return nil, nil, err
 	}

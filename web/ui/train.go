@@ -75,10 +75,11 @@ func (a *App) train() {
 	var hist []train.Epoch
 	start := time.Now()
 	a.el("train-status").SetTextContent(trf("Training on %s…", "%s으로 학습 중…", plural(samples.Len(), "sample")))
-	// Training runs in the Worker; each epoch it reports repaints the bar
-	// and the chart here.
-	trained, err := a.worker.Train(cfg, samples, func(e train.Epoch) {
-		hist = append(hist, e)
+	// Training runs in the Worker; each batch of epochs it reports
+	// repaints the bar and the chart here.
+	trained, err := a.worker.Train(cfg, samples, func(es []train.Epoch) {
+		hist = append(hist, es...)
+		e := hist[len(hist)-1]
 		prog.SetValue(float64(e.Epoch) / float64(e.Epochs))
 		msg := trf("Epoch %d of %d: loss %.3f, accuracy %.0f%%", "에포크 %d/%d: 손실 %.3f, 정확도 %.0f%%", e.Epoch, e.Epochs, e.Loss, e.Accuracy*100)
 		if e.HasValidation {
