@@ -518,7 +518,7 @@ async function main() {
   await page.getByRole("button", { name: "New project" }).click();
   check("a new project is empty", await count(page, "Class 1") === 0);
   await page.getByLabel("Import project").setInputFiles(projFile);
-  await page.waitForFunction((n) => document.querySelectorAll(".card .thumbs li").length === n, n1 + n2, { timeout: 20000 });
+  await page.waitForFunction((n) => window.__glimpseStats.samples === n, n1 + n2, { timeout: 20000 });
   check("the re-imported project has its samples", await count(page, "Class 1") === n1 && await count(page, "Class 2") === n2);
   check("the re-imported project's head predicts class 1", await winner(page, "Class 1"));
   await saved(page);
@@ -616,6 +616,28 @@ async function main() {
   console.log(`main thread (Long Tasks API, tasks over 50 ms; CPU time from a trace): ${longTaskFigures}`);
   await shot(page, "8b-large-project");
 
+  // The sample lists hold the thumbnails in sight, not 5,000 of them; each
+  // item still says its place in the whole list, scrolling brings in the
+  // oldest, and a sample deleted from the keyboard leaves the focus on
+  // the next one's button.
+  const list2 = card(page, "Class 2").locator(".thumbs");
+  const items = await page.evaluate(() => document.querySelectorAll(".card .thumbs li:not(.spacer)").length);
+  const place = (li) => li.evaluate((e) => `${e.getAttribute("aria-posinset")} of ${e.getAttribute("aria-setsize")}`);
+  check(`the sample lists of ${LARGE} samples hold only the thumbnails in sight`, items > 0 && items <= 200, `${items} items`);
+  check("... each saying its place in its whole list", await place(list2.locator("li:not(.spacer)").first()) === `1 of ${LARGE / 2}`, await place(list2.locator("li:not(.spacer)").first()));
+  await list2.evaluate((e) => { e.scrollTop = e.scrollHeight; });
+  await page.waitForFunction(() => { const l = document.querySelectorAll(".card .thumbs")[1].lastElementChild.previousElementSibling; return l && l.getAttribute("aria-posinset") === l.getAttribute("aria-setsize"); }, null, { timeout: 10000 }).catch(() => {});
+  check("... and scrolling a list to its end shows its oldest sample", await place(list2.locator("li:not(.spacer)").last()) === `${LARGE / 2} of ${LARGE / 2}`, await place(list2.locator("li:not(.spacer)").last()));
+  await list2.evaluate((e) => { e.scrollTop = 0; });
+  const del = list2.getByRole("button", { name: "Delete sample" }).first();
+  await page.waitForFunction(() => document.querySelectorAll(".card .thumbs")[1].firstElementChild.nextElementSibling.getAttribute("aria-posinset") === "1", null, { timeout: 10000 }).catch(() => {});
+  await del.focus();
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((n) => window.__glimpseStats.samples === n, LARGE - 1, { timeout: 10000 }).catch(() => {});
+  const focused = await page.evaluate(() => { const e = document.activeElement; return `${e.getAttribute("aria-label")} ${e.closest("li") && e.closest("li").getAttribute("aria-posinset")}`; });
+  check("a sample deleted with the keyboard is gone, and the focus is on the next sample's \"Delete sample\"",
+    await count(page, "Class 2") === LARGE / 2 - 1 && focused === "Delete sample 1", `${await count(page, "Class 2")} samples, focus on ${focused}`);
+
   // 5. Offline: the server is gone, the service worker serves everything.
   server.kill();
   await new Promise((r) => server.on("exit", r));
@@ -670,7 +692,7 @@ async function main() {
   const bigProj = path.join(ART, "two-hundred.glimpseproj");
   fs.writeFileSync(bigProj, withSamples(fs.readFileSync(projFile), 100));
   await page.getByLabel("Import project").setInputFiles(bigProj);
-  await page.waitForFunction(() => document.querySelectorAll(".card .thumbs li").length === 200, null, { timeout: 30000 }).catch(() => {});
+  await page.waitForFunction(() => window.__glimpseStats.samples === 200, null, { timeout: 30000 }).catch(() => {});
   const trained200 = (await stats(page)).trained;
   await page.getByRole("button", { name: "Train" }).click();
   await page.waitForFunction((t) => window.__glimpseStats.trained > t, trained200, { timeout: 120000 }).catch(() => {});

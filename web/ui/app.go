@@ -29,7 +29,6 @@ type sample struct {
 	emb   []float32
 	views [][]float32 // augmented views' embeddings
 	thumb js.Value    // a JPEG data URL
-	li    dom.Element
 }
 
 // class is one of the user's classes and its card.
@@ -40,7 +39,7 @@ type class struct {
 	card    dom.Element
 	nameIn  *dom.HTMLInputElement
 	count   dom.Element
-	thumbs  dom.Element
+	thumbs  *thumbList
 	record  *dom.HTMLButtonElement
 }
 
@@ -222,7 +221,7 @@ func (a *App) newID() int {
 // newProject starts over with two empty classes.
 func (a *App) newProject() {
 	for _, c := range a.classes {
-		c.card.Remove()
+		c.remove()
 	}
 	a.classes = nil
 	a.useHead(nil, nil)

@@ -20,10 +20,12 @@ const thumbSize = 64
 
 // camera is the webcam and the state of recording from it.
 type camera struct {
-	stream      js.Value // the MediaStream, or undefined
-	err         error    // why there is no stream
-	recording   *class   // the class "Hold to record" is held on, or nil
-	lastCapture float64  // performance.now() of the last capture, ms
+	stream    js.Value // the MediaStream, or undefined
+	err       error    // why there is no stream
+	recording *class   // the class "Hold to record" is held on, or nil
+	// nextCapture is when the next sample is due, in performance.now()
+	// ms; 0 takes the next frame.
+	nextCapture float64
 }
 
 func (c *camera) live() bool { return c.stream.Truthy() }
@@ -185,7 +187,8 @@ func (a *App) listCameras(stream js.Value) {
 // frameLoop runs for the life of the page: on every animation frame with
 // a live camera it takes the frame as an ImageBitmap, has the Worker embed
 // it (and judge it, when there is a head), keeps it as a sample while
-// "Hold to record" is held (at the chosen rate), and shows the head's
+// "Hold to record" is held (at the chosen rate, on a schedule: see
+// scheduled), and shows the head's
 // predictions. The embedding takes tens of milliseconds, in the Worker:
 // the page's thread waits for it free.
 func (a *App) frameLoop() {
@@ -220,7 +223,7 @@ func (a *App) frameLoop() {
 			continue
 		}
 		now := perf.Call("now").Float()
-		due := rec != nil && now-a.cam.lastCapture >= 1000/float64(a.settings.CaptureRate)-1
+		due := rec != nil && now >= a.cam.nextCapture
 		if !due && !wantPredict {
 			continue
 		}
@@ -249,7 +252,7 @@ func (a *App) frameLoop() {
 			due = false // released while the frame was in the Worker: recording ended then
 		}
 		if due {
-			a.cam.lastCapture = now
+			a.cam.nextCapture = scheduled(a.cam.nextCapture, now, float64(a.settings.CaptureRate))
 			s := &sample{id: id, emb: e.Embedding, views: e.Views, thumb: thumb}
 			if pendingFor != rec {
 				flush()

@@ -24,9 +24,9 @@ func (a *App) addClass(id int, name string) *class {
 		card:   card,
 		nameIn: card.QuerySelector(".name").(*dom.HTMLInputElement),
 		count:  card.QuerySelector(".count"),
-		thumbs: card.QuerySelector(".thumbs"),
 		record: card.QuerySelector(".record").(*dom.HTMLButtonElement),
 	}
+	c.thumbs = newThumbList(a, c, card.QuerySelector(".thumbs").Underlying())
 	c.nameIn.SetValue(name)
 	card.SetAttribute("aria-label", name)
 	c.record.SetAttribute("aria-pressed", "false")
@@ -94,7 +94,7 @@ func (a *App) deleteClass(c *class) {
 			break
 		}
 	}
-	c.card.Remove()
+	c.remove()
 	a.updateAddClass()
 	a.renameMeters()
 	a.queueSave(func() error {
@@ -156,7 +156,7 @@ func (a *App) startRecording(c *class) {
 		return
 	}
 	a.cam.recording = c
-	a.cam.lastCapture = 0
+	a.cam.nextCapture = 0
 	c.record.SetAttribute("aria-pressed", "true")
 	c.record.SetTextContent(tr("Recording…", "녹화 중…"))
 }
@@ -189,27 +189,14 @@ func (a *App) addSamples(c *class, ss []*sample) {
 	})
 }
 
-// showSample adds a sample's thumbnail, with its "Delete sample" button.
-func (a *App) showSample(c *class, s *sample) {
-	li := a.doc.CreateElement("li")
-	img := a.doc.CreateElement("img")
-	img.SetAttribute("alt", "")
-	img.Underlying().Set("src", s.thumb)
-	del := a.doc.CreateElement("button").(*dom.HTMLButtonElement)
-	del.SetAttribute("type", "button")
-	del.SetAttribute("aria-label", tr("Delete sample", "샘플 삭제"))
-	del.SetAttribute("title", tr("Delete sample", "샘플 삭제"))
-	del.SetTextContent("✕")
-	del.AddEventListener("click", false, func(dom.Event) { a.deleteSamples(c, []*sample{s}) })
-	li.AppendChild(img)
-	li.AppendChild(del)
-	s.li = li
-	// Newest first, so what was just recorded is in sight.
-	if first := c.thumbs.FirstChild(); first != nil {
-		c.thumbs.InsertBefore(li, first)
-	} else {
-		c.thumbs.AppendChild(li)
-	}
+// showSample shows a new sample's thumbnail, with its "Delete sample"
+// button, first on its class's card (at the next frame: see thumbList).
+func (a *App) showSample(c *class, s *sample) { c.thumbs.update() }
+
+// remove takes a class's card off the page.
+func (c *class) remove() {
+	c.thumbs.dispose()
+	c.card.Remove()
 }
 
 func (a *App) deleteSamples(c *class, ss []*sample) {
@@ -218,7 +205,6 @@ func (a *App) deleteSamples(c *class, ss []*sample) {
 	for i, s := range ss {
 		gone[s] = true
 		ids[i] = s.id
-		s.li.Remove()
 	}
 	kept := c.samples[:0]
 	for _, s := range c.samples {
@@ -228,6 +214,7 @@ func (a *App) deleteSamples(c *class, ss []*sample) {
 	}
 	clear(c.samples[len(kept):])
 	c.samples = kept
+	c.thumbs.update()
 	a.updateCount(c)
 	if a.stale != "" && a.totalSamples() == 0 {
 		a.ownEmbeddings() // nothing of the other backbone is left

@@ -354,7 +354,7 @@ func (a *App) importProject(file js.Value) {
 	}
 	a.stopRecording()
 	for _, c := range a.classes {
-		c.card.Remove()
+		c.remove()
 	}
 	a.classes = nil
 	a.settings = p.Settings
