@@ -49,11 +49,15 @@ function quiet(p) {
   return p;
 }
 
+// fetchBytes reads a file whole, asking twice: headless Chromium failed a
+// fetch made this early about once in 25 first visits ("TypeError:
+// Failed to fetch").
 function fetchBytes(name) {
-  return fetch(name).then((r) => {
+  const once = () => fetch(name).then((r) => {
     if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
     return r.arrayBuffer();
   });
+  return once().catch(() => once());
 }
 
 async function start() {
@@ -61,8 +65,8 @@ async function start() {
   // The program first: its compilation is the longest of the three. The
   // page's head started it (see learn.html), unless this browser cannot
   // compile a stream.
-  const program = globalThis.glimpseLearnProgram ||
-    fetch('learn.wasm').then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b));
+  const compile = () => fetchBytes('learn.wasm').then((b) => WebAssembly.compile(b));
+  const program = globalThis.glimpseLearnProgram ? globalThis.glimpseLearnProgram.catch(compile) : compile();
   quiet(program);
   const simd = detectSIMD();
   // The kernels download beside the program, not after it.

@@ -108,9 +108,13 @@ func (p *Page) setupLive() {
 func (p *Page) startLive() {
 	url := p.el("live-model").(*dom.HTMLSelectElement).Value()
 	src := js.ValueOf(url)
-	// learn.js requested the default model while this program compiled.
+	// learn.js read the default model while this program compiled; should
+	// that read have failed (headless Chromium failed a fetch made
+	// that early about once in 25 first visits), the model is fetched here.
 	if req := p.host.Get("model"); req.Truthy() && p.host.Get("modelURL").String() == url {
-		src = req
+		if buf, err := browser.Await(req); err == nil {
+			src = buf
+		}
 	}
 	p.host.Set("model", js.Undefined())
 	// Reading, checking and planning the model hold the page's one thread

@@ -64,12 +64,15 @@ func (p *Page) setupPixels() {
 func (p *Page) loadSample() {
 	url := p.host.Get("sampleURL").String()
 	// The first time, the picture's bytes that learn.js read while the
-	// program compiled (a promise of a Blob); later clicks fetch again.
+	// program compiled (a promise of a Blob); later clicks, and a first
+	// read that failed (headless Chromium failed a fetch made that early
+	// about once in 25 first visits: "TypeError: Failed to fetch"), fetch here.
 	blob, err := js.Value{}, error(nil)
 	if req := p.host.Get("sample"); req.Truthy() {
 		p.host.Set("sample", js.Undefined())
-		blob, err = browser.Await(req)
-	} else {
+		blob, _ = browser.Await(req)
+	}
+	if !blob.Truthy() {
 		var res js.Value
 		res, err = browser.Await(js.Global().Call("fetch", url))
 		if err == nil && !res.Get("ok").Bool() {
