@@ -82,6 +82,18 @@ func New(backbone *model.Model, cfg train.Config) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	return NewOn(f, cfg)
+}
+
+// NewOn is New for a caller that holds the features already: f must be
+// what Features returns for the backbone and cfg. Features plans a
+// multi-level model anew on every call (hundreds of milliseconds under
+// wasm, more than training 200 samples), which a page that trains again
+// and again need not pay each time.
+func NewOn(f *model.Model, cfg train.Config) (*Classifier, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	dim := f.EmbeddingSize()
 	if dim > 1<<20 {
 		return nil, fmt.Errorf("embedding length %d: want at most %d", dim, 1<<20)

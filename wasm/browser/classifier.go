@@ -39,6 +39,24 @@ func (m *Model) NewClassifier(cfg train.Config) (*Classifier, error) {
 	return &Classifier{Classifier: c, model: m}, nil
 }
 
+// NewClassifierOn is NewClassifier on features, m.Features(cfg)'s
+// result, which the caller keeps from one classifier to the next (see
+// classifier.NewOn).
+func (m *Model) NewClassifierOn(features *Model, cfg train.Config) (*Classifier, error) {
+	if _, err := m.model(); err != nil {
+		return nil, err
+	}
+	fm, err := features.model()
+	if err != nil {
+		return nil, err
+	}
+	c, err := classifier.NewOn(fm, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Classifier{Classifier: c, model: m}, nil
+}
+
 // Training tells whether Train is under way: while it yields, what it
 // trains on must not change.
 func (c *Classifier) Training() bool { return c.training }
