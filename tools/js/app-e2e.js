@@ -413,11 +413,16 @@ async function main() {
       return true;
     } catch { return false; }
   }
+  // Holds the mouse down on a button for ms and returns how long it was
+  // held: from just before the press to just after the release, so the
+  // pointer's travel to the button does not count as recording time.
   async function hold(page, locator, ms) {
     await locator.hover();
+    const down = Date.now();
     await page.mouse.down();
     await page.waitForTimeout(ms);
     await page.mouse.up();
+    return Date.now() - down;
   }
 
   // 1. Stream A: record class 1.
@@ -430,9 +435,7 @@ async function main() {
   check("two classes to start", await card(page, "Class 1").count() === 1 && await card(page, "Class 2").count() === 1);
   await shot(page, "1-start");
   const before = (await stats(page)).captured;
-  const rec1 = Date.now();
-  await hold(page, card(page, "Class 1").getByRole("button", { name: "Hold to record" }), 3000);
-  const recMs = Date.now() - rec1;
+  const recMs = await hold(page, card(page, "Class 1").getByRole("button", { name: "Hold to record" }), 3000);
   const n1 = await count(page, "Class 1");
   const rate = ((await stats(page)).captured - before) / (recMs / 1000);
   check("holding the button records class 1", n1 >= 10, `${n1} samples`);
