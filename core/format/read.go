@@ -12,6 +12,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/x448/float16"
+
 	"github.com/glimpse-ml/glimpse/core/ir"
 )
 
@@ -654,35 +656,10 @@ func ReadInfo(r io.ReaderAt, size int64, name string) (*ir.Graph, *Info, error) 
 var halfTable = sync.OnceValue(func() *[1 << 16]float32 {
 	t := new([1 << 16]float32)
 	for h := range t {
-		t[h] = halfToFloat(uint16(h))
+		t[h] = float16.Frombits(uint16(h)).Float32()
 	}
 	return t
 })
-
-// halfToFloat widens an IEEE 754 half-precision value exactly, as
-// github.com/x448/float16 does (NaNs quieted, payloads kept).
-func halfToFloat(h uint16) float32 {
-	sign := uint32(h&0x8000) << 16
-	exp := uint32(h>>10) & 0x1f
-	man := uint32(h & 0x3ff)
-	switch {
-	case exp == 0x1f && man == 0: // infinity
-		return math.Float32frombits(sign | 0x7f800000)
-	case exp == 0x1f: // NaN, quieted, payload kept
-		return math.Float32frombits(sign | 0x7fc00000 | man<<13)
-	case exp != 0: // normal
-		return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
-	case man == 0: // zero
-		return math.Float32frombits(sign)
-	}
-	// subnormal: normalize the mantissa
-	e := uint32(113)
-	for man&0x400 == 0 {
-		man <<= 1
-		e--
-	}
-	return math.Float32frombits(sign | e<<23 | (man&0x3ff)<<13)
-}
 
 // decode converts a tensor's stored bytes to float32.
 func decode(t *TensorInfo, raw []byte) []float32 {
